@@ -1,0 +1,44 @@
+import { InputError } from "../errors.js";
+import type { Command } from "./command.js";
+
+/** Every CLI command, one module each; `imagesent --help` lists them in this order. */
+const commands: Command[] = [];
+
+function help(): string {
+  const width = Math.max(...commands.map((c) => c.name.length), 4);
+  const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  return [
+    "imagesent: align phrases to image regions, retrieve images and sentences, describe images.",
+    "",
+    "usage: imagesent <command> [options]      (imagesent <command> --help for details)",
+    "",
+    "commands:",
+    ...lines,
+  ].join("\n");
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    console.log(help());
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (!command) {
+    console.error(`imagesent: unknown command '${name}'\n\n${help()}`);
+    return 2;
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    console.log(command.usage);
+    return 0;
+  }
+  try {
+    return (await command.run(rest)) ?? 0;
+  } catch (err) {
+    if (err instanceof InputError) {
+      console.error(`imagesent ${name}: ${err.message}`);
+      return 2;
+    }
+    throw err;
+  }
+}

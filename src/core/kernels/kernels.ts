@@ -1,0 +1,64 @@
+/**
+ * The compute kernels behind the autodiff core. Two implementations exist: the native N-API addon
+ * (`native-kernels.ts`) and the pure-TypeScript reference (`ts-kernels.ts`). Model code never
+ * imports either; it asks `kernels()` in `index.ts` for the active one.
+ *
+ * All matrices are dense, row-major Float32Array views. Every kernel is synchronous and writes
+ * into caller-owned buffers; none allocates its result.
+ */
+export interface Kernels {
+  /** "native (avx512)", "native (openblas)", "typescript", ... */
+  readonly name: string;
+
+  /**
+   * C = alpha * op(A) * op(B) + beta * C, with op(X) = X or X^T.
+   * op(A) is m x k, op(B) is k x n, C is m x n. lda/ldb/ldc are the row strides of A, B and C as
+   * stored (so A is m x lda when !transA and k x lda when transA). beta = 0 ignores C's contents
+   * (NaN in C does not propagate).
+   */
+  sgemm(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: Float32Array,
+    lda: number,
+    b: Float32Array,
+    ldb: number,
+    beta: number,
+    c: Float32Array,
+    ldc: number,
+  ): void;
+
+  /** out[r, :] = softmax(x[r, :]) for a rows x cols matrix; out may alias x. */
+  softmaxRows(x: Float32Array, rows: number, cols: number, out: Float32Array): void;
+
+  /**
+   * Row-wise softmax cross-entropy against integer targets. Writes the probabilities into
+   * `probs` (rows x cols) and -log p[r, target[r]] into `losses[r]`. A negative target marks a
+   * padded row: its loss is 0 and its probabilities are still written.
+   */
+  softmaxCrossEntropy(
+    logits: Float32Array,
+    rows: number,
+    cols: number,
+    targets: Int32Array,
+    probs: Float32Array,
+    losses: Float32Array,
+  ): void;
+
+  /** For a rows x cols matrix, max over rows for each column, and the row it came from. */
+  maxOverRows(
+    x: Float32Array,
+    rows: number,
+    cols: number,
+    maxOut: Float32Array,
+    argOut: Int32Array,
+  ): void;
+
+  /** Threads used by multi-threaded kernels (1 for the TypeScript reference). */
+  threads(): number;
+  setThreads(n: number): void;
+}

@@ -1,0 +1,115 @@
+import type { Kernels } from "./kernels.js";
+
+/**
+ * The pure-TypeScript kernels: the reference every native kernel is tested against, and the
+ * fallback when the addon is not built. Written for clarity first; the i-k-j loop order keeps the
+ * inner loop contiguous so it is not needlessly slow.
+ */
+export class TsKernels implements Kernels {
+  readonly name = "typescript";
+
+  sgemm(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: Float32Array,
+    lda: number,
+    b: Float32Array,
+    ldb: number,
+    beta: number,
+    c: Float32Array,
+    ldc: number,
+  ): void {
+    const row = new Float64Array(n);
+    for (let i = 0; i < m; i++) {
+      row.fill(0);
+      for (let p = 0; p < k; p++) {
+        const aip = transA ? a[p * lda + i] : a[i * lda + p];
+        if (aip === 0) continue;
+        if (transB) {
+          for (let j = 0; j < n; j++) row[j] += aip * b[j * ldb + p];
+        } else {
+          const off = p * ldb;
+          for (let j = 0; j < n; j++) row[j] += aip * b[off + j];
+        }
+      }
+      const off = i * ldc;
+      for (let j = 0; j < n; j++) {
+        c[off + j] = beta === 0 ? alpha * row[j] : alpha * row[j] + beta * c[off + j];
+      }
+    }
+  }
+
+  softmaxRows(x: Float32Array, rows: number, cols: number, out: Float32Array): void {
+    for (let r = 0; r < rows; r++) {
+      const off = r * cols;
+      let max = Number.NEGATIVE_INFINITY;
+      for (let j = 0; j < cols; j++) max = Math.max(max, x[off + j]);
+      let sum = 0;
+      for (let j = 0; j < cols; j++) {
+        const e = Math.exp(x[off + j] - max);
+        out[off + j] = e;
+        sum += e;
+      }
+      const inv = 1 / sum;
+      for (let j = 0; j < cols; j++) out[off + j] *= inv;
+    }
+  }
+
+  softmaxCrossEntropy(
+    logits: Float32Array,
+    rows: number,
+    cols: number,
+    targets: Int32Array,
+    probs: Float32Array,
+    losses: Float32Array,
+  ): void {
+    for (let r = 0; r < rows; r++) {
+      const off = r * cols;
+      let max = Number.NEGATIVE_INFINITY;
+      for (let j = 0; j < cols; j++) max = Math.max(max, logits[off + j]);
+      let sum = 0;
+      for (let j = 0; j < cols; j++) {
+        const e = Math.exp(logits[off + j] - max);
+        probs[off + j] = e;
+        sum += e;
+      }
+      const inv = 1 / sum;
+      for (let j = 0; j < cols; j++) probs[off + j] *= inv;
+      const t = targets[r];
+      // log p_t = x_t - max - log(sum), computed from the logits so tiny probabilities stay exact.
+      losses[r] = t < 0 ? 0 : -(logits[off + t] - max - Math.log(sum));
+    }
+  }
+
+  maxOverRows(
+    x: Float32Array,
+    rows: number,
+    cols: number,
+    maxOut: Float32Array,
+    argOut: Int32Array,
+  ): void {
+    for (let j = 0; j < cols; j++) {
+      maxOut[j] = x[j];
+      argOut[j] = 0;
+    }
+    for (let r = 1; r < rows; r++) {
+      const off = r * cols;
+      for (let j = 0; j < cols; j++) {
+        if (x[off + j] > maxOut[j]) {
+          maxOut[j] = x[off + j];
+          argOut[j] = r;
+        }
+      }
+    }
+  }
+
+  threads(): number {
+    return 1;
+  }
+
+  setThreads(_n: number): void {}
+}

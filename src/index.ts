@@ -1,0 +1,2 @@
+/** imagesent's library API. */
+export { InputError } from "./errors.js";
