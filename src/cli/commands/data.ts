@@ -1,0 +1,68 @@
+import { parseArgs } from "node:util";
+import { describeSource, loadDataset, locateDataset } from "../../data/load.js";
+import { computeDatasetStats, formatDatasetStats } from "../../data/stats.js";
+import { DEFAULT_MIN_COUNT } from "../../data/vocabulary.js";
+import { InputError } from "../../errors.js";
+import type { Command } from "../command.js";
+
+const usage = `usage: imagesent data stats DATASET [--min-count N] [--json]
+
+Prints images and sentences per split, tokens, mean sentence length, the share of words outside
+the vocabulary, and the vocabulary size (words seen at least N times in the train split).
+
+DATASET        a Karpathy dataset.json, or a directory holding one dataset*.json or the Flickr8k
+               files (Flickr8k.token.txt and Flickr_8k.{train,dev,test}Images.txt)
+--min-count N  vocabulary threshold (default ${DEFAULT_MIN_COUNT}, as in the paper)
+--json         print one JSON object instead of the table`;
+
+export const dataCommand: Command = {
+  name: "data",
+  summary: "inspect a dataset: imagesent data stats DATASET",
+  usage,
+  run(args) {
+    const [sub, ...rest] = args;
+    if (sub !== "stats") {
+      throw new InputError(
+        `${sub === undefined ? "missing subcommand" : `unknown subcommand '${sub}'`}\n\n${usage}`,
+      );
+    }
+    let parsed: ReturnType<typeof parseStatsArgs>;
+    try {
+      parsed = parseStatsArgs(rest);
+    } catch (err) {
+      if ((err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+        throw new InputError(`${(err as Error).message}\n\n${usage}`);
+      }
+      throw err;
+    }
+    const { values, positionals } = parsed;
+    if (positionals.length !== 1) {
+      throw new InputError(`expected one DATASET path, got ${positionals.length}\n\n${usage}`);
+    }
+    const minCount =
+      values["min-count"] === undefined ? DEFAULT_MIN_COUNT : Number(values["min-count"]);
+    if (!Number.isInteger(minCount) || minCount < 1) {
+      throw new InputError(
+        `--min-count: expected a positive integer, got "${values["min-count"]}"`,
+      );
+    }
+    const source = locateDataset(positionals[0]!);
+    const stats = computeDatasetStats(loadDataset(source), { minCount });
+    if (values.json) {
+      console.log(JSON.stringify({ source, ...stats }));
+    } else {
+      console.log(`read ${describeSource(source)}\n`);
+      console.log(formatDatasetStats(stats));
+    }
+    return 0;
+  },
+};
+
+function parseStatsArgs(args: string[]) {
+  return parseArgs({
+    args,
+    options: { "min-count": { type: "string" }, json: { type: "boolean" } },
+    allowPositionals: true,
+    strict: true,
+  });
+}
