@@ -1,0 +1,77 @@
+import { parseArgs } from "node:util";
+import { InputError } from "../../errors.js";
+import { readCocoReferences, readCocoResults } from "../../eval/coco-format.js";
+import { MODULES } from "../../eval/meteor/aligner.js";
+import { METEOR_NAME } from "../../eval/meteor/meteor.js";
+import { type CaptionMetrics, scoreCaptions } from "../../eval/score.js";
+import type { Command } from "../command.js";
+
+const USAGE = `usage: imagesent score --refs REFS --cands CANDS [--json]
+
+Scores candidate captions against reference captions with coco-caption's metrics: BLEU-1..4,
+METEOR, ROUGE-L and CIDEr-D, after coco-caption's PTB tokenization. Only images with a
+candidate are scored; each needs at least one reference.
+
+  --refs REFS     COCO captions annotation file: {"annotations": [{"image_id", "caption"}, ...]}
+  --cands CANDS   COCO results file: [{"image_id", "caption"}, ...], one caption per image
+  --json          print the corpus scores and per-image scores as JSON
+
+METEOR is METEOR 1.5 with its exact, stem and WordNet-synonym modules; its paraphrase table is
+not available, so the paraphrase module is left out.`;
+
+/** coco-caption's names for the metrics, in its order; CIDEr-D is what it calls "CIDEr". */
+const COCO_NAMES: readonly (readonly [keyof CaptionMetrics, string])[] = [
+  ["bleu1", "Bleu_1"],
+  ["bleu2", "Bleu_2"],
+  ["bleu3", "Bleu_3"],
+  ["bleu4", "Bleu_4"],
+  ["meteor", "METEOR"],
+  ["rougeL", "ROUGE_L"],
+  ["ciderD", "CIDEr"],
+];
+
+export const scoreCommand: Command = {
+  name: "score",
+  summary: "score captions with BLEU, METEOR, ROUGE-L and CIDEr-D (coco-caption compatible)",
+  usage: USAGE,
+  run(args) {
+    let values: { refs?: string; cands?: string; json?: boolean };
+    try {
+      ({ values } = parseArgs({
+        args,
+        options: {
+          refs: { type: "string" },
+          cands: { type: "string" },
+          json: { type: "boolean" },
+        },
+        strict: true,
+        allowPositionals: false,
+      }));
+    } catch (err) {
+      throw new InputError(`${(err as Error).message}\n\n${USAGE}`);
+    }
+    if (!values.refs || !values.cands)
+      throw new InputError(`--refs and --cands are required\n\n${USAGE}`);
+
+    const scores = scoreCaptions(readCocoReferences(values.refs), readCocoResults(values.cands));
+    const named = (m: CaptionMetrics) =>
+      Object.fromEntries(COCO_NAMES.map(([key, name]) => [name, m[key]]));
+    if (values.json) {
+      const report = {
+        images: scores.perImage.length,
+        metrics: named(scores.corpus),
+        meteorModules: [...MODULES],
+        perImage: scores.perImage.map((img) => ({ image_id: img.imageId, ...named(img) })),
+      };
+      console.log(JSON.stringify(report, null, 2));
+      return 0;
+    }
+    const labels: Record<string, string> = { METEOR: METEOR_NAME, CIDEr: "CIDEr-D" };
+    const lines = COCO_NAMES.map(([key, name]) => {
+      const label = labels[name] ?? name;
+      return `${label.padEnd(28)} ${scores.corpus[key].toFixed(4)}`;
+    });
+    console.log([`images scored: ${scores.perImage.length}`, ...lines].join("\n"));
+    return 0;
+  },
+};

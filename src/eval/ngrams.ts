@@ -1,0 +1,18 @@
+/** Counts of every n-gram of `tokens` for n = 1..maxN, keyed by the n-gram's tokens joined by NUL. */
+export function countNgrams(tokens: readonly string[], maxN: number): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (let n = 1; n <= maxN; n++) {
+    for (let i = 0; i + n <= tokens.length; i++) {
+      const key = tokens.slice(i, i + n).join("\u0000");
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+  }
+  return counts;
+}
+
+/** The order (n) of an n-gram key made by `countNgrams`. */
+export function ngramOrder(key: string): number {
+  let n = 1;
+  for (let i = 0; i < key.length; i++) if (key.charCodeAt(i) === 0) n++;
+  return n;
+}

@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { ciderD } from "../../src/eval/cider.js";
+
+const words = (s: string) => (s === "" ? [] : s.split(" "));
+const image = (candidate: string, ...references: string[]) => ({
+  candidate: words(candidate),
+  references: references.map(words),
+});
+const close = (actual: number, expected: number) =>
+  assert.ok(Math.abs(actual - expected) < 1e-9, `${actual} != ${expected}`);
+
+// In every case below N = 2 images and each n-gram is in at most one image's references, so
+// every idf is log(2) − log(max(1, df)) = log 2 and cancels in the cosines.
+
+test("exact match and partial match, averaged over n = 1..4 and times 10", () => {
+  // Image 1 "a b" vs "a b": cos = 1 for n = 1, 2; no 3- or 4-grams → 0. 10 · (1+1+0+0)/4 = 5.
+  // Image 2 "c d" vs "c e": n = 1 shares "c" → 1/(√2·√2) = 0.5; n = 2: 0. 10 · 0.5/4 = 1.25.
+  const { score, perImage } = ciderD([image("a b", "a b"), image("c d", "c e")]);
+  close(perImage[0], 5);
+  close(perImage[1], 1.25);
+  close(score, 3.125);
+});
+
+test("Gaussian length penalty on the bigram-count difference", () => {
+  // "a b c" vs "a b": n=1 cos = 2/(√3·√2); n=2 cos = 1/(√2·1); n=3: the reference has no
+  // trigram (norm 0) → 0. Bigram counts 2 vs 1: penalty exp(−1/72) = 0.9862071.
+  // 10 · (0.8164966 + 0.7071068)/4 · 0.9862071 = 3.7564651.
+  const { perImage } = ciderD([image("a b c", "a b"), image("x", "y")]);
+  close(perImage[0], (10 * (2 / Math.sqrt(6) + 1 / Math.SQRT2) * Math.exp(-1 / 72)) / 4);
+  assert.equal(perImage[1], 0);
+});
+
+test("clips candidate weights by the reference's", () => {
+  // "a a" vs "a b": h("a") = 2·log2, r("a") = log2; min(h, r)·r = log2², norms 2·log2 and √2·log2
+  // → cos = 1/(2√2) = 0.3535534 (0.7071 without clipping). 10 · 0.3535534/4 = 0.8838835.
+  const { perImage } = ciderD([image("a a", "a b"), image("x", "y")]);
+  close(perImage[0], 10 / (2 * Math.SQRT2) / 4);
+});
+
+test("sums over references, then divides by their number", () => {
+  // Image 1 refs "a b" (cos 1, 1) and "z" (0): (10 · 2/4) / 2 = 2.5.
+  const { perImage } = ciderD([image("a b", "a b", "z"), image("x", "y")]);
+  close(perImage[0], 2.5);
+});
+
+test("a single image has log(1) = 0 idf everywhere, so it scores 0; so does an empty caption", () => {
+  assert.equal(ciderD([image("a b", "a b")]).score, 0);
+  assert.equal(ciderD([image("", "a b"), image("x", "y")]).perImage[0], 0);
+});
