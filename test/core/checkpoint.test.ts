@@ -1,0 +1,226 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { backward } from "../../src/core/autodiff.js";
+import {
+  fromFloat16,
+  loadCheckpoint,
+  saveCheckpoint,
+  toFloat16,
+} from "../../src/core/checkpoint.js";
+import { normal, xavier, zeros } from "../../src/core/init.js";
+import { affine, dropout, gather, relu, softmaxCrossEntropy } from "../../src/core/ops/index.js";
+import { Adam } from "../../src/core/optim/adam.js";
+import { clipGradients } from "../../src/core/optim/clip.js";
+import type { Optimizer } from "../../src/core/optim/optimizer.js";
+import { Rmsprop } from "../../src/core/optim/rmsprop.js";
+import { Sgd } from "../../src/core/optim/sgd.js";
+import { Params } from "../../src/core/params.js";
+import { Rng } from "../../src/core/rng.js";
+import { InputError } from "../../src/errors.js";
+
+const dir = mkdtempSync(join(tmpdir(), "imagesent-ckpt-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A tiny word classifier: embed, affine + relu, dropout, affine, softmax cross-entropy. */
+function tinyModel(seed: number, hidden = 8) {
+  const rng = new Rng(seed);
+  const params = new Params();
+  const E = params.add("E", normal([10, 6], rng, 0.5));
+  const W1 = params.add("W1", xavier([6, hidden], rng));
+  const b1 = params.add("b1", zeros([hidden]));
+  const W2 = params.add("W2", xavier([hidden, 10], rng));
+  const b2 = params.add("b2", zeros([10]));
+  const loss = (words: Int32Array, targets: Int32Array, drop: Rng) => {
+    const h = dropout(relu(affine(gather(E, words), W1, b1)), 0.3, drop, true);
+    return softmaxCrossEntropy(affine(h, W2, b2), targets);
+  };
+  return { params, loss };
+}
+
+/** One training step on a batch drawn from `rng` (which also drives dropout). */
+function trainStep(m: ReturnType<typeof tinyModel>, opt: Optimizer, rng: Rng) {
+  const words = Int32Array.from({ length: 5 }, () => rng.int(10));
+  const targets = words.map((w) => (w * 3) % 10);
+  m.params.zeroGrad();
+  backward(m.loss(words, targets, rng));
+  clipGradients(m.params, 5);
+  opt.step(m.params);
+}
+
+test("a checkpoint round-trips weights (bit-exact in f32), step, config, vocabulary, meta", () => {
+  const m = tinyModel(1);
+  const path = join(dir, "roundtrip.ckpt");
+  const config = { hidden: 8, lr: 0.01, nested: { a: [1, 2] } };
+  const vocabulary = { words: ["a", "dog", "runs"], unk: "UNK" };
+  saveCheckpoint(path, { params: m.params, step: 42, config, vocabulary, meta: { valR1: 0.5 } });
+  const ck = loadCheckpoint(path);
+  assert.equal(ck.step, 42);
+  assert.deepEqual(ck.config, config);
+  assert.deepEqual(ck.vocabulary, vocabulary);
+  assert.deepEqual(ck.meta, { valR1: 0.5 });
+  const fresh = tinyModel(2);
+  ck.restoreParams(fresh.params);
+  for (const p of m.params.all()) assert.deepEqual(fresh.params.get(p.name).data, p.tensor.data);
+  // Written atomically: no temporary file is left beside it.
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.includes("roundtrip")),
+    ["roundtrip.ckpt"],
+  );
+});
+
+test("resumed training (weights + optimiser + rng) continues exactly like uninterrupted training", () => {
+  const straight = tinyModel(3);
+  const optA = new Rmsprop({ lr: 0.01, weightDecay: 1e-3 });
+  const rngA = new Rng(9);
+  for (let s = 0; s < 6; s++) trainStep(straight, optA, rngA);
+
+  const first = tinyModel(3);
+  const optB = new Rmsprop({ lr: 0.01, weightDecay: 1e-3 });
+  const rngB = new Rng(9);
+  for (let s = 0; s < 3; s++) trainStep(first, optB, rngB);
+  const path = join(dir, "resume.ckpt");
+  saveCheckpoint(path, { params: first.params, optimizer: optB, rng: rngB, step: 3 });
+
+  const resumed = tinyModel(4);
+  const optC = new Rmsprop({ lr: 0.01, weightDecay: 1e-3 });
+  const rngC = new Rng(1234);
+  const ck = loadCheckpoint(path);
+  ck.restore({ params: resumed.params, optimizer: optC, rng: rngC });
+  assert.equal(ck.step, 3);
+  for (let s = 3; s < 6; s++) trainStep(resumed, optC, rngC);
+  for (const p of straight.params.all()) {
+    assert.deepEqual(resumed.params.get(p.name).data, p.tensor.data, p.name);
+  }
+});
+
+test("float16 storage halves the weights and keeps them within half precision", () => {
+  const m = tinyModel(5, 64);
+  const f32 = join(dir, "w32.ckpt");
+  const f16 = join(dir, "w16.ckpt");
+  saveCheckpoint(f32, { params: m.params });
+  saveCheckpoint(f16, { params: m.params }, { dtype: "f16" });
+  const size32 = readFileSync(f32).length;
+  const size16 = readFileSync(f16).length;
+  assert.ok(size16 < 0.6 * size32, `${size16} vs ${size32}`);
+  const fresh = tinyModel(6, 64);
+  loadCheckpoint(f16).restoreParams(fresh.params);
+  for (const p of m.params.all()) {
+    const got = fresh.params.get(p.name).data;
+    p.tensor.data.forEach((v, i) => {
+      assert.ok(Math.abs(got[i] - v) <= Math.abs(v) * 2 ** -11 + 2 ** -24, `${p.name}[${i}]`);
+    });
+  }
+});
+
+test("float16 conversion: exact values, rounding to even, subnormals, overflow, specials", () => {
+  for (const v of [0, 1, -2, 0.5, 65504, 2 ** -14, 2 ** -24, -(2 ** -20)]) {
+    assert.equal(fromFloat16(toFloat16(v)), v);
+  }
+  assert.equal(toFloat16(1 + 2 ** -11), toFloat16(1)); // a tie rounds to the even mantissa
+  assert.equal(toFloat16(1 + 3 * 2 ** -11), toFloat16(1 + 2 ** -9));
+  assert.equal(fromFloat16(toFloat16(1e6)), Number.POSITIVE_INFINITY);
+  assert.equal(fromFloat16(toFloat16(2 ** -26)), 0);
+  assert.ok(Number.isNaN(fromFloat16(toFloat16(Number.NaN))));
+  assert.equal(fromFloat16(toFloat16(Number.NEGATIVE_INFINITY)), Number.NEGATIVE_INFINITY);
+});
+
+test("loading into a model of other shapes names the parameter and both shapes", () => {
+  const path = join(dir, "shapes.ckpt");
+  saveCheckpoint(path, { params: tinyModel(1, 8).params });
+  const other = tinyModel(1, 16);
+  const ck = loadCheckpoint(path);
+  assert.throws(
+    () => ck.restoreParams(other.params),
+    (err: Error) =>
+      err instanceof InputError &&
+      err.message.includes(path) &&
+      /parameter W1 has shape \[6,8\] in the checkpoint but \[6,16\] in the model/.test(
+        err.message,
+      ),
+  );
+  // Nothing was half-loaded.
+  assert.deepEqual(other.params.get("E").data, tinyModel(1, 16).params.get("E").data);
+});
+
+test("missing and extra parameters are named", () => {
+  const path = join(dir, "names.ckpt");
+  const m = tinyModel(1);
+  saveCheckpoint(path, { params: m.params });
+  const more = tinyModel(1);
+  more.params.add("Wextra", zeros([2, 2]));
+  assert.throws(
+    () => loadCheckpoint(path).restoreParams(more.params),
+    /checkpoint lacks parameters Wextra/,
+  );
+  const fewer = new Params();
+  fewer.add("E", zeros([10, 6]));
+  assert.throws(
+    () => loadCheckpoint(path).restoreParams(fewer),
+    /checkpoint has parameters the model lacks: W1, b1, W2, b2/,
+  );
+});
+
+test("a checkpoint without optimiser or RNG state says so when asked for them", () => {
+  const path = join(dir, "weights-only.ckpt");
+  const m = tinyModel(1);
+  saveCheckpoint(path, { params: m.params });
+  assert.throws(
+    () => loadCheckpoint(path).restore({ params: m.params, optimizer: new Sgd({ lr: 1 }) }),
+    /weights-only.ckpt: checkpoint holds no optimiser state/,
+  );
+  assert.throws(
+    () => loadCheckpoint(path).restore({ params: m.params, rng: new Rng(1) }),
+    /checkpoint holds no RNG state/,
+  );
+});
+
+test("the optimiser kind must match", () => {
+  const path = join(dir, "adam.ckpt");
+  const m = tinyModel(1);
+  const adam = new Adam({ lr: 0.01 });
+  trainStep(m, adam, new Rng(1));
+  saveCheckpoint(path, { params: m.params, optimizer: adam });
+  assert.throws(
+    () => loadCheckpoint(path).restore({ params: m.params, optimizer: new Sgd({ lr: 1 }) }),
+    /adam.ckpt: holds a adam optimiser, this run uses sgd/,
+  );
+});
+
+test("truncated, corrupt, foreign and missing files fail with the file named", () => {
+  const path = join(dir, "good.ckpt");
+  saveCheckpoint(path, { params: tinyModel(1).params, step: 1 });
+  const bytes = readFileSync(path);
+
+  const truncated = join(dir, "truncated.ckpt");
+  writeFileSync(truncated, bytes.subarray(0, bytes.length - 10));
+  assert.throws(
+    () => loadCheckpoint(truncated),
+    /truncated.ckpt: truncated: expected \d+ bytes, file has \d+/,
+  );
+
+  const corrupt = join(dir, "corrupt.ckpt");
+  const flipped = Buffer.from(bytes);
+  flipped[flipped.length - 3] ^= 0xff;
+  writeFileSync(corrupt, flipped);
+  assert.throws(() => loadCheckpoint(corrupt), /corrupt.ckpt: corrupt payload \(CRC-32 mismatch\)/);
+
+  const header = join(dir, "header.ckpt");
+  const badHeader = Buffer.from(bytes);
+  badHeader[17] = 0x7b; // breaks the JSON just after its opening brace
+  writeFileSync(header, badHeader);
+  assert.throws(() => loadCheckpoint(header), /header.ckpt: corrupt header/);
+
+  const foreign = join(dir, "foreign.ckpt");
+  writeFileSync(foreign, "not a checkpoint at all");
+  assert.throws(() => loadCheckpoint(foreign), /foreign.ckpt: not an imagesent checkpoint/);
+
+  assert.throws(
+    () => loadCheckpoint(join(dir, "absent.ckpt")),
+    (err: Error) => {
+      return err instanceof InputError && /absent.ckpt: cannot read checkpoint/.test(err.message);
+    },
+  );
+});
