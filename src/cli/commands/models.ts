@@ -1,0 +1,113 @@
+import { parseArgs } from "node:util";
+import { InputError } from "../../errors.js";
+import { DETECTOR_PRESETS, ENCODER_PRESETS, type ModelConfig } from "../../vision/model-config.js";
+import { ModelRegistry } from "../../vision/model-registry.js";
+import type { Command } from "../command.js";
+
+const USAGE = `usage: imagesent models <list | add NAME FILE | fetch NAME [URL --sha256 HEX] | remove NAME | path NAME>
+
+The model cache ($IMAGESENT_HOME/models, default ~/.cache/imagesent/models). Encoder and detector
+configs name their ONNX file by a cache name, so they work on any machine once the file is added.
+
+  list                     cached models, and the presets with where their models come from
+  add NAME FILE            copy a local .onnx file into the cache as NAME (--sha256 HEX checks it)
+  fetch NAME URL --sha256 HEX
+                           download URL into the cache as NAME, kept only if its sha256 matches
+  fetch PRESET             download a preset's model from its public source (checked the same way)
+  remove NAME              delete a cached model
+  path NAME                print the cached file of NAME
+
+Only 'fetch' uses the network.`;
+
+const PRESETS: readonly (readonly [string, ModelConfig])[] = [
+  ...Object.entries(ENCODER_PRESETS),
+  ...Object.entries(DETECTOR_PRESETS),
+];
+
+export const modelsCommand: Command = {
+  name: "models",
+  summary: "list, add, fetch (sha256-checked) and remove cached ONNX models",
+  usage: USAGE,
+  async run(args) {
+    let parsed: { values: { sha256?: string }; positionals: string[] };
+    try {
+      parsed = parseArgs({
+        args,
+        options: { sha256: { type: "string" } },
+        allowPositionals: true,
+        strict: true,
+      });
+    } catch (err) {
+      throw new InputError(`${(err as Error).message}\n\n${USAGE}`);
+    }
+    const [action, ...rest] = parsed.positionals;
+    const sha256 = parsed.values.sha256;
+    const registry = new ModelRegistry();
+    const need = (n: number) => {
+      if (rest.length !== n)
+        throw new InputError(`models ${action}: expected ${n} argument(s)\n\n${USAGE}`);
+    };
+    switch (action) {
+      case "list": {
+        need(0);
+        const cached = registry.list();
+        console.log(`cache: ${registry.dir}`);
+        if (cached.length === 0) console.log("  (empty)");
+        for (const m of cached)
+          console.log(`  ${m.name.padEnd(28)} ${(m.bytes / 1e6).toFixed(1)} MB`);
+        console.log("presets:");
+        for (const [name, c] of PRESETS) {
+          const have = cached.some((m) => m.name === c.model) ? "cached" : "not cached";
+          console.log(
+            `  ${name.padEnd(22)} ${c.kind.padEnd(9)} model ${c.model} (${have})${c.source ? ` from ${c.source.url}` : ""}`,
+          );
+        }
+        return 0;
+      }
+      case "add": {
+        need(2);
+        const m = registry.add(rest[0], rest[1], sha256);
+        console.log(`added ${m.name} (${m.bytes} bytes) at ${m.path}`);
+        return 0;
+      }
+      case "fetch": {
+        let name: string;
+        let url: string;
+        let hash: string | undefined = sha256;
+        if (rest.length === 1) {
+          const preset = PRESETS.find(([p, c]) => p === rest[0] || c.model === rest[0])?.[1];
+          if (!preset?.source)
+            throw new InputError(
+              `models fetch: '${rest[0]}' is not a preset with a source; give URL --sha256 HEX`,
+            );
+          name = preset.model;
+          url = preset.source.url;
+          hash = preset.source.sha256;
+        } else {
+          need(2);
+          [name, url] = rest;
+        }
+        if (!hash || !/^[0-9a-fA-F]{64}$/.test(hash))
+          throw new InputError("models fetch: --sha256 HEX (64 hex digits) is required");
+        console.error(`fetching ${url}`);
+        const m = await registry.fetch(name, url, hash);
+        console.log(`fetched ${m.name} (${m.bytes} bytes, sha256 verified) at ${m.path}`);
+        return 0;
+      }
+      case "remove": {
+        need(1);
+        if (!registry.remove(rest[0]))
+          throw new InputError(`models remove: no cached model '${rest[0]}'`);
+        console.log(`removed ${rest[0]}`);
+        return 0;
+      }
+      case "path": {
+        need(1);
+        console.log(registry.resolve(rest[0]));
+        return 0;
+      }
+      default:
+        throw new InputError(`models: unknown action '${action ?? ""}'\n\n${USAGE}`);
+    }
+  },
+};

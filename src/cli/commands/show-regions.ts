@@ -1,0 +1,104 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { basename, extname, join } from "node:path";
+import { parseArgs } from "node:util";
+import sharp from "sharp";
+import { InputError } from "../../errors.js";
+import { decodeImage } from "../../vision/decode.js";
+import { Detector } from "../../vision/detector.js";
+import { imageRegions } from "../../vision/extract.js";
+import { loadModelConfig } from "../../vision/model-config.js";
+import { ModelRegistry } from "../../vision/model-registry.js";
+import { regionsSvg } from "../../vision/region-svg.js";
+import type { Command } from "../command.js";
+
+const USAGE = `usage: imagesent show-regions IMAGE... --out DIR [options]
+
+Draws the regions 'imagesent features' would encode for each image (detections with label and
+score, fallback boxes dashed) as DIR/NAME.svg, and an index DIR/README.md showing them all.
+
+  --out DIR             output folder
+  --regions N           regions per image (default 20)
+  --detector D          detector preset (yolox-nano, default) or JSON config file
+  --detector-model FILE use this .onnx file instead of the config's model
+  --max-side N          longest side of the embedded picture in pixels (default 400)`;
+
+export const showRegionsCommand: Command = {
+  name: "show-regions",
+  summary: "draw each image's 20 regions (detections, fallback boxes) as SVG",
+  usage: USAGE,
+  async run(args) {
+    let parsed: { values: Record<string, string | undefined>; positionals: string[] };
+    try {
+      parsed = parseArgs({
+        args,
+        options: Object.fromEntries(
+          ["out", "regions", "detector", "detector-model", "max-side"].map((k) => [
+            k,
+            { type: "string" as const },
+          ]),
+        ),
+        allowPositionals: true,
+        strict: true,
+      }) as typeof parsed;
+    } catch (err) {
+      throw new InputError(`${(err as Error).message}\n\n${USAGE}`);
+    }
+    const { values, positionals: images } = parsed;
+    if (!values.out || images.length === 0)
+      throw new InputError(`IMAGE... and --out are required\n\n${USAGE}`);
+    const regions = Number(values.regions ?? 20);
+    const maxSide = Number(values["max-side"] ?? 400);
+    if (!Number.isInteger(regions) || regions < 1 || regions > 20)
+      throw new InputError("--regions must be 1..20");
+    if (!Number.isInteger(maxSide) || maxSide < 16)
+      throw new InputError("--max-side must be an integer >= 16");
+    const config = loadModelConfig(values.detector ?? "yolox-nano", "detector");
+    const detector = await Detector.load(
+      { ...config, model: values["detector-model"] ?? config.model },
+      new ModelRegistry(),
+    );
+    mkdirSync(values.out, { recursive: true });
+    const index = [
+      "# Image regions",
+      "",
+      "The regions `imagesent features` encodes: the whole image, the detector's boxes (solid, with",
+      "label and score) and fallback boxes (dashed) up to 20. Made with",
+      "",
+      `    imagesent show-regions ${args.join(" ")}`,
+      "",
+      `(detector ${detector.name}).`,
+      "",
+    ];
+    try {
+      for (const path of images) {
+        const image = await decodeImage(path);
+        const found = await imageRegions(image, detector, regions);
+        const scale = Math.min(1, maxSide / Math.max(image.width, image.height));
+        const jpeg = await sharp(image.data, {
+          raw: { width: image.width, height: image.height, channels: 3 },
+        })
+          .resize(Math.round(image.width * scale), Math.round(image.height * scale))
+          .jpeg({ quality: 70 })
+          .toBuffer();
+        const name = `${basename(path, extname(path))}.svg`;
+        writeFileSync(
+          join(values.out, name),
+          regionsSvg(basename(path), jpeg, image.width, image.height, found, scale),
+        );
+        index.push(`![${basename(path)}](${name})`, "");
+        console.log(
+          `${name}: ${
+            found
+              .filter((r) => r.source === "detection")
+              .map((r) => r.label)
+              .join(", ") || "no detections"
+          }`,
+        );
+      }
+    } finally {
+      await detector.close();
+    }
+    writeFileSync(join(values.out, "README.md"), `${index.join("\n")}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,384 @@
+import { existsSync, readFileSync } from "node:fs";
+import { InputError } from "../errors.js";
+
+/**
+ * Configuration of the two ONNX models of the vision pipeline. Everything that differs between
+ * CNNs and detectors (tensor names, input size, normalisation, channel order, resizing) is data
+ * here, with defaults in one place, validated when read (JSON files, presets), trusted inside.
+ * The presets describe the two models reachable in this workplace; a ResNet, VGG or CLIP image
+ * tower is another JSON file of the same shape.
+ */
+
+/** How a box of an image becomes a network input. */
+export interface PreprocessConfig {
+  /** Network input size in pixels. */
+  readonly width: number;
+  readonly height: number;
+  /**
+   * "stretch" warps the box to width x height (R-CNN); "crop" takes the largest centred part of
+   * the box with the input's aspect ratio; "letterbox" fits the box inside, padding the rest.
+   */
+  readonly resize: "stretch" | "crop" | "letterbox";
+  /** Where a letterboxed image sits: YOLOX pads right and bottom ("top-left"). */
+  readonly letterboxAlign: "top-left" | "center";
+  /**
+   * Pixels of context around each box in the network input, as R-CNN's warp with p = 16: the box
+   * is enlarged so that after resizing it fills the input minus this margin on each side.
+   */
+  readonly contextPadding: number;
+  /** 0-255 value of padding outside the image; "mean" is the normalisation mean (a 0 input). */
+  readonly padValue: number | readonly [number, number, number] | "mean";
+  readonly channelOrder: "rgb" | "bgr";
+  /** input = (pixel * scale - mean) / std, per channel; mean and std in RGB order. */
+  readonly scale: number;
+  readonly mean: readonly [number, number, number];
+  readonly std: readonly [number, number, number];
+  readonly layout: "nchw" | "nhwc";
+}
+
+/** Reading a quantized tensor: "auto" finds its scale and zero point in the graph. */
+export type Dequantize = "auto" | "none" | { readonly scale: number; readonly zeroPoint: number };
+
+/** Where to fetch a model file from (used only by `imagesent models fetch`). */
+export interface ModelSource {
+  readonly url: string;
+  readonly sha256: string;
+}
+
+export interface EncoderConfig {
+  readonly kind: "encoder";
+  /** A registry name (see model-registry.ts) or a path to an .onnx file. */
+  readonly model: string;
+  readonly source?: ModelSource;
+  /** The image input; default: the graph's only input. */
+  readonly input?: string;
+  /** The tensor whose values are the features, e.g. a pooled layer; added as a graph output. */
+  readonly feature: string;
+  readonly dequantize: Dequantize;
+  /** "mean" averages any spatial dimensions (a conv map N x C x H x W becomes N x C). */
+  readonly pool: "none" | "mean";
+  /** Most regions per session run; 0 means all regions of an image in one run. */
+  readonly batchSize: number;
+  readonly preprocess: PreprocessConfig;
+}
+
+export interface DetectorConfig {
+  readonly kind: "detector";
+  readonly format: "yolox";
+  readonly model: string;
+  readonly source?: ModelSource;
+  readonly input?: string;
+  readonly output?: string;
+  /** Class names, index = class id. */
+  readonly labels: readonly string[];
+  readonly strides: readonly number[];
+  readonly decoded: boolean;
+  readonly scoresActivated: boolean;
+  readonly scoreThreshold: number;
+  readonly nmsThreshold: number;
+  readonly maxDetections: number;
+  readonly preprocess: PreprocessConfig;
+}
+
+export type ModelConfig = EncoderConfig | DetectorConfig;
+
+const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
+const IMAGENET_STD = [0.229, 0.224, 0.225] as const;
+
+export const DEFAULT_PREPROCESS: PreprocessConfig = {
+  width: 224,
+  height: 224,
+  resize: "stretch",
+  letterboxAlign: "center",
+  contextPadding: 0,
+  padValue: "mean",
+  channelOrder: "rgb",
+  scale: 1 / 255,
+  mean: IMAGENET_MEAN,
+  std: IMAGENET_STD,
+  layout: "nchw",
+};
+
+const COCO80 =
+  "person bicycle car motorcycle airplane bus train truck boat traffic_light fire_hydrant stop_sign parking_meter bench bird cat dog horse sheep cow elephant bear zebra giraffe backpack umbrella handbag tie suitcase frisbee skis snowboard sports_ball kite baseball_bat baseball_glove skateboard surfboard tennis_racket bottle wine_glass cup fork knife spoon bowl banana apple sandwich orange broccoli carrot hot_dog pizza donut cake chair couch potted_plant bed dining_table toilet tv laptop mouse remote keyboard cell_phone microwave oven toaster sink refrigerator book clock vase scissors teddy_bear hair_drier toothbrush"
+    .split(" ")
+    .map((s) => s.replace(/_/g, " "));
+
+export const ENCODER_PRESETS: Readonly<Record<string, EncoderConfig>> = {
+  /** ImageNet MobileNetV2 (ONNX Model Zoo, int8): the 1280-d globally pooled layer. */
+  "mobilenetv2-12-int8": {
+    kind: "encoder",
+    model: "mobilenetv2-12-int8",
+    source: {
+      url: "https://github.com/onnx/models/raw/main/validated/vision/classification/mobilenet/model/mobilenetv2-12-int8.onnx",
+      sha256: "cc028fe6cae7bc11a4ff53cfc9b79c920e8be65ce33a904ec3e2a8f66d77f95f",
+    },
+    feature: "464_quantized",
+    dequantize: "auto",
+    pool: "mean",
+    batchSize: 0,
+    preprocess: { ...DEFAULT_PREPROCESS, contextPadding: 16 },
+  },
+};
+
+export const DETECTOR_PRESETS: Readonly<Record<string, DetectorConfig>> = {
+  /** YOLOX-Nano, COCO 80 classes, raw head output (decode_in_inference off). */
+  "yolox-nano": {
+    kind: "detector",
+    format: "yolox",
+    model: "yolox_nano",
+    source: {
+      url: "https://github.com/Megvii-BaseDetection/YOLOX/releases/download/0.1.1rc0/yolox_nano.onnx",
+      sha256: "e8af074932d4ed7e232278e3055cefcdea3edf178874a3694ae292649fb464dd",
+    },
+    labels: COCO80,
+    strides: [8, 16, 32],
+    decoded: false,
+    scoresActivated: true,
+    scoreThreshold: 0.25,
+    nmsThreshold: 0.45,
+    maxDetections: 100,
+    preprocess: {
+      ...DEFAULT_PREPROCESS,
+      width: 416,
+      height: 416,
+      resize: "letterbox",
+      letterboxAlign: "top-left",
+      padValue: 114,
+      channelOrder: "bgr",
+      scale: 1,
+      mean: [0, 0, 0],
+      std: [1, 1, 1],
+    },
+  },
+};
+
+// ---- validation: JSON in, typed config out, errors naming the file and field ----
+
+type Json = Record<string, unknown>;
+
+class Reader {
+  constructor(
+    readonly where: string,
+    readonly obj: Json,
+  ) {}
+  private fail(field: string, want: string): never {
+    throw new InputError(`${this.where}: field '${field}' must be ${want}`);
+  }
+  has(field: string): boolean {
+    return this.obj[field] !== undefined;
+  }
+  str(field: string, fallback?: string): string {
+    const v = this.obj[field] ?? fallback;
+    if (typeof v !== "string" || v === "") this.fail(field, "a non-empty string");
+    return v;
+  }
+  optStr(field: string): string | undefined {
+    return this.has(field) ? this.str(field) : undefined;
+  }
+  num(
+    field: string,
+    fallback: number,
+    min = Number.NEGATIVE_INFINITY,
+    max = Number.POSITIVE_INFINITY,
+  ): number {
+    const v = this.obj[field] ?? fallback;
+    if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > max) {
+      this.fail(field, `a number in [${min}, ${max}]`);
+    }
+    return v;
+  }
+  int(field: string, fallback: number, min: number): number {
+    const v = this.num(field, fallback, min);
+    if (!Number.isInteger(v)) this.fail(field, `an integer >= ${min}`);
+    return v;
+  }
+  bool(field: string, fallback: boolean): boolean {
+    const v = this.obj[field] ?? fallback;
+    if (typeof v !== "boolean") this.fail(field, "true or false");
+    return v;
+  }
+  oneOf<T extends string>(field: string, options: readonly T[], fallback: T): T {
+    const v = this.obj[field] ?? fallback;
+    if (!options.includes(v as T)) this.fail(field, `one of ${options.join(", ")}`);
+    return v as T;
+  }
+  triple(field: string, fallback: readonly [number, number, number]): [number, number, number] {
+    const v = this.obj[field] ?? fallback;
+    if (
+      !Array.isArray(v) ||
+      v.length !== 3 ||
+      v.some((x) => typeof x !== "number" || !Number.isFinite(x))
+    ) {
+      this.fail(field, "an array of 3 numbers");
+    }
+    return [v[0], v[1], v[2]];
+  }
+  numbers(field: string, fallback: readonly number[]): number[] {
+    const v = this.obj[field] ?? fallback;
+    if (!Array.isArray(v) || v.length === 0 || v.some((x) => !Number.isInteger(x) || x <= 0)) {
+      this.fail(field, "a non-empty array of positive integers");
+    }
+    return v as number[];
+  }
+  strings(field: string, fallback?: readonly string[]): string[] {
+    const v = this.obj[field] ?? fallback;
+    if (!Array.isArray(v) || v.some((x) => typeof x !== "string"))
+      this.fail(field, "an array of strings");
+    return v as string[];
+  }
+  child(field: string): Reader {
+    const v = this.obj[field] ?? {};
+    if (typeof v !== "object" || v === null || Array.isArray(v)) this.fail(field, "an object");
+    return new Reader(`${this.where}: ${field}`, v as Json);
+  }
+}
+
+function readPreprocess(r: Reader, base: PreprocessConfig): PreprocessConfig {
+  const std = r.triple("std", base.std);
+  if (std.some((s) => s === 0)) throw new InputError(`${r.where}: field 'std' must not contain 0`);
+  let padValue: PreprocessConfig["padValue"] = base.padValue;
+  if (r.has("padValue")) {
+    const raw = r.obj.padValue;
+    padValue =
+      raw === "mean"
+        ? "mean"
+        : typeof raw === "number"
+          ? r.num("padValue", 0, 0, 255)
+          : r.triple("padValue", [0, 0, 0]);
+  }
+  return {
+    width: r.int("width", base.width, 1),
+    height: r.int("height", base.height, 1),
+    resize: r.oneOf("resize", ["stretch", "crop", "letterbox"], base.resize),
+    letterboxAlign: r.oneOf("letterboxAlign", ["top-left", "center"], base.letterboxAlign),
+    contextPadding: r.num("contextPadding", base.contextPadding, 0),
+    padValue,
+    channelOrder: r.oneOf("channelOrder", ["rgb", "bgr"], base.channelOrder),
+    scale: r.num("scale", base.scale),
+    mean: r.triple("mean", base.mean),
+    std,
+    layout: r.oneOf("layout", ["nchw", "nhwc"], base.layout),
+  };
+}
+
+function readSource(r: Reader, base?: ModelSource): ModelSource | undefined {
+  if (!r.has("source")) return base;
+  const s = r.child("source");
+  const sha256 = s.str("sha256").toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(sha256))
+    throw new InputError(`${r.where}: source.sha256 must be 64 hex digits`);
+  return { url: s.str("url"), sha256 };
+}
+
+/**
+ * Validates a parsed JSON model config. `kind` picks encoder or detector; an optional `preset`
+ * field names a preset whose values are the defaults, so a file can override just a threshold.
+ */
+export function parseModelConfig(json: unknown, where: string): ModelConfig {
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    throw new InputError(`${where}: a model config must be a JSON object`);
+  }
+  const r = new Reader(where, json as Json);
+  const presetName = r.optStr("preset");
+  const preset = presetName
+    ? (ENCODER_PRESETS[presetName] ?? DETECTOR_PRESETS[presetName])
+    : undefined;
+  if (presetName && !preset) throw new InputError(`${where}: unknown preset '${presetName}'`);
+  const kind = r.oneOf("kind", ["encoder", "detector"], preset?.kind ?? "encoder");
+  if (preset && preset.kind !== kind)
+    throw new InputError(`${where}: preset '${presetName}' is a ${preset.kind}`);
+  if (kind === "encoder") {
+    const base = preset?.kind === "encoder" ? preset : undefined;
+    let dequantize: Dequantize = base?.dequantize ?? "auto";
+    if (r.has("dequantize")) {
+      const raw = (json as Json).dequantize;
+      if (raw === "auto" || raw === "none") dequantize = raw;
+      else {
+        const d = r.child("dequantize");
+        dequantize = {
+          scale: d.num("scale", Number.NaN),
+          zeroPoint: d.num("zeroPoint", Number.NaN),
+        };
+      }
+    }
+    return withoutUndefined({
+      kind,
+      model: r.str("model", base?.model),
+      source: readSource(r, base?.source),
+      input: r.optStr("input") ?? base?.input,
+      feature: r.str("feature", base?.feature),
+      dequantize,
+      pool: r.oneOf("pool", ["none", "mean"], base?.pool ?? "mean"),
+      batchSize: r.int("batchSize", base?.batchSize ?? 0, 0),
+      preprocess: readPreprocess(r.child("preprocess"), base?.preprocess ?? DEFAULT_PREPROCESS),
+    });
+  }
+  const base = (presetName && DETECTOR_PRESETS[presetName]) || DETECTOR_PRESETS["yolox-nano"];
+  const labels = r.has("labelsFile")
+    ? readLabels(r.str("labelsFile"))
+    : r.strings("labels", preset ? base.labels : undefined);
+  return withoutUndefined({
+    kind,
+    format: r.oneOf("format", ["yolox"], "yolox"),
+    model: r.str("model", preset ? base.model : undefined),
+    source: readSource(r, preset ? base.source : undefined),
+    input: r.optStr("input"),
+    output: r.optStr("output"),
+    labels,
+    strides: r.numbers("strides", base.strides),
+    decoded: r.bool("decoded", base.decoded),
+    scoresActivated: r.bool("scoresActivated", base.scoresActivated),
+    scoreThreshold: r.num("scoreThreshold", base.scoreThreshold, 0, 1),
+    nmsThreshold: r.num("nmsThreshold", base.nmsThreshold, 0, 1),
+    maxDetections: r.int("maxDetections", base.maxDetections, 1),
+    preprocess: readPreprocess(r.child("preprocess"), base.preprocess),
+  });
+}
+
+/** Optional fields left out rather than present as undefined, so configs compare and print cleanly. */
+function withoutUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** One class name per line; blank lines skipped. */
+export function readLabels(path: string): string[] {
+  if (!existsSync(path)) throw new InputError(`${path}: labels file not found`);
+  return readFileSync(path, "utf8")
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "");
+}
+
+/**
+ * A model config from a preset name or a JSON file path. With `kind`, a config of the other kind
+ * is an error (an encoder passed as --detector).
+ */
+export function loadModelConfig<K extends ModelConfig["kind"]>(
+  nameOrPath: string,
+  kind: K,
+): Extract<ModelConfig, { kind: K }> {
+  const presets: Readonly<Record<string, ModelConfig>> =
+    kind === "encoder" ? ENCODER_PRESETS : DETECTOR_PRESETS;
+  let config: ModelConfig | undefined = presets[nameOrPath];
+  if (!config) {
+    if (!existsSync(nameOrPath)) {
+      throw new InputError(
+        `${nameOrPath}: not a ${kind} preset (${Object.keys(presets).join(", ")}) nor a config file`,
+      );
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(nameOrPath, "utf8"));
+    } catch (err) {
+      throw new InputError(`${nameOrPath}: invalid JSON (${(err as Error).message})`);
+    }
+    if (typeof json === "object" && json !== null && !("kind" in json)) {
+      json = { ...json, kind };
+    }
+    config = parseModelConfig(json, nameOrPath);
+  }
+  if (config.kind !== kind)
+    throw new InputError(`${nameOrPath}: is a ${config.kind} config, not a ${kind}`);
+  return config as Extract<ModelConfig, { kind: K }>;
+}
