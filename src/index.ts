@@ -1,2 +1,151 @@
 /** imagesent's library API. */
+
+export * from "./core/index.js";
+export {
+  type Dataset,
+  type ImageEntry,
+  type Sentence,
+  SPLITS,
+  type Split,
+} from "./data/dataset.js";
+export {
+  FLICKR8K_CAPTIONS,
+  FLICKR8K_SPLIT_FILES,
+  isFlickr8kDir,
+  readFlickr8k,
+} from "./data/flickr8k.js";
+export {
+  parseKarpathyDataset,
+  readKarpathyDataset,
+  writeKarpathyDataset,
+} from "./data/karpathy.js";
+export { type DatasetSource, describeSource, loadDataset, locateDataset } from "./data/load.js";
+export {
+  computeDatasetStats,
+  type DatasetStats,
+  type DatasetStatsOptions,
+  formatDatasetStats,
+  type SplitStats,
+} from "./data/stats.js";
+export { tokenize } from "./data/tokenizer.js";
+export {
+  BOUNDARY,
+  BOUNDARY_TOKEN,
+  type BuildVocabularyOptions,
+  buildVocabulary,
+  DEFAULT_MIN_COUNT,
+  UNKNOWN_POLICIES,
+  UNKNOWN_TOKEN,
+  type UnknownPolicy,
+  Vocabulary,
+  type VocabularyJSON,
+  type VocabularyOptions,
+} from "./data/vocabulary.js";
 export { InputError } from "./errors.js";
+export { type BleuScore, bleu } from "./eval/bleu.js";
+export { type CiderOptions, ciderD } from "./eval/cider.js";
+export { type ImageId, readCocoReferences, readCocoResults } from "./eval/coco-format.js";
+export {
+  METEOR_EN,
+  METEOR_NAME,
+  type MeteorParameters,
+  type MeteorStats,
+  meteor,
+  meteorFromStats,
+  meteorStats,
+} from "./eval/meteor/meteor.js";
+export { PTB_PUNCTUATION, ptbTokenize } from "./eval/ptb-tokenizer.js";
+export { rougeL } from "./eval/rouge.js";
+export {
+  type CaptionMetrics,
+  type CaptionScores,
+  scoreCaptions,
+  scoreTokenized,
+} from "./eval/score.js";
+export type { MetricScore, TokenizedImage } from "./eval/types.js";
+export { boxArea, clipBox, iou, wholeImageBox } from "./vision/boxes.js";
+export { decodeImage } from "./vision/decode.js";
+export { Detector } from "./vision/detector.js";
+export {
+  type ExtractOptions,
+  type ExtractResult,
+  extractFeatures,
+  type ImageJob,
+  imageRegions,
+} from "./vision/extract.js";
+export { FALLBACK_FRACTIONS, fallbackBoxes } from "./vision/fallback-boxes.js";
+export {
+  FeatureStore,
+  STORE_FORMAT,
+  STORE_VERSION,
+  type StoredImage,
+  type StoreMeta,
+} from "./vision/feature-store.js";
+export type { Box, Region, RegionSource, RgbImage } from "./vision/image.js";
+export {
+  DEFAULT_PREPROCESS,
+  DETECTOR_PRESETS,
+  type DetectorConfig,
+  ENCODER_PRESETS,
+  type EncoderConfig,
+  loadModelConfig,
+  type ModelConfig,
+  type PreprocessConfig,
+  parseModelConfig,
+} from "./vision/model-config.js";
+export { ModelRegistry, modelCacheDir } from "./vision/model-registry.js";
+export { type Detection, nonMaxSuppression } from "./vision/nms.js";
+export { OnnxEncoder } from "./vision/onnx-encoder.js";
+export { addGraphOutputs, readOnnxGraph } from "./vision/onnx-proto.js";
+export {
+  DEFAULT_PIXEL_STATS_OPTIONS,
+  PixelStatsEncoder,
+  type PixelStatsOptions,
+} from "./vision/pixel-stats-encoder.js";
+export type { RegionEncoder } from "./vision/region-encoder.js";
+export { type LabelledDetection, selectRegions } from "./vision/regions.js";
+export { decodeYolox, type YoloxLayout } from "./vision/yolox.js";
+export {
+  BACKGROUND_KINDS,
+  type Background,
+  type BackgroundKind,
+  TONES,
+  type Tone,
+} from "./world/background.js";
+export {
+  DEFAULT_WORLD_OPTIONS,
+  type GeneratedWorld,
+  generateWorld,
+  sampleWorld,
+  type WorldOptions,
+} from "./world/generate.js";
+export { proposeRegions, REGIONS_PER_IMAGE } from "./world/proposals.js";
+export { renderScene } from "./world/render.js";
+export {
+  COLOURS,
+  type ColourName,
+  type Scene,
+  SHAPES,
+  type ShapeName,
+  SIZES,
+  type SizeName,
+  sampleScene,
+  type WorldObject,
+} from "./world/scene.js";
+export {
+  describeScene,
+  type GroundedSentence,
+  type ReferringSpan,
+  referringSpans,
+  relation,
+} from "./world/sentences.js";
+export {
+  formatWorld,
+  parseWorld,
+  readWorldFile,
+  type World,
+  type WorldImage,
+  type WorldSentence,
+  worldToDataset,
+  writeWorldFile,
+} from "./world/world-file.js";

@@ -1,8 +1,21 @@
 import { InputError } from "../errors.js";
 import type { Command } from "./command.js";
+import { dataCommand } from "./commands/data.js";
+import { demoCommand } from "./commands/demo.js";
+import { featuresCommand } from "./commands/features.js";
+import { modelsCommand } from "./commands/models.js";
+import { scoreCommand } from "./commands/score.js";
+import { showRegionsCommand } from "./commands/show-regions.js";
 
 /** Every CLI command, one module each; `imagesent --help` lists them in this order. */
-const commands: Command[] = [];
+const commands: Command[] = [
+  dataCommand,
+  demoCommand,
+  scoreCommand,
+  featuresCommand,
+  modelsCommand,
+  showRegionsCommand,
+];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length), 4);

@@ -15,6 +15,8 @@ export class Progress {
   private readonly start = Date.now();
   private lastDraw = 0;
   private extra = "";
+  /** What the last drawn line showed, so `finish` does not log the same state twice. */
+  private drawn = { done: -1, extra: "" };
   private readonly stream: NodeJS.WriteStream;
   private readonly tty: boolean;
 
@@ -38,7 +40,9 @@ export class Progress {
   /** Ends the bar (on a TTY) and prints the final line. */
   finish(extra?: string): void {
     if (extra !== undefined) this.extra = extra;
-    this.draw(Date.now());
+    if (this.tty || this.drawn.done !== this.done || this.drawn.extra !== this.extra) {
+      this.draw(Date.now());
+    }
     if (this.tty) this.stream.write("\n");
   }
 
@@ -54,6 +58,7 @@ export class Progress {
   }
 
   private draw(now: number): void {
+    this.drawn = { done: this.done, extra: this.extra };
     if (this.tty) this.stream.write(`\r\x1b[K${this.line(now)}`);
     else this.stream.write(`${this.line(now)}\n`);
   }

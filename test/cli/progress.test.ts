@@ -34,3 +34,14 @@ test("formatSeconds", () => {
   assert.equal(formatSeconds(7260), "2h01m");
   assert.equal(formatSeconds(Number.POSITIVE_INFINITY), "?");
 });
+
+test("off a TTY finish does not repeat a line already logged at completion", () => {
+  const { stream, writes } = fakeStream(false);
+  const p = new Progress({ label: "x", total: 2, stream });
+  p.tick(2);
+  p.finish();
+  assert.equal(writes.length, 1);
+  p.finish("done");
+  assert.equal(writes.length, 2);
+  assert.match(writes[1], / done\n$/);
+});
