@@ -21,7 +21,19 @@ function nodeDir() {
   return candidates.find((d) => d && existsSync(join(d, "include", "node", "node_api.h")));
 }
 
-const gyp = process.env.npm_config_node_gyp;
+/** node-gyp's entry script: the one npm passes to install scripts, else the copy bundled with npm. */
+function nodeGyp() {
+  const candidates = [
+    process.env.npm_config_node_gyp,
+    join(
+      dirname(dirname(process.execPath)),
+      "lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js",
+    ),
+  ];
+  return candidates.find((p) => p && existsSync(p));
+}
+
+const gyp = nodeGyp();
 const dir = nodeDir();
 const args = ["rebuild", "--release", ...(dir ? [`--nodedir=${dir}`] : [])];
 const r = gyp

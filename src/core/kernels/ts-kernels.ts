@@ -1,4 +1,10 @@
 import type { Kernels } from "./kernels.js";
+import {
+  validateMaxOverRows,
+  validateSgemm,
+  validateSoftmaxCrossEntropy,
+  validateSoftmaxRows,
+} from "./validate.js";
 
 /**
  * The pure-TypeScript kernels: the reference every native kernel is tested against, and the
@@ -23,6 +29,7 @@ export class TsKernels implements Kernels {
     c: Float32Array,
     ldc: number,
   ): void {
+    validateSgemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
     const row = new Float64Array(n);
     for (let i = 0; i < m; i++) {
       row.fill(0);
@@ -44,6 +51,7 @@ export class TsKernels implements Kernels {
   }
 
   softmaxRows(x: Float32Array, rows: number, cols: number, out: Float32Array): void {
+    validateSoftmaxRows(x, rows, cols, out);
     for (let r = 0; r < rows; r++) {
       const off = r * cols;
       let max = Number.NEGATIVE_INFINITY;
@@ -67,6 +75,7 @@ export class TsKernels implements Kernels {
     probs: Float32Array,
     losses: Float32Array,
   ): void {
+    validateSoftmaxCrossEntropy(logits, rows, cols, targets, probs, losses);
     for (let r = 0; r < rows; r++) {
       const off = r * cols;
       let max = Number.NEGATIVE_INFINITY;
@@ -92,6 +101,7 @@ export class TsKernels implements Kernels {
     maxOut: Float32Array,
     argOut: Int32Array,
   ): void {
+    validateMaxOverRows(x, rows, cols, maxOut, argOut);
     for (let j = 0; j < cols; j++) {
       maxOut[j] = x[j];
       argOut[j] = 0;

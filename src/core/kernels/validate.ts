@@ -1,0 +1,155 @@
+/**
+ * Argument checks shared by every Kernels implementation, so a bad shape fails the same way, with
+ * a RangeError naming the argument, whichever backend is active (and before native code could
+ * read past a buffer).
+ */
+
+const MAX_DIM = 2 ** 31 - 1;
+
+function dim(name: string, value: number): void {
+  if (!Number.isInteger(value) || value < 0 || value > MAX_DIM) {
+    throw new RangeError(`${name} must be an integer >= 0, got ${value}`);
+  }
+}
+
+/** A rows x cols matrix stored with row stride ld must fit in `length` elements. */
+function matrix(
+  op: string,
+  name: string,
+  length: number,
+  rows: number,
+  cols: number,
+  ld: number,
+): void {
+  if (rows === 0 || cols === 0) return;
+  if (ld < cols) {
+    throw new RangeError(`${op}: row stride of ${name} (${ld}) is smaller than its width ${cols}`);
+  }
+  const need = (rows - 1) * ld + cols;
+  if (length < need) {
+    throw new RangeError(
+      `${op}: ${name} has ${length} elements, needs ${need} for ${rows}x${cols} with row stride ${ld}`,
+    );
+  }
+}
+
+function overlaps(x: Float32Array, y: Float32Array): boolean {
+  if (x.buffer !== y.buffer || x.length === 0 || y.length === 0) return false;
+  const xEnd = x.byteOffset + x.byteLength;
+  const yEnd = y.byteOffset + y.byteLength;
+  return x.byteOffset < yEnd && y.byteOffset < xEnd;
+}
+
+export function validateSgemm(
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  a: Float32Array,
+  lda: number,
+  b: Float32Array,
+  ldb: number,
+  c: Float32Array,
+  ldc: number,
+): void {
+  for (const [name, v] of [
+    ["m", m],
+    ["n", n],
+    ["k", k],
+    ["lda", lda],
+    ["ldb", ldb],
+    ["ldc", ldc],
+  ] as const) {
+    dim(`sgemm: ${name}`, v);
+  }
+  matrix("sgemm", "c", c.length, m, n, ldc);
+  if (m === 0 || n === 0 || k === 0) return;
+  matrix(
+    "sgemm",
+    transA ? "a (transposed, k x m)" : "a (m x k)",
+    a.length,
+    transA ? k : m,
+    transA ? m : k,
+    lda,
+  );
+  matrix(
+    "sgemm",
+    transB ? "b (transposed, n x k)" : "b (k x n)",
+    b.length,
+    transB ? n : k,
+    transB ? k : n,
+    ldb,
+  );
+  if (overlaps(a, c) || overlaps(b, c)) {
+    throw new RangeError("sgemm: c must not share memory with a or b");
+  }
+}
+
+export function validateSoftmaxRows(
+  x: Float32Array,
+  rows: number,
+  cols: number,
+  out: Float32Array,
+): void {
+  dim("softmaxRows: rows", rows);
+  dim("softmaxRows: cols", cols);
+  matrix("softmaxRows", "x", x.length, rows, cols, cols);
+  matrix("softmaxRows", "out", out.length, rows, cols, cols);
+}
+
+export function validateSoftmaxCrossEntropy(
+  logits: Float32Array,
+  rows: number,
+  cols: number,
+  targets: Int32Array,
+  probs: Float32Array,
+  losses: Float32Array,
+): void {
+  dim("softmaxCrossEntropy: rows", rows);
+  dim("softmaxCrossEntropy: cols", cols);
+  matrix("softmaxCrossEntropy", "logits", logits.length, rows, cols, cols);
+  matrix("softmaxCrossEntropy", "probs", probs.length, rows, cols, cols);
+  if (targets.length < rows) {
+    throw new RangeError(
+      `softmaxCrossEntropy: targets has ${targets.length} elements, needs ${rows}`,
+    );
+  }
+  if (losses.length < rows) {
+    throw new RangeError(
+      `softmaxCrossEntropy: losses has ${losses.length} elements, needs ${rows}`,
+    );
+  }
+  for (let r = 0; r < rows; r++) {
+    if (targets[r] >= cols) {
+      throw new RangeError(
+        `softmaxCrossEntropy: targets[${r}] = ${targets[r]} is out of range for ${cols} classes`,
+      );
+    }
+  }
+}
+
+export function validateMaxOverRows(
+  x: Float32Array,
+  rows: number,
+  cols: number,
+  maxOut: Float32Array,
+  argOut: Int32Array,
+): void {
+  dim("maxOverRows: rows", rows);
+  dim("maxOverRows: cols", cols);
+  if (rows === 0 && cols > 0) throw new RangeError("maxOverRows: needs rows >= 1");
+  matrix("maxOverRows", "x", x.length, rows, cols, cols);
+  if (maxOut.length < cols) {
+    throw new RangeError(`maxOverRows: maxOut has ${maxOut.length} elements, needs ${cols}`);
+  }
+  if (argOut.length < cols) {
+    throw new RangeError(`maxOverRows: argOut has ${argOut.length} elements, needs ${cols}`);
+  }
+}
+
+export function validateThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1 || n > 256) {
+    throw new RangeError(`setThreads: thread count must be an integer in 1..256, got ${n}`);
+  }
+}

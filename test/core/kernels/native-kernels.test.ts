@@ -1,0 +1,285 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { Kernels } from "../../../src/core/kernels/kernels.js";
+import {
+  addonPath,
+  loadNativeKernels,
+  type NativeBackend,
+} from "../../../src/core/kernels/native-kernels.js";
+import { TsKernels } from "../../../src/core/kernels/ts-kernels.js";
+
+const native = loadNativeKernels();
+const skip = native
+  ? false
+  : `native addon not built (${addonPath}); run node scripts/build-native.mjs`;
+const ts = new TsKernels();
+
+// CI sets IMAGESENT_REQUIRE_NATIVE=1 so a broken addon build fails the run instead of skipping.
+test("the native addon is built where it is required", {
+  skip: process.env.IMAGESENT_REQUIRE_NATIVE !== "1" && "IMAGESENT_REQUIRE_NATIVE is not 1",
+}, () => {
+  assert.ok(native, `native addon missing at ${addonPath}`);
+});
+
+/** Deterministic values in [-1, 1) (xorshift), so a failure reproduces. */
+function random(seed: number) {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 2 ** 31 - 1;
+  };
+}
+
+function filled(len: number, rnd: () => number): Float32Array {
+  const x = new Float32Array(len);
+  for (let i = 0; i < len; i++) x[i] = rnd();
+  return x;
+}
+
+interface Case {
+  transA: boolean;
+  transB: boolean;
+  m: number;
+  n: number;
+  k: number;
+  alpha?: number;
+  beta?: number;
+  /** Extra row-stride padding of each operand, and leading elements before each view. */
+  pad?: number;
+  offset?: number;
+}
+
+/** Runs one SGEMM case on `k` and on the TS reference and checks they agree within float32 error. */
+function checkSgemm(kernel: Kernels, c: Case, seed: number): void {
+  const { transA, transB, m, n, k } = c;
+  const alpha = c.alpha ?? 1;
+  const beta = c.beta ?? 0;
+  const pad = c.pad ?? 0;
+  const offset = c.offset ?? 0;
+  const rnd = random(seed);
+  const aRows = transA ? k : m;
+  const aCols = transA ? m : k;
+  const bRows = transB ? n : k;
+  const bCols = transB ? k : n;
+  const lda = aCols + pad;
+  const ldb = bCols + pad;
+  const ldc = n + pad;
+  // Views into larger buffers: the kernels must honour byteOffset and leave the rest alone.
+  const view = (rows: number, ld: number) =>
+    filled(offset + rows * ld + 3, rnd).subarray(offset, offset + rows * ld);
+  const a = view(aRows, lda);
+  const b = view(bRows, ldb);
+  const cBase = filled(offset + m * ldc + 3, rnd);
+  const cNative = cBase.slice().subarray(offset, offset + m * ldc);
+  const cRef = cBase.slice().subarray(offset, offset + m * ldc);
+  kernel.sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, cNative, ldc);
+  ts.sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, cRef, ldc);
+  const tol = (i: number) => 1e-6 * k * Math.abs(alpha) + 1e-5 * Math.abs(cRef[i]);
+  for (let i = 0; i < m * ldc; i++) {
+    const col = i % ldc;
+    if (col >= n) {
+      assert.equal(cNative[i], cRef[i], `padding of c at ${i} was written`);
+    } else if (!(Math.abs(cNative[i] - cRef[i]) <= tol(i))) {
+      assert.fail(
+        `${kernel.name} ${JSON.stringify(c)}: c[${Math.floor(i / ldc)},${col}] = ${cNative[i]}, reference ${cRef[i]}`,
+      );
+    }
+  }
+  // Nothing outside the view of c changes.
+  const whole = new Float32Array(cNative.buffer);
+  for (let i = 0; i < offset; i++) assert.equal(whole[i], cBase[i]);
+  for (let i = offset + m * ldc; i < whole.length; i++) assert.equal(whole[i], cBase[i]);
+}
+
+const combos = [
+  [false, false],
+  [true, false],
+  [false, true],
+  [true, true],
+] as const;
+
+function forEachBackend(fn: (b: NativeBackend) => void): void {
+  if (!native) return;
+  const before = native.backend();
+  try {
+    for (const b of native.backends()) {
+      native.useBackend(b);
+      fn(b);
+    }
+  } finally {
+    native.useBackend(before);
+  }
+}
+
+test("native sgemm matches the TS reference on random shapes, all transposes", { skip }, () => {
+  forEachBackend(() => {
+    const rnd = random(7);
+    let seed = 1;
+    for (const [transA, transB] of combos) {
+      for (let trial = 0; trial < 6; trial++) {
+        const dim = (max: number) => 1 + Math.floor(((rnd() + 1) / 2) * max);
+        checkSgemm(
+          native!,
+          { transA, transB, m: dim(70), n: dim(90), k: dim(trial === 0 ? 600 : 300) },
+          seed++,
+        );
+      }
+    }
+  });
+});
+
+test("native sgemm honours alpha, beta, row strides and subarray offsets", { skip }, () => {
+  forEachBackend(() => {
+    let seed = 100;
+    for (const [transA, transB] of combos) {
+      for (const [alpha, beta] of [
+        [1, 1],
+        [-0.5, 2],
+        [2, 0],
+        [0.25, -1],
+      ]) {
+        checkSgemm(
+          native!,
+          { transA, transB, m: 29, n: 45, k: 300, alpha, beta, pad: 5, offset: 7 },
+          seed++,
+        );
+      }
+    }
+  });
+});
+
+test("native sgemm handles edge shapes", { skip }, () => {
+  forEachBackend(() => {
+    const shapes: Array<[number, number, number]> = [
+      [1, 1, 1],
+      [1, 1, 300],
+      [5, 7, 1],
+      [1, 77, 33],
+      [77, 1, 33],
+      [12, 32, 256],
+      [13, 33, 257],
+      // Taller than one row tile: B is packed up front rather than per task.
+      [250, 40, 33],
+      [0, 5, 4],
+      [5, 0, 4],
+      [5, 4, 0],
+      [0, 0, 0],
+    ];
+    let seed = 200;
+    for (const [m, n, k] of shapes) {
+      for (const [transA, transB] of combos) {
+        checkSgemm(native!, { transA, transB, m, n, k, beta: 0.5, pad: 1, offset: 1 }, seed++);
+        checkSgemm(native!, { transA, transB, m, n, k }, seed++);
+      }
+    }
+  });
+});
+
+test("native sgemm with beta = 0 ignores NaN in C; k = 0 scales C by beta", { skip }, () => {
+  forEachBackend((backend) => {
+    const a = new Float32Array([1, 2, 3, 4]);
+    const b = new Float32Array([5, 6, 7, 8]);
+    const c = new Float32Array(4).fill(Number.NaN);
+    native!.sgemm(false, false, 2, 2, 2, 1, a, 2, b, 2, 0, c, 2);
+    assert.deepEqual(Array.from(c), [19, 22, 43, 50], backend);
+    c.fill(Number.NaN);
+    native!.sgemm(false, false, 2, 2, 0, 1, a, 2, b, 2, 0, c, 2);
+    assert.deepEqual(Array.from(c), [0, 0, 0, 0], backend);
+    c.set([1, 2, 3, 4]);
+    native!.sgemm(false, false, 2, 2, 0, 1, a, 2, b, 2, 3, c, 2);
+    assert.deepEqual(Array.from(c), [3, 6, 9, 12], backend);
+  });
+});
+
+test("native sgemm gives the same bits on one and two threads", { skip }, () => {
+  const k = native!;
+  const threads = k.threads();
+  const rnd = random(9);
+  try {
+    // Above the size where the kernels go parallel.
+    const [m, n, kk] = [150, 170, 260];
+    const a = filled(m * kk, rnd);
+    const b = filled(kk * n, rnd);
+    for (const [transA, transB] of combos) {
+      const one = new Float32Array(m * n);
+      const two = new Float32Array(m * n);
+      k.setThreads(1);
+      k.sgemm(transA, transB, m, n, kk, 1, a, transA ? m : kk, b, transB ? kk : n, 0, one, n);
+      k.setThreads(2);
+      assert.equal(k.threads(), 2);
+      k.sgemm(transA, transB, m, n, kk, 1, a, transA ? m : kk, b, transB ? kk : n, 0, two, n);
+      if (k.backend() !== "openblas") assert.deepEqual(two, one);
+      checkSgemm(k, { transA, transB, m, n, k: kk, beta: 1, pad: 3 }, 11);
+    }
+  } finally {
+    k.setThreads(threads);
+  }
+});
+
+test("native softmaxRows and softmaxCrossEntropy match the TS reference", { skip }, () => {
+  const rnd = random(3);
+  const rows = 9;
+  const cols = 37;
+  const x = filled(rows * cols, () => rnd() * 20);
+  // Ties, a constant row and huge logits must not break the max-subtraction.
+  x.fill(4, 0, cols);
+  x[cols + 3] = 80;
+  x[cols + 4] = 80;
+  x[2 * cols] = -1e4;
+  const targets = new Int32Array([0, 3, 36, -1, 5, -1, 0, 12, 20]);
+  const pn = new Float32Array(rows * cols);
+  const pt = new Float32Array(rows * cols);
+  native!.softmaxRows(x, rows, cols, pn);
+  ts.softmaxRows(x, rows, cols, pt);
+  for (let i = 0; i < pn.length; i++) assert.ok(Math.abs(pn[i] - pt[i]) <= 1e-6, `softmax ${i}`);
+  const ln = new Float32Array(rows);
+  const lt = new Float32Array(rows);
+  pn.fill(0);
+  native!.softmaxCrossEntropy(x, rows, cols, targets, pn, ln);
+  ts.softmaxCrossEntropy(x, rows, cols, targets, pt, lt);
+  for (let i = 0; i < pn.length; i++) assert.ok(Math.abs(pn[i] - pt[i]) <= 1e-6, `probs ${i}`);
+  for (let r = 0; r < rows; r++) {
+    assert.ok(Math.abs(ln[r] - lt[r]) <= 1e-5 * (1 + Math.abs(lt[r])), `loss ${r}`);
+  }
+  assert.equal(ln[3], 0, "a padded row (target -1) has loss 0");
+  assert.ok(Math.abs(ln[0] - Math.log(cols)) < 1e-5, "uniform row: loss log(cols)");
+  // In place: out aliases x.
+  const inPlace = x.slice();
+  native!.softmaxRows(inPlace, rows, cols, inPlace);
+  for (let i = 0; i < pt.length; i++) assert.ok(Math.abs(inPlace[i] - pt[i]) <= 1e-6);
+});
+
+test("native maxOverRows matches the TS reference, first row wins ties", { skip }, () => {
+  const rnd = random(5);
+  const rows = 7;
+  const cols = 19;
+  const x = filled(rows * cols, rnd).subarray(0);
+  x[2 * cols + 4] = 5;
+  x[5 * cols + 4] = 5;
+  for (let r = 0; r < rows; r++) x[r * cols + 6] = 1;
+  const mn = new Float32Array(cols);
+  const an = new Int32Array(cols);
+  const mt = new Float32Array(cols);
+  const at = new Int32Array(cols);
+  native!.maxOverRows(x, rows, cols, mn, an);
+  ts.maxOverRows(x, rows, cols, mt, at);
+  assert.deepEqual(mn, mt);
+  assert.deepEqual(an, at);
+  assert.equal(an[4], 2);
+  assert.equal(an[6], 0);
+  const one = new Float32Array([3, -2]);
+  native!.maxOverRows(one, 1, 2, mn, an);
+  assert.deepEqual(Array.from(mn.subarray(0, 2)), [3, -2]);
+  assert.deepEqual(Array.from(an.subarray(0, 2)), [0, 0]);
+});
+
+test("native kernels name their backend and refuse unknown ones", { skip }, () => {
+  assert.match(native!.name, /^native \((avx512|avx2|scalar|openblas)\)$/);
+  assert.ok(native!.backends().includes("scalar"));
+  assert.throws(() => native!.useBackend("cuda" as NativeBackend), /not available/);
+  assert.throws(() => native!.setThreads(0), RangeError);
+});
