@@ -1,0 +1,137 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { parseArgs } from "node:util";
+import { loadSplitFeatures } from "../../align/image-features.js";
+import { AlignmentModel } from "../../align/model.js";
+import { evaluateRetrieval } from "../../align/retrieval.js";
+import { type ReportRow, retrievalMarkdown } from "../../align/retrieval-report.js";
+import { formatRetrieval } from "../../align/train.js";
+import { SPLITS, type Split } from "../../data/dataset.js";
+import { loadDataset } from "../../data/load.js";
+import { InputError } from "../../errors.js";
+import { FeatureStore } from "../../vision/feature-store.js";
+import type { Command } from "../command.js";
+
+const USAGE = `usage: imagesent eval-retrieval --model CKPT [--model CKPT2 ...] --dataset D --features STORE
+                               [--split test] [--json] [--markdown FILE]
+
+Image-sentence retrieval by the protocol of the paper's Table 1: image annotation (each image
+ranks every sentence of the split) and image search (each sentence ranks every image), R@1/5/10
+and median rank. Several models (say the 20-region one and the whole-image one) give one row each.
+
+  --model CKPT      an alignment model (train-align's best.ckpt); repeat for more rows
+  --dataset D       dataset.json or Flickr8k folder
+  --features STORE  the feature store of the dataset's images
+  --split S         train, val or test (default test)
+  --json            print the results as JSON
+  --markdown FILE   write the table beside the paper's Flickr8K row, with each run's training
+                    time and speed (from summary.json beside the checkpoint)`;
+
+export const evalRetrievalCommand: Command = {
+  name: "eval-retrieval",
+  summary: "image annotation and image search R@1/5/10 and median rank of alignment models",
+  usage: USAGE,
+  run(args) {
+    let values: {
+      model?: string[];
+      dataset?: string;
+      features?: string;
+      split?: string;
+      json?: boolean;
+      markdown?: string;
+    };
+    try {
+      ({ values } = parseArgs({
+        args,
+        options: {
+          model: { type: "string", multiple: true },
+          dataset: { type: "string" },
+          features: { type: "string" },
+          split: { type: "string" },
+          json: { type: "boolean" },
+          markdown: { type: "string" },
+        },
+        strict: true,
+        allowPositionals: false,
+      }));
+    } catch (err) {
+      throw new InputError(`${(err as Error).message}\n\n${USAGE}`);
+    }
+    if (!values.model?.length || !values.dataset || !values.features) {
+      throw new InputError(`--model, --dataset and --features are required\n\n${USAGE}`);
+    }
+    const split = (values.split ?? "test") as Split;
+    if (!SPLITS.includes(split))
+      throw new InputError(`--split: expected one of ${SPLITS.join(", ")}, got '${split}'`);
+    const dataset = loadDataset(values.dataset);
+    const store = FeatureStore.open(values.features);
+    const rows: (ReportRow & { model: string })[] = [];
+    for (const path of values.model) {
+      const { model } = AlignmentModel.load(path);
+      const data = loadSplitFeatures(store, dataset, [split], model.config.regions).get(split)!;
+      if (data.missing.length > 0) {
+        throw new InputError(
+          `${values.features}: lacks ${data.missing.length} ${split} images (e.g. ${data.missing[0]}); ` +
+            "the protocol needs all of them",
+        );
+      }
+      if (data.images.length < 2)
+        throw new InputError(`${values.dataset}: the ${split} split has fewer than 2 images`);
+      const { scores: _, ...result } = evaluateRetrieval(
+        model,
+        data.images,
+        model.normalize(data.features),
+      );
+      const summary = readSummary(join(dirname(path), "summary.json"));
+      const label =
+        model.config.regions === 1
+          ? "ours, whole image only"
+          : `ours, ${model.config.regions} regions`;
+      rows.push({
+        model: path,
+        label: `${label} (${store.meta.encoder.split(":")[1] ?? store.meta.encoder}${summary?.loss === "hardest" ? ", hardest negatives" : ""})`,
+        result,
+        ...(summary ? { training: summary.training } : {}),
+      });
+      if (!values.json) console.log(`${path}: ${formatRetrieval(result)}`);
+    }
+    if (values.json) {
+      console.log(JSON.stringify({ split, rows }, null, 2));
+    }
+    if (values.markdown) {
+      mkdirSync(dirname(values.markdown), { recursive: true });
+      writeFileSync(values.markdown, retrievalMarkdown(rows, split, dataset.name));
+      if (!values.json) console.log(`wrote ${values.markdown}`);
+    }
+    return 0;
+  },
+};
+
+/** The training record train-align writes beside its checkpoints, if there is one. */
+function readSummary(
+  path: string,
+): { loss: string; training: NonNullable<ReportRow["training"]> } | null {
+  if (!existsSync(path)) return null;
+  let s: Record<string, unknown>;
+  try {
+    s = JSON.parse(readFileSync(path, "utf8"));
+  } catch (err) {
+    throw new InputError(`${path}: invalid JSON (${(err as Error).message})`);
+  }
+  const train = s.train as Record<string, unknown>;
+  const model = s.model as Record<string, unknown>;
+  const best = s.best as { epoch?: number } | null;
+  return {
+    loss: String(train?.loss),
+    training: {
+      wallSeconds: Number(s.wallSeconds),
+      trainSeconds: Number(s.trainSeconds),
+      sentencesPerSecond: Number(s.sentencesPerSecond),
+      epochs: Number(s.epochs),
+      bestEpoch: best?.epoch ?? null,
+      settings:
+        `h ${model?.embed}, hidden ${model?.hidden}, lr ${train?.lr} (x${train?.lrDecay}/epoch), ` +
+        `wd ${train?.weightDecay}, dropout ${train?.dropout}, ${train?.loss} loss`,
+    },
+  };
+}

@@ -1,0 +1,129 @@
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { evalRetrievalCommand } from "../../src/cli/commands/eval-retrieval.js";
+import { trainAlignCommand } from "../../src/cli/commands/train-align.js";
+import { encodeWorldFeatures } from "../../src/cli/demo-stages/features.js";
+import { InputError } from "../../src/errors.js";
+import { type GeneratedWorld, generateWorld } from "../../src/world/generate.js";
+
+let dir: string;
+let world: GeneratedWorld;
+let features: string;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), "imagesent-align-cli-"));
+  world = await generateWorld(join(dir, "world"), { images: 60, seed: 2 });
+  features = join(dir, "features");
+  await encodeWorldFeatures(world, features);
+});
+
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const small = [
+  "--embed",
+  "32",
+  "--hidden",
+  "16",
+  "--word-dim",
+  "16",
+  "--batch",
+  "10",
+  "--lr",
+  "3e-4",
+];
+
+test("train-align writes best.ckpt, last.ckpt and summary.json; eval-retrieval reports them", async (t) => {
+  const lines: string[] = [];
+  t.mock.method(console, "log", (line: string) => lines.push(line));
+  const base = ["--dataset", world.datasetPath, "--features", features];
+  for (const [name, extra] of [
+    ["r20", []],
+    ["r1", ["--regions", "1"]],
+  ] as const) {
+    const out = join(dir, name);
+    assert.equal(
+      trainAlignCommand.run([...base, "--out", out, "--epochs", "2", ...small, ...extra]),
+      0,
+    );
+    for (const f of ["best.ckpt", "last.ckpt", "summary.json"])
+      assert.ok(existsSync(join(out, f)), f);
+    const summary = JSON.parse(readFileSync(join(out, "summary.json"), "utf8"));
+    assert.equal(summary.history.length, 2);
+    assert.ok(summary.sentencesPerSecond > 0);
+  }
+  const md = join(dir, "results", "retrieval.md");
+  const models = [
+    "--model",
+    join(dir, "r20", "best.ckpt"),
+    "--model",
+    join(dir, "r1", "best.ckpt"),
+  ];
+  assert.equal(
+    evalRetrievalCommand.run([...models, ...base, "--split", "test", "--markdown", md]),
+    0,
+  );
+  const text = readFileSync(md, "utf8");
+  assert.match(
+    text,
+    /\| paper \(VGG fc7, R-CNN regions\), Flickr8K \| 16\.5 \| 40\.6 \| 54\.2 \| 7\.6 \|/,
+  );
+  assert.match(text, /\| ours, 20 regions/);
+  assert.match(text, /\| ours, whole image only/);
+  assert.match(text, /## Training/);
+  assert.match(text, /6 images and 30 sentences/);
+
+  lines.length = 0;
+  assert.equal(evalRetrievalCommand.run([...models.slice(0, 2), ...base, "--json"]), 0);
+  const json = JSON.parse(lines.join("\n"));
+  assert.equal(json.rows[0].result.images, 6);
+  assert.ok(json.rows[0].result.annotation.r10 >= 0);
+});
+
+test("bad flags and files are InputErrors naming what is wrong", () => {
+  const base = ["--dataset", world.datasetPath, "--features", features, "--out", join(dir, "bad")];
+  const cases: [() => unknown, RegExp][] = [
+    [
+      () => trainAlignCommand.run(["--dataset", world.datasetPath]),
+      /--features and --out are required/,
+    ],
+    [() => trainAlignCommand.run([...base, "--lr", "-1"]), /--lr/],
+    [() => trainAlignCommand.run([...base, "--loss", "max"]), /--loss: expected sum or hardest/],
+    [() => trainAlignCommand.run([...base, "--regions", "21"]), /holds 20 regions per image, 21/],
+    [
+      () =>
+        evalRetrievalCommand.run([
+          "--model",
+          world.datasetPath,
+          "--dataset",
+          world.datasetPath,
+          "--features",
+          features,
+        ]),
+      /not an imagesent checkpoint/,
+    ],
+    [
+      () =>
+        evalRetrievalCommand.run([
+          "--model",
+          "x",
+          "--dataset",
+          world.datasetPath,
+          "--features",
+          features,
+          "--split",
+          "dev",
+        ]),
+      /--split: expected one of/,
+    ],
+  ];
+  for (const [run, message] of cases) {
+    assert.throws(
+      run,
+      (e: unknown) => e instanceof InputError && message.test(e.message),
+      String(message),
+    );
+  }
+});
