@@ -1,0 +1,61 @@
+import { parseArgs } from "node:util";
+import { SPLITS, type Split } from "../data/dataset.js";
+import { InputError } from "../errors.js";
+import { DEFAULT_BETA } from "../mrf/phrase-alignment.js";
+
+/** Flag parsing shared by the phrase-alignment commands (align, show-alignment, mrf-grid). */
+
+export interface ParsedFlags {
+  readonly values: Readonly<Record<string, string | undefined>>;
+  readonly positionals: readonly string[];
+}
+
+/** String flags `names`; unknown flags are an InputError that shows the usage. */
+export function parseFlags(args: string[], names: readonly string[], usage: string): ParsedFlags {
+  try {
+    const { values, positionals } = parseArgs({
+      args,
+      options: Object.fromEntries(names.map((k) => [k, { type: "string" as const }])),
+      allowPositionals: true,
+      strict: true,
+    });
+    return { values: values as Record<string, string | undefined>, positionals };
+  } catch (err) {
+    throw new InputError(`${(err as Error).message}\n\n${usage}`);
+  }
+}
+
+/** Throws an InputError (with the usage) naming the first of `names` not given. */
+export function required(
+  values: ParsedFlags["values"],
+  names: readonly string[],
+  usage: string,
+): void {
+  for (const key of names) {
+    if (!values[key]) throw new InputError(`--${key} is required\n\n${usage}`);
+  }
+}
+
+export function parseSplit(value: string): Split {
+  if (!SPLITS.includes(value as Split)) {
+    throw new InputError(`--split: expected one of ${SPLITS.join(", ")}, got "${value}"`);
+  }
+  return value as Split;
+}
+
+export function parseBeta(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_BETA;
+  const beta = Number(value);
+  if (value.trim() === "" || !Number.isFinite(beta) || beta < 0) {
+    throw new InputError(`--beta: expected a number >= 0, got "${value}"`);
+  }
+  return beta;
+}
+
+export function positiveInt(value: string, flag: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) {
+    throw new InputError(`${flag}: expected a positive integer, got "${value}"`);
+  }
+  return n;
+}
