@@ -1,0 +1,121 @@
+/**
+ * Generator speed: training sentences/s and tokens/s of the multimodal RNN at the paper's size
+ * (hidden 512) and caption latency per image at beam 1 and beam 7. Sentences are Flickr8k's
+ * training captions when /work/shared/data/flickr8k (or IMAGESENT_FLICKR8K) is there, else
+ * synthetic ones with Flickr8k's length profile; CNN codes are random (speed does not depend on
+ * them). Prints a table and, with --json, one JSON object on the last line.
+ */
+
+import { existsSync } from "node:fs";
+import { backward } from "../src/core/autodiff.js";
+import { kernels } from "../src/core/kernels/index.js";
+import { clipGradients } from "../src/core/optim/clip.js";
+import { Rmsprop } from "../src/core/optim/rmsprop.js";
+import { Rng } from "../src/core/rng.js";
+import { loadDataset } from "../src/data/load.js";
+import { buildVocabulary } from "../src/data/vocabulary.js";
+import { packSentences } from "../src/generate/batch.js";
+import type { CellKind } from "../src/generate/caption-model.js";
+import { createCaptionModel } from "../src/generate/create-model.js";
+import { beamSearch } from "../src/generate/decoding.js";
+
+const FLICKR8K = process.env.IMAGESENT_FLICKR8K ?? "/work/shared/data/flickr8k";
+const FEATURE_DIM = 1280;
+const BATCH = 100;
+
+function sentences(rng: Rng): { source: string; vocabSize: number; words: Int32Array[] } {
+  if (existsSync(FLICKR8K)) {
+    const dataset = loadDataset(FLICKR8K);
+    const vocabulary = buildVocabulary(dataset);
+    const words = dataset.images
+      .filter((im) => im.split === "train")
+      .flatMap((im) => im.sentences.map((s) => Int32Array.from(vocabulary.encode(s.tokens))));
+    return { source: "flickr8k train captions", vocabSize: vocabulary.size, words };
+  }
+  // Zipf-distributed words, lengths 6..22 around Flickr8k's mean of ~11 words.
+  const vocabSize = 2539;
+  const words = Array.from({ length: 6000 }, () => {
+    const n = 6 + Math.min(16, Math.floor(-Math.log(1 - rng.uniform()) * 5));
+    return Int32Array.from({ length: n }, () =>
+      Math.min(vocabSize - 1, 1 + Math.floor(Math.exp(rng.uniform() * Math.log(vocabSize)))),
+    );
+  });
+  return { source: "synthetic captions", vocabSize, words };
+}
+
+function main(): void {
+  const json = process.argv.includes("--json");
+  const cell = (process.argv.includes("--lstm") ? "lstm" : "rnn") as CellKind;
+  const rng = new Rng(1);
+  const data = sentences(rng);
+  const model = createCaptionModel(
+    {
+      cell,
+      featureDim: FEATURE_DIM,
+      vocabSize: data.vocabSize,
+      hidden: 512,
+      embed: 512,
+      dropout: 0.5,
+    },
+    rng,
+  );
+  const optimizer = new Rmsprop({ lr: 1e-3 });
+  const features = new Float32Array(BATCH * FEATURE_DIM);
+  for (let i = 0; i < features.length; i++) features[i] = rng.normal();
+
+  const iteration = (start: number) => {
+    const picked = data.words.slice(start % (data.words.length - BATCH)).slice(0, BATCH);
+    const batch = packSentences(picked);
+    model.params.zeroGrad();
+    const loss = model.loss(features, batch, { training: true, rng });
+    backward(loss);
+    clipGradients(model.params, 5);
+    optimizer.step(model.params);
+    return batch.tokens;
+  };
+  for (let i = 0; i < 3; i++) iteration(i * BATCH);
+  let sentencesDone = 0;
+  let tokens = 0;
+  const t0 = performance.now();
+  let it = 3;
+  while (performance.now() - t0 < 15000 || it < 13) {
+    tokens += iteration(it++ * BATCH);
+    sentencesDone += BATCH;
+  }
+  const trainSeconds = (performance.now() - t0) / 1000;
+
+  const latency = (beam: number) => {
+    const images = 20;
+    const t = performance.now();
+    for (let i = 0; i < images; i++) {
+      const stepper = model.stepper(features.subarray(i * FEATURE_DIM, (i + 1) * FEATURE_DIM));
+      beamSearch(stepper, { beam, maxLength: 20 });
+    }
+    return (performance.now() - t) / images;
+  };
+  const result = {
+    bench: "generator",
+    kernels: kernels().name,
+    threads: kernels().threads(),
+    cell,
+    hidden: 512,
+    vocabSize: data.vocabSize,
+    source: data.source,
+    batch: BATCH,
+    sentencesPerSecond: sentencesDone / trainSeconds,
+    tokensPerSecond: tokens / trainSeconds,
+    latencyMsBeam1: latency(1),
+    latencyMsBeam7: latency(7),
+  };
+  console.log(`generator (${cell}, hidden 512, vocabulary ${data.vocabSize}, ${data.source})`);
+  console.log(`kernels ${result.kernels}, ${result.threads} threads, batch ${BATCH}`);
+  console.log(
+    `training:  ${result.sentencesPerSecond.toFixed(0)} sentences/s, ${result.tokensPerSecond.toFixed(0)} tokens/s`,
+  );
+  console.log(
+    `captions:  ${result.latencyMsBeam1.toFixed(1)} ms/image at beam 1, ${result.latencyMsBeam7.toFixed(1)} ms/image at beam 7 (untrained model, up to 20 words)`,
+  );
+  if (json) console.log(JSON.stringify(result));
+}
+
+main();

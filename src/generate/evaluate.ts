@@ -1,0 +1,170 @@
+import type { Vocabulary } from "../data/vocabulary.js";
+import { type CaptionMetrics, scoreCaptions } from "../eval/score.js";
+import type { CaptionData, CaptionSplit } from "./caption-data.js";
+import type { CaptionModel } from "./caption-model.js";
+import { beamSearch } from "./decoding.js";
+import { nearestNeighbourCaptions } from "./nearest-neighbour.js";
+import { perplexity, type TrainingSpeed } from "./train.js";
+
+export interface DecodeSettings {
+  readonly beam: number;
+  readonly lengthNormalization: number;
+  readonly maxLength: number;
+}
+
+/** Captions for every target of a split, with how long each took. */
+export interface DecodedSplit {
+  readonly settings: DecodeSettings;
+  readonly captions: string[][];
+  /** Mean wall time per caption, ms. */
+  readonly latencyMs: number;
+  /** Share of captions cut at maxLength without END (looping decodes end there). */
+  readonly cappedShare: number;
+}
+
+export function decodeSplit(
+  model: CaptionModel,
+  vocabulary: Vocabulary,
+  split: CaptionSplit,
+  settings: DecodeSettings,
+  onCaption?: () => void,
+): DecodedSplit {
+  const dim = model.config.featureDim;
+  const captions: string[][] = [];
+  let capped = 0;
+  const t0 = performance.now();
+  for (let i = 0; i < split.targets.length; i++) {
+    const stepper = model.stepper(split.features.subarray(i * dim, (i + 1) * dim));
+    const [best] = beamSearch(stepper, settings);
+    captions.push(vocabulary.decode(best.words));
+    if (!best.finished) capped++;
+    onCaption?.();
+  }
+  const n = Math.max(split.targets.length, 1);
+  return {
+    settings,
+    captions,
+    latencyMs: (performance.now() - t0) / n,
+    cappedShare: capped / n,
+  };
+}
+
+/** coco-caption metrics of one caption per target against the target's references. */
+export function scoreSplit(split: CaptionSplit, captions: readonly string[][]): CaptionMetrics {
+  const refs = new Map<number, string[]>();
+  const cands = new Map<number, string>();
+  split.targets.forEach((t, i) => {
+    refs.set(
+      i,
+      t.references.map((r) => r.join(" ")),
+    );
+    cands.set(i, captions[i].join(" "));
+  });
+  return scoreCaptions(refs, cands).corpus;
+}
+
+/** Share of captions that occur word for word among the training sentences. */
+export function verbatimShare(train: CaptionSplit, captions: readonly string[][]): number {
+  const seen = new Set<string>();
+  for (const t of train.targets) for (const r of t.references) seen.add(r.join(" "));
+  if (captions.length === 0) return 0;
+  return captions.filter((c) => seen.has(c.join(" "))).length / captions.length;
+}
+
+export interface EvaluationRow {
+  readonly name: string;
+  readonly metrics: CaptionMetrics;
+}
+
+export interface Sample {
+  readonly key: string;
+  readonly captions: Readonly<Record<string, string>>;
+  readonly reference: string;
+}
+
+export interface Evaluation {
+  readonly split: string;
+  readonly targets: number;
+  readonly perplexity: number;
+  readonly rows: readonly EvaluationRow[];
+  /** Per decode setting (keyed "beam N"): verbatim-in-train share, latency, capped share. */
+  readonly decoding: readonly {
+    readonly name: string;
+    readonly settings: DecodeSettings;
+    readonly verbatimShare: number;
+    readonly latencyMs: number;
+    readonly cappedShare: number;
+  }[];
+  readonly nearestNeighbourVerbatim: number;
+  readonly samples: readonly Sample[];
+  readonly trainingSpeed: TrainingSpeed | null;
+}
+
+export interface EvaluateArgs {
+  readonly model: CaptionModel;
+  readonly vocabulary: Vocabulary;
+  readonly data: CaptionData;
+  readonly split: "val" | "test";
+  readonly settings: readonly DecodeSettings[];
+  readonly samples?: number;
+  readonly trainingSpeed?: TrainingSpeed | null;
+  readonly onCaption?: () => void;
+}
+
+/**
+ * The paper's Table 2 for one model: every decode setting and the nearest-neighbour baseline
+ * scored with the same metrics on the same targets, plus perplexity, the verbatim-in-train share
+ * and decoding latency.
+ */
+export function evaluateGenerator(args: EvaluateArgs): Evaluation {
+  const { model, vocabulary, data } = args;
+  const split = data.splits[args.split];
+  const train = data.splits.train;
+  const rows: EvaluationRow[] = [];
+  const decoding: Evaluation["decoding"][number][] = [];
+  const byName = new Map<string, string[][]>();
+  for (const settings of args.settings) {
+    const name = settingName(settings);
+    const decoded = decodeSplit(model, vocabulary, split, settings, args.onCaption);
+    byName.set(name, decoded.captions);
+    rows.push({
+      name: `${model.config.cell.toUpperCase()}, ${name}`,
+      metrics: scoreSplit(split, decoded.captions),
+    });
+    decoding.push({
+      name,
+      settings,
+      verbatimShare: verbatimShare(train, decoded.captions),
+      latencyMs: decoded.latencyMs,
+      cappedShare: decoded.cappedShare,
+    });
+  }
+  const nn = nearestNeighbourCaptions(train, split, data.dim).captions;
+  byName.set("nearest neighbour", nn);
+  rows.push({ name: "nearest neighbour", metrics: scoreSplit(split, nn) });
+  const sampleCount = Math.min(args.samples ?? 6, split.targets.length);
+  const stride = Math.max(1, Math.floor(split.targets.length / Math.max(sampleCount, 1)));
+  const samples: Sample[] = [];
+  for (let s = 0; s < sampleCount; s++) {
+    const i = s * stride;
+    samples.push({
+      key: split.targets[i].key,
+      captions: Object.fromEntries([...byName].map(([name, caps]) => [name, caps[i].join(" ")])),
+      reference: split.targets[i].references[0].join(" "),
+    });
+  }
+  return {
+    split: args.split,
+    targets: split.targets.length,
+    perplexity: perplexity(model, split),
+    rows,
+    decoding,
+    nearestNeighbourVerbatim: verbatimShare(train, nn),
+    samples,
+    trainingSpeed: args.trainingSpeed ?? null,
+  };
+}
+
+export function settingName(s: DecodeSettings): string {
+  return `beam ${s.beam}${s.lengthNormalization > 0 ? `, length norm ${s.lengthNormalization}` : ""}`;
+}
