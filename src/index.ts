@@ -1,5 +1,36 @@
 /** imagesent's library API. */
 
+export { imageSentenceScores, wordRegionScores } from "./align/alignment-score.js";
+export { epochBatches, type Pair } from "./align/batches.js";
+export { type BrnnWeights, brnn, type DropoutSetting } from "./align/brnn.js";
+export {
+  type AlignmentConfig,
+  DEFAULT_ALIGNMENT_CONFIG,
+  DEFAULT_TRAIN_CONFIG,
+  RANKING_LOSS_KINDS,
+  type RankingLossKind,
+  type TrainConfig,
+} from "./align/config.js";
+export { loadSplitFeatures, type SplitFeatures } from "./align/image-features.js";
+export { AlignmentModel, type WordRegionScores } from "./align/model.js";
+export { rankingLoss } from "./align/ranking-loss.js";
+export { embedRegions } from "./align/region-embedding.js";
+export {
+  evaluateRetrieval,
+  type RetrievalMetrics,
+  type RetrievalResult,
+  recallSum,
+  retrievalMetrics,
+  scoreSplit,
+} from "./align/retrieval.js";
+export { PAPER_FLICKR8K, retrievalMarkdown } from "./align/retrieval-report.js";
+export {
+  type EpochRecord,
+  type TrainAlignmentOptions,
+  type TrainAlignmentResult,
+  trainAlignment,
+} from "./align/train.js";
+export { type WordGroundingResult, wordGrounding } from "./align/word-grounding.js";
 export * from "./core/index.js";
 export {
   type Dataset,
@@ -63,6 +94,108 @@ export {
   scoreTokenized,
 } from "./eval/score.js";
 export type { MetricScore, TokenizedImage } from "./eval/types.js";
+export {
+  type PackedBatch,
+  packSentences,
+} from "./generate/batch.js";
+export {
+  CAPTION_MODES,
+  type CaptionData,
+  type CaptionMode,
+  type CaptionSplit,
+  type CaptionTarget,
+  loadCaptionData,
+  normalizeCaptionData,
+} from "./generate/caption-data.js";
+export {
+  type CaptionModel,
+  type CaptionModelConfig,
+  CELL_KINDS,
+  type CellKind,
+  DEFAULT_MODEL,
+  type Stepper,
+} from "./generate/caption-model.js";
+export { createCaptionModel } from "./generate/create-model.js";
+export {
+  type BeamOptions,
+  beamSearch,
+  type Caption,
+  DEFAULT_BEAM,
+  DEFAULT_MAX_LENGTH,
+  greedy,
+  sample,
+} from "./generate/decoding.js";
+export {
+  type DecodeSettings,
+  type Evaluation,
+  evaluateGenerator,
+} from "./generate/evaluate.js";
+export { type LoadedGenerator, loadGenerator } from "./generate/load-generator.js";
+export { Lstm } from "./generate/lstm.js";
+export { MultimodalRnn } from "./generate/multimodal-rnn.js";
+export { nearestNeighbourCaptions } from "./generate/nearest-neighbour.js";
+export { parseSnippets, readSnippets, type Snippet } from "./generate/snippets.js";
+export {
+  DEFAULT_TRAINING,
+  type GeneratorConfig,
+  type TrainingOptions,
+  trainGenerator,
+} from "./generate/train.js";
+export { alignToSnippets, type SplitAlignmentJob } from "./mrf/align-split.js";
+export {
+  type AlignmentView,
+  alignmentFigure,
+  alignmentPage,
+  imageDataUri,
+  type PageOptions,
+} from "./mrf/alignment-page.js";
+export {
+  type BetaResult,
+  betaGrid,
+  chooseBeta,
+  DEFAULT_BETAS,
+  type GroundedImage,
+  gridTable,
+  phraseUpperBound,
+  type SplitGrid,
+  worldBetaGrid,
+} from "./mrf/beta-grid.js";
+export {
+  alignChain,
+  alignChainBruteForce,
+  type ChainAlignment,
+  chainEnergy,
+  type ScoreMatrix,
+  wordArgmax,
+} from "./mrf/chain-mrf.js";
+export { alignmentView, type FigureTruth } from "./mrf/gallery.js";
+export {
+  countPhrases,
+  emptyCounts,
+  type GroundedAlignment,
+  IOU_THRESHOLD,
+  type PhraseCounts,
+  rate,
+  type Tally,
+} from "./mrf/phrase-accuracy.js";
+export {
+  alignScored,
+  alignSentence,
+  DEFAULT_BETA,
+  type SentenceScores,
+  scoreSentence,
+  type WordRegionScorer,
+} from "./mrf/phrase-alignment.js";
+export { type Segment, segmentsOf } from "./mrf/segments.js";
+// readSnippets, parseSnippets and Snippet are exported from ./generate/snippets.js, which reads
+// the same format.
+export {
+  formatSnippet,
+  parseSnippetLine,
+  SnippetAppender,
+  sentenceSnippets,
+  writeSnippets,
+} from "./mrf/snippets.js";
 export { boxArea, clipBox, iou, wholeImageBox } from "./vision/boxes.js";
 export { decodeImage } from "./vision/decode.js";
 export { Detector } from "./vision/detector.js";

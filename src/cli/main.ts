@@ -1,11 +1,18 @@
 import { InputError } from "../errors.js";
 import type { Command } from "./command.js";
+import { alignCommand } from "./commands/align.js";
 import { dataCommand } from "./commands/data.js";
 import { demoCommand } from "./commands/demo.js";
+import { evalGenCommand } from "./commands/eval-gen.js";
+import { evalRetrievalCommand } from "./commands/eval-retrieval.js";
 import { featuresCommand } from "./commands/features.js";
 import { modelsCommand } from "./commands/models.js";
+import { mrfGridCommand } from "./commands/mrf-grid.js";
 import { scoreCommand } from "./commands/score.js";
+import { showAlignmentCommand } from "./commands/show-alignment.js";
 import { showRegionsCommand } from "./commands/show-regions.js";
+import { trainAlignCommand } from "./commands/train-align.js";
+import { trainGenCommand } from "./commands/train-gen.js";
 
 /** Every CLI command, one module each; `imagesent --help` lists them in this order. */
 const commands: Command[] = [
@@ -15,6 +22,13 @@ const commands: Command[] = [
   featuresCommand,
   modelsCommand,
   showRegionsCommand,
+  trainAlignCommand,
+  evalRetrievalCommand,
+  alignCommand,
+  showAlignmentCommand,
+  mrfGridCommand,
+  trainGenCommand,
+  evalGenCommand,
 ];
 
 function help(): string {

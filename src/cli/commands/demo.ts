@@ -1,10 +1,16 @@
 import { isAbsolute, relative } from "node:path";
 import { parseArgs } from "node:util";
+import type { AlignmentModel } from "../../align/model.js";
 import { computeDatasetStats, formatDatasetStats } from "../../data/stats.js";
 import { InputError } from "../../errors.js";
+import type { FeatureStore } from "../../vision/feature-store.js";
 import { DEFAULT_WORLD_OPTIONS, type GeneratedWorld, generateWorld } from "../../world/generate.js";
 import { worldToDataset } from "../../world/world-file.js";
 import type { Command } from "../command.js";
+import { alignStage } from "../demo-stages/align.js";
+import { featuresStage } from "../demo-stages/features.js";
+import { generateStage } from "../demo-stages/generate.js";
+import { mrfStage } from "../demo-stages/mrf.js";
 import { formatSeconds, Progress } from "../progress.js";
 
 const DEFAULT_OUT = "runs/demo";
@@ -36,6 +42,12 @@ export interface DemoOptions {
 export interface DemoState {
   readonly options: DemoOptions;
   world?: GeneratedWorld;
+  /** The world's region features (the features stage). */
+  features?: FeatureStore;
+  /** The trained alignment model (the align stage). */
+  alignment?: AlignmentModel;
+  /** The train split's region snippets, the chain MRF's segments (the mrf stage). */
+  snippets?: string;
 }
 
 /** One step of the demo; the stages run in order, each printing what it made. */
@@ -66,16 +78,16 @@ const worldStage: DemoStage = {
 };
 
 /** The demo's stages in order; each later issue appends its own. */
-export const DEMO_STAGES: DemoStage[] = [worldStage];
+export const DEMO_STAGES: DemoStage[] = [
+  worldStage,
+  featuresStage,
+  alignStage,
+  mrfStage,
+  generateStage,
+];
 
 /** Stages still to come, printed at the end so a reader knows what the demo will grow into. */
-const PLANNED = [
-  "features: 20 regions per image encoded by the weight-free pixel-statistics encoder",
-  "align: the BRNN alignment model, with image-sentence retrieval on the test split",
-  "mrf: phrase-to-region alignment, scored against the true boxes",
-  "generate: captions for whole images and for regions",
-  "report: an HTML page that describes and searches the world",
-];
+const PLANNED = ["report: an HTML page that describes and searches the world"];
 
 export const demoCommand: Command = {
   name: "demo",
