@@ -8,6 +8,7 @@ import { evalRetrievalCommand } from "./commands/eval-retrieval.js";
 import { featuresCommand } from "./commands/features.js";
 import { modelsCommand } from "./commands/models.js";
 import { mrfGridCommand } from "./commands/mrf-grid.js";
+import { resultsCommand } from "./commands/results.js";
 import { scoreCommand } from "./commands/score.js";
 import { showAlignmentCommand } from "./commands/show-alignment.js";
 import { showRegionsCommand } from "./commands/show-regions.js";
@@ -29,6 +30,7 @@ const commands: Command[] = [
   mrfGridCommand,
   trainGenCommand,
   evalGenCommand,
+  resultsCommand,
 ];
 
 function help(): string {
