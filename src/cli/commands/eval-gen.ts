@@ -1,6 +1,7 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
+import { writeFileAtomic } from "../../core/atomic-file.js";
 import { loadDataset } from "../../data/load.js";
 import { InputError } from "../../errors.js";
 import { loadCaptionData, normalizeCaptionData } from "../../generate/caption-data.js";
@@ -151,7 +152,7 @@ export const evalGenCommand: Command = {
       const file = str("markdown")!;
       mkdirSync(dirname(file), { recursive: true });
       const command = `imagesent eval-gen ${args.filter((a) => a !== "--json").join(" ")}`;
-      writeFileSync(
+      writeFileAtomic(
         file,
         formatEvaluationMarkdown(evaluation, gen, {
           dataset: str("dataset")!,

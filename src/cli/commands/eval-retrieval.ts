@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { loadSplitFeatures } from "../../align/image-features.js";
@@ -6,6 +6,7 @@ import { AlignmentModel } from "../../align/model.js";
 import { evaluateRetrieval } from "../../align/retrieval.js";
 import { type ReportRow, retrievalMarkdown } from "../../align/retrieval-report.js";
 import { formatRetrieval } from "../../align/train.js";
+import { writeFileAtomic } from "../../core/atomic-file.js";
 import { SPLITS, type Split } from "../../data/dataset.js";
 import { loadDataset } from "../../data/load.js";
 import { InputError } from "../../errors.js";
@@ -100,7 +101,7 @@ export const evalRetrievalCommand: Command = {
     }
     if (values.markdown) {
       mkdirSync(dirname(values.markdown), { recursive: true });
-      writeFileSync(values.markdown, retrievalMarkdown(rows, split, dataset.name));
+      writeFileAtomic(values.markdown, retrievalMarkdown(rows, split, dataset.name));
       if (!values.json) console.log(`wrote ${values.markdown}`);
     }
     return 0;

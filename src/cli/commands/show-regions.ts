@@ -1,7 +1,8 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { basename, extname, join } from "node:path";
 import { parseArgs } from "node:util";
 import sharp from "sharp";
+import { writeFileAtomic } from "../../core/atomic-file.js";
 import { InputError } from "../../errors.js";
 import { decodeImage } from "../../vision/decode.js";
 import { Detector } from "../../vision/detector.js";
@@ -81,7 +82,7 @@ export const showRegionsCommand: Command = {
           .jpeg({ quality: 70 })
           .toBuffer();
         const name = `${basename(path, extname(path))}.svg`;
-        writeFileSync(
+        writeFileAtomic(
           join(values.out, name),
           regionsSvg(basename(path), jpeg, image.width, image.height, found, scale),
         );
@@ -98,7 +99,7 @@ export const showRegionsCommand: Command = {
     } finally {
       await detector.close();
     }
-    writeFileSync(join(values.out, "README.md"), `${index.join("\n")}\n`);
+    writeFileAtomic(join(values.out, "README.md"), `${index.join("\n")}\n`);
     return 0;
   },
 };
