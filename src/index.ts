@@ -134,7 +134,6 @@ export { type LoadedGenerator, loadGenerator } from "./generate/load-generator.j
 export { Lstm } from "./generate/lstm.js";
 export { MultimodalRnn } from "./generate/multimodal-rnn.js";
 export { nearestNeighbourCaptions } from "./generate/nearest-neighbour.js";
-export { parseSnippets, readSnippets, type Snippet } from "./generate/snippets.js";
 export {
   DEFAULT_TRAINING,
   type GeneratorConfig,
@@ -187,11 +186,12 @@ export {
   type WordRegionScorer,
 } from "./mrf/phrase-alignment.js";
 export { type Segment, segmentsOf } from "./mrf/segments.js";
-// readSnippets, parseSnippets and Snippet are exported from ./generate/snippets.js, which reads
-// the same format.
 export {
   formatSnippet,
   parseSnippetLine,
+  parseSnippets,
+  readSnippets,
+  type Snippet,
   SnippetAppender,
   sentenceSnippets,
   writeSnippets,

@@ -1,9 +1,9 @@
 import type { Dataset, Split } from "../data/dataset.js";
 import type { Vocabulary } from "../data/vocabulary.js";
 import { InputError } from "../errors.js";
+import type { Snippet } from "../mrf/snippets.js";
 import { FeatureNormalizer } from "../vision/feature-normalizer.js";
 import type { FeatureStore } from "../vision/feature-store.js";
-import type { Snippet } from "./snippets.js";
 
 /**
  * What the generator trains and is evaluated on, the same for both modes: "targets" (whole

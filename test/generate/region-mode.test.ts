@@ -7,7 +7,7 @@ import { buildVocabulary } from "../../src/data/vocabulary.js";
 import { InputError } from "../../src/errors.js";
 import { loadCaptionData } from "../../src/generate/caption-data.js";
 import { loadGenerator } from "../../src/generate/load-generator.js";
-import { parseSnippets, readSnippets } from "../../src/generate/snippets.js";
+import { parseSnippets, readSnippets } from "../../src/mrf/snippets.js";
 import { tinyWorld } from "./fixtures.js";
 
 function snippetLine(filename: string, region: number, tokens: string[], extra = {}): string {
@@ -122,31 +122,4 @@ test("train-gen --mode region trains on a snippet file and eval-gen reads the mo
     console.error = quiet;
     console.log = log;
   }
-});
-
-test("malformed snippet lines are rejected naming file:line and the field", () => {
-  const good = snippetLine("a.jpg", 1, ["dog"]);
-  const cases: [string, RegExp][] = [
-    ["{not json", /^s\.jsonl:2: not JSON/],
-    ["[1, 2]", /^s\.jsonl:2: expected a JSON object/],
-    [snippetLine("a.jpg", -1, ["dog"]), /^s\.jsonl:2: region: expected an integer >= 0, got -1/],
-    [snippetLine("a.jpg", 1.5, ["dog"]), /^s\.jsonl:2: region: expected an integer/],
-    [snippetLine("a.jpg", 1, []), /^s\.jsonl:2: tokens: expected a non-empty array of words/],
-    [snippetLine("a.jpg", 1, ["dog", 3 as never]), /^s\.jsonl:2: tokens:/],
-    [snippetLine("", 1, ["dog"]), /^s\.jsonl:2: filename:/],
-    [snippetLine("a.jpg", 1, ["dog"], { box: [0, 0, 1] }), /^s\.jsonl:2: box:/],
-    [snippetLine("a.jpg", 1, ["dog"], { score: "high" }), /^s\.jsonl:2: score:/],
-    [
-      snippetLine("a.jpg", 1, ["dog"], { start: 3, end: 3 }),
-      /^s\.jsonl:2: end: expected an integer >= 4/,
-    ],
-  ];
-  for (const [bad, message] of cases) {
-    assert.throws(
-      () => parseSnippets(`${good}\n${bad}\n`, "s.jsonl"),
-      (err: Error) => err instanceof InputError && message.test(err.message),
-      bad,
-    );
-  }
-  assert.throws(() => readSnippets("/nonexistent/s.jsonl"), /cannot read snippet file/);
 });

@@ -4,7 +4,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { InputError } from "../../src/errors.js";
-import { readSnippets as readGeneratorSnippets } from "../../src/generate/snippets.js";
 import {
   formatSnippet,
   parseSnippets,
@@ -53,8 +52,6 @@ test("snippets are one segment each, with the region's box and words, and round-
   writeSnippets(path, snippets);
   const back = readSnippets(path);
   assert.deepEqual(back, [{ ...snippets[0], score: 1.2346 }, snippets[1]]);
-  // The region generator's reader reads the same file to the same snippets.
-  assert.deepEqual(readGeneratorSnippets(path), back);
 });
 
 test("malformed lines are rejected naming file, line and field", () => {

@@ -9,7 +9,7 @@ import { DEFAULT_BEAM, DEFAULT_MAX_LENGTH } from "../../generate/decoding.js";
 import { type DecodeSettings, evaluateGenerator } from "../../generate/evaluate.js";
 import { loadGenerator } from "../../generate/load-generator.js";
 import { formatEvaluationMarkdown } from "../../generate/report.js";
-import { readSnippets } from "../../generate/snippets.js";
+import { readSnippets } from "../../mrf/snippets.js";
 import { FeatureStore } from "../../vision/feature-store.js";
 import type { Command } from "../command.js";
 import { Progress } from "../progress.js";

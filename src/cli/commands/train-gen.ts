@@ -10,8 +10,8 @@ import {
   normalizeCaptionData,
 } from "../../generate/caption-data.js";
 import { CELL_KINDS, type CellKind, DEFAULT_MODEL } from "../../generate/caption-model.js";
-import { readSnippets } from "../../generate/snippets.js";
 import { DEFAULT_TRAINING, type TrainingOptions, trainGenerator } from "../../generate/train.js";
+import { readSnippets } from "../../mrf/snippets.js";
 import { FeatureStore } from "../../vision/feature-store.js";
 import type { Command } from "../command.js";
 import { formatSeconds, Progress } from "../progress.js";
