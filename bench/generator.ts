@@ -1,12 +1,13 @@
 /**
  * Generator speed: training sentences/s and tokens/s of the multimodal RNN at the paper's size
  * (hidden 512) and caption latency per image at beam 1 and beam 7. Sentences are Flickr8k's
- * training captions when /work/shared/data/flickr8k (or IMAGESENT_FLICKR8K) is there, else
+ * training captions when $IMAGESENT_SHARED (default ../shared)/data/flickr8k is there, else
  * synthetic ones with Flickr8k's length profile; CNN codes are random (speed does not depend on
  * them). Prints a table and, with --json, one JSON object on the last line.
  */
 
 import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { backward } from "../src/core/autodiff.js";
 import { kernels } from "../src/core/kernels/index.js";
 import { clipGradients } from "../src/core/optim/clip.js";
@@ -18,8 +19,13 @@ import { packSentences } from "../src/generate/batch.js";
 import type { CellKind } from "../src/generate/caption-model.js";
 import { createCaptionModel } from "../src/generate/create-model.js";
 import { beamSearch } from "../src/generate/decoding.js";
+import { packageRoot } from "../src/package-root.js";
 
-const FLICKR8K = process.env.IMAGESENT_FLICKR8K ?? "/work/shared/data/flickr8k";
+const FLICKR8K = join(
+  process.env.IMAGESENT_SHARED ?? join(packageRoot, "..", "shared"),
+  "data",
+  "flickr8k",
+);
 const FEATURE_DIM = 1280;
 const BATCH = 100;
 
