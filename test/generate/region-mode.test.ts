@@ -4,7 +4,6 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { main } from "../../src/cli/main.js";
 import { buildVocabulary } from "../../src/data/vocabulary.js";
-import { InputError } from "../../src/errors.js";
 import { loadCaptionData } from "../../src/generate/caption-data.js";
 import { loadGenerator } from "../../src/generate/load-generator.js";
 import { parseSnippets, readSnippets } from "../../src/mrf/snippets.js";
