@@ -31,6 +31,50 @@ export {
   trainAlignment,
 } from "./align/train.js";
 export { type WordGroundingResult, wordGrounding } from "./align/word-grounding.js";
+export {
+  DEFAULT_REGION_BEAM,
+  type DescribeOptions,
+  Describer,
+  type DescriberParts,
+  type ImageDescription,
+  type LoadOptions,
+  type RegionDescription,
+} from "./app/describer.js";
+export { type DescribedImage, descriptionPage } from "./app/description-page.js";
+export { ImageIndex, INDEX_FORMAT, INDEX_VERSION } from "./app/image-index.js";
+export {
+  BUNDLE_FILE,
+  BUNDLE_FORMAT,
+  BUNDLE_VERSION,
+  BundleCache,
+  type BundleManifest,
+  bundleCacheDir,
+  loadBundle,
+  type ModelBundle,
+  parseBundleManifest,
+  readBundleManifest,
+  type WriteBundleOptions,
+  writeBundle,
+} from "./app/model-bundle.js";
+export { type ImageInput, type RegionFeatures, regionFeatures } from "./app/region-features.js";
+export {
+  type ImageHit,
+  type IndexInput,
+  type IndexResult,
+  type PhraseRegion,
+  Searcher,
+  type SearchOptions,
+  type SentenceHit,
+} from "./app/searcher.js";
+export {
+  type OpenVisionOptions,
+  openVisionModels,
+  PIXEL_STATS_SETUP,
+  type PixelStatsSpec,
+  parseVisionSetup,
+  type VisionModels,
+  type VisionSetup,
+} from "./app/vision-setup.js";
 export * from "./core/index.js";
 export {
   type Dataset,
@@ -118,6 +162,7 @@ export {
 export { createCaptionModel } from "./generate/create-model.js";
 export {
   type BeamOptions,
+  batchedBeamSearch,
   beamSearch,
   type Caption,
   DEFAULT_BEAM,

@@ -8,6 +8,7 @@ import { DEFAULT_WORLD_OPTIONS, type GeneratedWorld, generateWorld } from "../..
 import { worldToDataset } from "../../world/world-file.js";
 import type { Command } from "../command.js";
 import { alignStage } from "../demo-stages/align.js";
+import { describeStage } from "../demo-stages/describe.js";
 import { featuresStage } from "../demo-stages/features.js";
 import { generateStage } from "../demo-stages/generate.js";
 import { mrfStage } from "../demo-stages/mrf.js";
@@ -30,7 +31,11 @@ writes:
   DIR/world/images/*.jpg     the rendered images (224x224)
   DIR/world/dataset.json     images, sentences and splits in Karpathy's dataset.json layout
   DIR/world/world.json       ground truth: object boxes and attributes, each word's object
-                             (docs/synthetic-world.md)`;
+                             (docs/synthetic-world.md)
+  DIR/bundle/                the trained models as a bundle for describe and search
+                             (docs/bundle.md)
+  DIR/index/                 a search index of the test images
+  DIR/describe.html          test images described, and a sentence's search hits`;
 
 export interface DemoOptions {
   readonly out: string;
@@ -84,10 +89,8 @@ export const DEMO_STAGES: DemoStage[] = [
   alignStage,
   mrfStage,
   generateStage,
+  describeStage,
 ];
-
-/** Stages still to come, printed at the end so a reader knows what the demo will grow into. */
-const PLANNED = ["report: an HTML page that describes and searches the world"];
 
 export const demoCommand: Command = {
   name: "demo",
@@ -105,8 +108,7 @@ export const demoCommand: Command = {
       log(`(${stage.name} took ${formatSeconds((Date.now() - stageStart) / 1000)})`);
       log("");
     }
-    log(`demo finished in ${formatSeconds((Date.now() - start) / 1000)}; still to come:`);
-    for (const line of PLANNED) log(`  ${line}`);
+    log(`demo finished in ${formatSeconds((Date.now() - start) / 1000)}`);
     return 0;
   },
 };

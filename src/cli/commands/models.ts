@@ -1,10 +1,12 @@
 import { parseArgs } from "node:util";
+import { BundleCache } from "../../app/model-bundle.js";
 import { InputError } from "../../errors.js";
 import { DETECTOR_PRESETS, ENCODER_PRESETS, type ModelConfig } from "../../vision/model-config.js";
 import { ModelRegistry } from "../../vision/model-registry.js";
 import type { Command } from "../command.js";
 
 const USAGE = `usage: imagesent models <list | add NAME FILE | fetch NAME [URL --sha256 HEX] | remove NAME | path NAME>
+       imagesent models bundle <list | add NAME DIR | remove NAME>
 
 The model cache ($IMAGESENT_HOME/models, default ~/.cache/imagesent/models). Encoder and detector
 configs name their ONNX file by a cache name, so they work on any machine once the file is added.
@@ -16,6 +18,9 @@ configs name their ONNX file by a cache name, so they work on any machine once t
   fetch PRESET             download a preset's model from its public source (checked the same way)
   remove NAME              delete a cached model
   path NAME                print the cached file of NAME
+  bundle list              cached model bundles ($IMAGESENT_HOME/bundles, docs/bundle.md)
+  bundle add NAME DIR      copy a bundle folder into the cache, so commands take --bundle NAME
+  bundle remove NAME       delete a cached bundle
 
 Only 'fetch' uses the network.`;
 
@@ -101,6 +106,8 @@ export const modelsCommand: Command = {
         console.log(`removed ${rest[0]}`);
         return 0;
       }
+      case "bundle":
+        return bundleAction(rest);
       case "path": {
         need(1);
         console.log(registry.resolve(rest[0]));
@@ -111,3 +118,37 @@ export const modelsCommand: Command = {
     }
   },
 };
+
+/** `models bundle list | add NAME DIR | remove NAME`: the named-bundle cache. */
+function bundleAction(args: readonly string[]): number {
+  const [action, ...rest] = args;
+  const cache = new BundleCache();
+  const need = (n: number) => {
+    if (rest.length !== n)
+      throw new InputError(`models bundle ${action}: expected ${n} argument(s)\n\n${USAGE}`);
+  };
+  switch (action) {
+    case "list": {
+      need(0);
+      const names = cache.list();
+      console.log(`bundles: ${cache.dir}`);
+      if (names.length === 0) console.log("  (none)");
+      for (const name of names) console.log(`  ${name}`);
+      return 0;
+    }
+    case "add": {
+      need(2);
+      console.log(`added bundle ${rest[0]} at ${cache.add(rest[0], rest[1])}`);
+      return 0;
+    }
+    case "remove": {
+      need(1);
+      if (!cache.remove(rest[0]))
+        throw new InputError(`models bundle remove: no cached bundle '${rest[0]}'`);
+      console.log(`removed bundle ${rest[0]}`);
+      return 0;
+    }
+    default:
+      throw new InputError(`models bundle: unknown action '${action ?? ""}'\n\n${USAGE}`);
+  }
+}

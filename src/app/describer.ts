@@ -1,0 +1,195 @@
+import { performance } from "node:perf_hooks";
+import { InputError } from "../errors.js";
+import {
+  batchedBeamSearch,
+  beamSearch,
+  DEFAULT_BEAM,
+  DEFAULT_MAX_LENGTH,
+} from "../generate/decoding.js";
+import type { LoadedGenerator } from "../generate/load-generator.js";
+import type { Box, Region, RegionSource } from "../vision/image.js";
+import type { ModelRegistry } from "../vision/model-registry.js";
+import { type BundleCache, loadBundle, type ModelBundle } from "./model-bundle.js";
+import { type ImageInput, regionFeatures } from "./region-features.js";
+import { openVisionModels, type VisionModels } from "./vision-setup.js";
+
+/**
+ * Region captions are short phrases ("red circle"), decoded for all of an image's regions in one
+ * batched beam search (generate/decoding.ts); a narrower beam than the whole-image caption's keeps
+ * 19 of them within the latency budget (bench:describe times beams 1, 3 and 7).
+ */
+export const DEFAULT_REGION_BEAM = 3;
+
+export interface DescribeOptions {
+  /** Beam width for the whole-image caption (default 7, the paper's). */
+  readonly beam?: number;
+  /** Beam width for each region's caption (default DEFAULT_REGION_BEAM). */
+  readonly regionBeam?: number;
+  /** Longest caption in words (default 20). */
+  readonly maxLength?: number;
+}
+
+/** One region of a described image. */
+export interface RegionDescription {
+  /** [x1, y1, x2, y2] in pixels of the decoded image (EXIF orientation applied). */
+  readonly box: Box;
+  readonly source: RegionSource;
+  /** The detector's label and score (detections only). */
+  readonly label?: string;
+  readonly score?: number;
+  /** The region generator's phrase; absent when the bundle has no region generator. */
+  readonly caption?: string;
+}
+
+export interface ImageDescription {
+  readonly width: number;
+  readonly height: number;
+  /** The whole-image caption. */
+  readonly caption: string;
+  /** Every region but the whole image, detections first (best score first), then fallback boxes. */
+  readonly regions: RegionDescription[];
+  /** Milliseconds per step. */
+  readonly millis: {
+    readonly decode: number;
+    readonly detect: number;
+    readonly encode: number;
+    readonly caption: number;
+    readonly regionCaptions: number;
+    readonly total: number;
+  };
+}
+
+/** What a Describer runs: the vision models and the generators. */
+export interface DescriberParts {
+  readonly vision: VisionModels;
+  readonly generator: LoadedGenerator;
+  readonly regionGenerator?: LoadedGenerator;
+}
+
+export interface LoadOptions {
+  /** onnxruntime threads per model run (default 2). */
+  readonly threads?: number;
+  readonly registry?: ModelRegistry;
+  readonly bundles?: BundleCache;
+}
+
+/**
+ * Describes images: a caption of the whole image and, when the bundle has a region generator, a
+ * phrase for each region. Load once, describe many; `close` releases the ONNX sessions.
+ */
+export class Describer {
+  private readonly beam: number;
+  private readonly regionBeam: number;
+  private readonly maxLength: number;
+
+  constructor(
+    private readonly parts: DescriberParts,
+    options: DescribeOptions = {},
+  ) {
+    const dim = parts.vision.encoder.dim;
+    for (const g of [parts.generator, parts.regionGenerator]) {
+      if (g && g.model.config.featureDim !== dim) {
+        throw new InputError(
+          `${g.path}: takes ${g.model.config.featureDim}-d features, the encoder ${parts.vision.encoder.name} gives ${dim}-d`,
+        );
+      }
+    }
+    this.beam = positive(options.beam ?? DEFAULT_BEAM, "beam");
+    this.regionBeam = positive(options.regionBeam ?? DEFAULT_REGION_BEAM, "regionBeam");
+    this.maxLength = positive(options.maxLength ?? DEFAULT_MAX_LENGTH, "maxLength");
+  }
+
+  /** A Describer over a bundle (a loaded one, or its folder or cached name). */
+  static async load(
+    bundle: string | ModelBundle,
+    options: DescribeOptions & LoadOptions = {},
+  ): Promise<Describer> {
+    const b = typeof bundle === "string" ? loadBundle(bundle, options.bundles) : bundle;
+    const vision = await openVisionModels(b.manifest.vision, { ...options, baseDir: b.dir });
+    try {
+      return new Describer(
+        { vision, generator: b.generator, regionGenerator: b.regionGenerator },
+        options,
+      );
+    } catch (err) {
+      await closeVision(vision);
+      throw err;
+    }
+  }
+
+  /** Whether regions get their own captions. */
+  get describesRegions(): boolean {
+    return this.parts.regionGenerator !== undefined;
+  }
+
+  /**
+   * A description of one image (a path or a file's bytes). `name` labels bytes in errors;
+   * `regions` (the whole image first) replace the detector's, to describe boxes of one's own.
+   */
+  async describe(
+    image: ImageInput,
+    options: { name?: string; regions?: readonly Region[] } = {},
+  ): Promise<ImageDescription> {
+    const start = performance.now();
+    const r = await regionFeatures(this.parts.vision, image, options.name, options.regions);
+    const dim = this.parts.vision.encoder.dim;
+    const t0 = performance.now();
+    const caption = this.caption(this.parts.generator, r.features.subarray(0, dim), this.beam);
+    const t1 = performance.now();
+    const phrases = this.regionPhrases(r.features.subarray(dim));
+    const regions: RegionDescription[] = r.regions.slice(1).map((region, i) => ({
+      box: region.box,
+      source: region.source,
+      ...(region.label !== undefined ? { label: region.label } : {}),
+      ...(region.score !== undefined ? { score: region.score } : {}),
+      ...(phrases ? { caption: phrases[i] } : {}),
+    }));
+    const t2 = performance.now();
+    return {
+      width: r.width,
+      height: r.height,
+      caption,
+      regions,
+      millis: {
+        ...r.millis,
+        caption: t1 - t0,
+        regionCaptions: t2 - t1,
+        total: t2 - start,
+      },
+    };
+  }
+
+  private caption(generator: LoadedGenerator, feature: Float32Array, beam: number): string {
+    const stepper = generator.model.stepper(generator.normalizer.apply(feature));
+    const best = beamSearch(stepper, { beam, maxLength: this.maxLength })[0];
+    return generator.vocabulary.decode(best.words).join(" ");
+  }
+
+  /** Every region's phrase from the region generator, in one batched beam search; or undefined. */
+  private regionPhrases(features: Float32Array): string[] | undefined {
+    const g = this.parts.regionGenerator;
+    if (!g) return undefined;
+    const dim = g.model.config.featureDim;
+    const normalized = g.normalizer.apply(features);
+    const steppers = Array.from({ length: features.length / dim }, (_, i) =>
+      g.model.stepper(normalized.subarray(i * dim, (i + 1) * dim)),
+    );
+    return batchedBeamSearch(steppers, { beam: this.regionBeam, maxLength: this.maxLength }).map(
+      (captions) => g.vocabulary.decode(captions[0].words).join(" "),
+    );
+  }
+
+  async close(): Promise<void> {
+    await closeVision(this.parts.vision);
+  }
+}
+
+function positive(n: number, what: string): number {
+  if (!Number.isInteger(n) || n < 1) throw new InputError(`${what}: expected an integer >= 1`);
+  return n;
+}
+
+async function closeVision(vision: VisionModels): Promise<void> {
+  await vision.encoder.close();
+  await vision.detector?.close();
+}

@@ -1,0 +1,272 @@
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from "node:fs";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { AlignmentModel } from "../align/model.js";
+import { writeFileAtomic } from "../core/atomic-file.js";
+import { loadCheckpoint, saveCheckpoint } from "../core/checkpoint.js";
+import { Params } from "../core/params.js";
+import { Tensor } from "../core/tensor.js";
+import { InputError } from "../errors.js";
+import { type LoadedGenerator, loadGenerator } from "../generate/load-generator.js";
+import { DEFAULT_BETA } from "../mrf/phrase-alignment.js";
+import { parseVisionSetup, type VisionSetup } from "./vision-setup.js";
+
+/**
+ * A model bundle: one folder with everything describe and search need, so an app names one
+ * thing. `bundle.json` (docs/bundle.md) names the checkpoints inside the folder, the chain MRF's
+ * beta and the vision setup that made the features the models were trained on.
+ */
+export const BUNDLE_FORMAT = "imagesent-bundle";
+export const BUNDLE_VERSION = 1;
+export const BUNDLE_FILE = "bundle.json";
+
+export interface BundleManifest {
+  readonly format: typeof BUNDLE_FORMAT;
+  readonly version: typeof BUNDLE_VERSION;
+  /** Alignment checkpoint, relative to the bundle folder. */
+  readonly alignment: string;
+  /** Full-frame generator checkpoint. */
+  readonly generator: string;
+  /** Region generator checkpoint, when the bundle describes regions. */
+  readonly regionGenerator?: string;
+  /** The chain MRF's reward for neighbouring words sharing a region. */
+  readonly beta: number;
+  readonly vision: VisionSetup;
+  /** Free text: what the models were trained on. */
+  readonly description?: string;
+}
+
+/** Validates a parsed bundle.json; errors name `where` and the field. */
+export function parseBundleManifest(json: unknown, where: string): BundleManifest {
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    throw new InputError(`${where}: expected a JSON object`);
+  }
+  const v = json as Record<string, unknown>;
+  if (v.format !== BUNDLE_FORMAT) {
+    throw new InputError(
+      `${where}: format: expected "${BUNDLE_FORMAT}", got ${JSON.stringify(v.format)}`,
+    );
+  }
+  if (v.version !== BUNDLE_VERSION) {
+    throw new InputError(
+      `${where}: version: this build reads version ${BUNDLE_VERSION}, got ${JSON.stringify(v.version)}`,
+    );
+  }
+  const file = (key: string, optional: boolean): string | undefined => {
+    const x = v[key];
+    if (x === undefined && optional) return undefined;
+    if (typeof x !== "string" || x === "") {
+      throw new InputError(`${where}: ${key}: expected a checkpoint file name`);
+    }
+    return x;
+  };
+  const beta = v.beta;
+  if (typeof beta !== "number" || !Number.isFinite(beta) || beta < 0) {
+    throw new InputError(`${where}: beta: expected a number >= 0, got ${JSON.stringify(beta)}`);
+  }
+  if (v.description !== undefined && typeof v.description !== "string") {
+    throw new InputError(`${where}: description: expected a string`);
+  }
+  const regionGenerator = file("regionGenerator", true);
+  return {
+    format: BUNDLE_FORMAT,
+    version: BUNDLE_VERSION,
+    alignment: file("alignment", false)!,
+    generator: file("generator", false)!,
+    ...(regionGenerator ? { regionGenerator } : {}),
+    beta,
+    vision: parseVisionSetup(v.vision, `${where}: vision`),
+    ...(v.description !== undefined ? { description: v.description as string } : {}),
+  };
+}
+
+/** A bundle's manifest with its models loaded. */
+export interface ModelBundle {
+  readonly dir: string;
+  readonly manifest: BundleManifest;
+  readonly alignment: AlignmentModel;
+  readonly generator: LoadedGenerator;
+  readonly regionGenerator: LoadedGenerator | undefined;
+}
+
+export interface WriteBundleOptions {
+  /** Trained alignment checkpoint (best.ckpt of train-align). */
+  readonly alignment: string;
+  /** Trained full-frame generator checkpoint (best.ckpt of train-gen). */
+  readonly generator: string;
+  /** Trained region generator checkpoint (train-gen --mode region). */
+  readonly regionGenerator?: string;
+  readonly vision: VisionSetup;
+  /** Default DEFAULT_BETA. */
+  readonly beta?: number;
+  readonly description?: string;
+}
+
+/**
+ * Writes a bundle into `dir` (created; an existing bundle there is replaced): each checkpoint is
+ * checked by loading it, then rewritten with float16 weights and no optimiser or RNG state, which
+ * halves it and drops what only training needs. The checkpoints must agree on the feature size.
+ */
+export function writeBundle(dir: string, options: WriteBundleOptions): BundleManifest {
+  const alignment = AlignmentModel.load(options.alignment).model;
+  const generators = [options.generator, options.regionGenerator].flatMap((p) =>
+    p === undefined ? [] : [loadGenerator(p)],
+  );
+  for (const g of generators) {
+    if (g.model.config.featureDim !== alignment.config.featureDim) {
+      throw new InputError(
+        `${g.path}: generator takes ${g.model.config.featureDim}-d features, the alignment model ${alignment.config.featureDim}-d (${options.alignment})`,
+      );
+    }
+  }
+  const manifest: BundleManifest = {
+    format: BUNDLE_FORMAT,
+    version: BUNDLE_VERSION,
+    alignment: "alignment.ckpt",
+    generator: "generator.ckpt",
+    ...(options.regionGenerator ? { regionGenerator: "region-generator.ckpt" } : {}),
+    beta: options.beta ?? DEFAULT_BETA,
+    vision: options.vision,
+    ...(options.description !== undefined ? { description: options.description } : {}),
+  };
+  parseBundleManifest(JSON.parse(JSON.stringify(manifest)), "bundle");
+  mkdirSync(dir, { recursive: true });
+  saveWeightsF16(options.alignment, join(dir, manifest.alignment));
+  saveWeightsF16(options.generator, join(dir, manifest.generator));
+  if (options.regionGenerator && manifest.regionGenerator) {
+    saveWeightsF16(options.regionGenerator, join(dir, manifest.regionGenerator));
+  }
+  writeFileAtomic(join(dir, BUNDLE_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+  return manifest;
+}
+
+/** Rewrites a checkpoint's weights, config, vocabulary and meta with float16 weights. */
+function saveWeightsF16(from: string, to: string): void {
+  const checkpoint = loadCheckpoint(from);
+  const params = new Params();
+  for (const [name, stored] of checkpoint.tensors) {
+    params.add(name, new Tensor(stored.data, stored.shape));
+  }
+  saveCheckpoint(
+    to,
+    {
+      params,
+      step: checkpoint.step,
+      config: checkpoint.config,
+      vocabulary: checkpoint.vocabulary,
+      meta: checkpoint.meta,
+    },
+    { dtype: "f16" },
+  );
+}
+
+/** Reads a bundle folder's manifest; errors name bundle.json and the field. */
+export function readBundleManifest(dir: string): BundleManifest {
+  const path = join(dir, BUNDLE_FILE);
+  if (!existsSync(path)) throw new InputError(`${dir}: not a model bundle (no ${BUNDLE_FILE})`);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, "utf8"));
+  } catch (err) {
+    throw new InputError(`${path}: invalid JSON (${(err as Error).message})`);
+  }
+  return parseBundleManifest(json, path);
+}
+
+/**
+ * Loads a bundle by folder path or by name in the bundle cache (see BundleCache). A value that
+ * names an existing folder, or contains a path separator, is a path.
+ */
+export function loadBundle(nameOrPath: string, cache = new BundleCache()): ModelBundle {
+  const dir = cache.resolve(nameOrPath);
+  const manifest = readBundleManifest(dir);
+  const alignment = AlignmentModel.load(join(dir, manifest.alignment)).model;
+  const generator = loadGenerator(join(dir, manifest.generator));
+  const regionGenerator = manifest.regionGenerator
+    ? loadGenerator(join(dir, manifest.regionGenerator))
+    : undefined;
+  for (const g of [generator, regionGenerator]) {
+    if (g && g.model.config.featureDim !== alignment.config.featureDim) {
+      throw new InputError(
+        `${g.path}: takes ${g.model.config.featureDim}-d features, the bundle's alignment model ${alignment.config.featureDim}-d`,
+      );
+    }
+  }
+  return { dir, manifest, alignment, generator, regionGenerator };
+}
+
+/** The bundle cache: $IMAGESENT_HOME/bundles (default ~/.cache/imagesent/bundles), one folder per name. */
+export function bundleCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.IMAGESENT_HOME ?? join(homedir(), ".cache", "imagesent"), "bundles");
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** Named bundles, next to the model cache, so apps and commands say `--bundle NAME`. */
+export class BundleCache {
+  constructor(readonly dir: string = bundleCacheDir()) {}
+
+  pathOf(name: string): string {
+    if (!NAME.test(name)) {
+      throw new InputError(`bundle name '${name}' must be letters, digits, '.', '_' or '-'`);
+    }
+    return join(this.dir, name);
+  }
+
+  /** The names of the cached bundles. */
+  list(): string[] {
+    if (!existsSync(this.dir)) return [];
+    return readdirSync(this.dir)
+      .filter((f) => existsSync(join(this.dir, f, BUNDLE_FILE)))
+      .sort();
+  }
+
+  /** Copies a bundle folder into the cache as `name` (checked first; replaces any of that name). */
+  add(name: string, from: string): string {
+    const manifest = readBundleManifest(from);
+    const path = this.pathOf(name);
+    const tmp = `${path}.${process.pid}.tmp`;
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp, { recursive: true });
+    const files = [manifest.alignment, manifest.generator, manifest.regionGenerator, BUNDLE_FILE];
+    for (const f of files) {
+      if (f === undefined) continue;
+      if (!existsSync(join(from, f))) throw new InputError(`${join(from, f)}: file not found`);
+      cpSync(join(from, f), join(tmp, f));
+    }
+    rmSync(path, { recursive: true, force: true });
+    renameSync(tmp, path);
+    return path;
+  }
+
+  remove(name: string): boolean {
+    const path = this.pathOf(name);
+    if (!existsSync(path)) return false;
+    rmSync(path, { recursive: true });
+    return true;
+  }
+
+  /** The folder of a bundle given by path or by cached name. */
+  resolve(nameOrPath: string): string {
+    if (existsSync(nameOrPath) && statSync(nameOrPath).isDirectory()) return resolve(nameOrPath);
+    if (nameOrPath.includes("/") || nameOrPath.includes("\\")) {
+      throw new InputError(`${nameOrPath}: bundle folder not found`);
+    }
+    const path = this.pathOf(nameOrPath);
+    if (!existsSync(path)) {
+      throw new InputError(
+        `bundle '${nameOrPath}' is not in ${this.dir}; add a bundle folder with 'imagesent models bundle add ${nameOrPath} DIR'`,
+      );
+    }
+    return path;
+  }
+}

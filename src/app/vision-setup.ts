@@ -1,0 +1,169 @@
+import { isAbsolute, join } from "node:path";
+import { InputError } from "../errors.js";
+import { Detector } from "../vision/detector.js";
+import {
+  type DetectorConfig,
+  type EncoderConfig,
+  loadModelConfig,
+  parseModelConfig,
+} from "../vision/model-config.js";
+import { ModelRegistry } from "../vision/model-registry.js";
+import { OnnxEncoder } from "../vision/onnx-encoder.js";
+import { PixelStatsEncoder, type PixelStatsOptions } from "../vision/pixel-stats-encoder.js";
+import type { RegionEncoder } from "../vision/region-encoder.js";
+
+/** The weight-free encoder of the synthetic world, with its options (defaults when omitted). */
+export interface PixelStatsSpec extends Partial<PixelStatsOptions> {
+  readonly kind: "pixel-stats";
+}
+
+/**
+ * How a bundle's features were made, as `imagesent features` takes it: the encoder and detector
+ * are preset names or whole config objects (the JSON of `--encoder FILE` / `--detector FILE`),
+ * or the pixel-statistics encoder; `encoderModel` / `detectorModel` override the config's model
+ * (a model-cache name, or an .onnx path relative to the bundle folder), like `--encoder-model`.
+ */
+export interface VisionSetup {
+  readonly encoder: string | EncoderConfig | PixelStatsSpec;
+  readonly encoderModel?: string;
+  /** null: no detector (whole image plus fallback boxes). */
+  readonly detector: string | DetectorConfig | null;
+  readonly detectorModel?: string;
+  /** Regions per image, whole image first (1..20). */
+  readonly regions: number;
+}
+
+/** The demo world's setup: pixel statistics over the whole image and 19 fallback boxes. */
+export const PIXEL_STATS_SETUP: VisionSetup = {
+  encoder: { kind: "pixel-stats" },
+  detector: null,
+  regions: 20,
+};
+
+/** Checks a setup read from JSON; `where` names it in errors ("bundle.json: vision"). */
+export function parseVisionSetup(value: unknown, where: string): VisionSetup {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new InputError(`${where}: expected an object`);
+  }
+  const v = value as Record<string, unknown>;
+  const known = ["encoder", "encoderModel", "detector", "detectorModel", "regions"];
+  const unknown = Object.keys(v).filter((k) => !known.includes(k));
+  if (unknown.length > 0) throw new InputError(`${where}.${unknown[0]}: unknown field`);
+  const regions = v.regions;
+  if (typeof regions !== "number" || !Number.isInteger(regions) || regions < 1 || regions > 20) {
+    throw new InputError(
+      `${where}.regions: expected an integer from 1 to 20, got ${JSON.stringify(regions)}`,
+    );
+  }
+  const optionalName = (key: "encoderModel" | "detectorModel"): string | undefined => {
+    const x = v[key];
+    if (x === undefined) return undefined;
+    if (typeof x !== "string" || x === "") {
+      throw new InputError(`${where}.${key}: expected a model name or .onnx path`);
+    }
+    return x;
+  };
+  const encoderModel = optionalName("encoderModel");
+  const detectorModel = optionalName("detectorModel");
+  return {
+    encoder: parseEncoder(v.encoder, `${where}.encoder`),
+    ...(encoderModel ? { encoderModel } : {}),
+    detector: parseDetector(v.detector, `${where}.detector`),
+    ...(detectorModel ? { detectorModel } : {}),
+    regions,
+  };
+}
+
+function parseEncoder(value: unknown, where: string): VisionSetup["encoder"] {
+  if (value === "pixel-stats") return { kind: "pixel-stats" };
+  if (typeof value === "string" && value !== "") return value;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new InputError(`${where}: expected a preset name, "pixel-stats" or a config object`);
+  }
+  const o = value as Record<string, unknown>;
+  if (o.kind === "pixel-stats") {
+    for (const key of ["dim", "grid", "seed"] as const) {
+      const x = o[key];
+      if (x !== undefined && (typeof x !== "number" || !Number.isInteger(x) || x < 0)) {
+        throw new InputError(`${where}.${key}: expected a non-negative integer`);
+      }
+    }
+    return o as unknown as PixelStatsSpec;
+  }
+  if (o.kind !== undefined && o.kind !== "encoder") {
+    throw new InputError(
+      `${where}.kind: expected "encoder" or "pixel-stats", got ${JSON.stringify(o.kind)}`,
+    );
+  }
+  return parseModelConfig({ ...o, kind: "encoder" }, where) as EncoderConfig;
+}
+
+function parseDetector(value: unknown, where: string): VisionSetup["detector"] {
+  if (value === null || value === undefined || value === "none") return null;
+  if (typeof value === "string" && value !== "") return value;
+  if (typeof value !== "object" || Array.isArray(value)) {
+    throw new InputError(`${where}: expected a preset name, null or a config object`);
+  }
+  const kind = (value as Record<string, unknown>).kind;
+  if (kind !== undefined && kind !== "detector") {
+    throw new InputError(`${where}.kind: expected "detector", got ${JSON.stringify(kind)}`);
+  }
+  return parseModelConfig({ ...value, kind: "detector" }, where) as DetectorConfig;
+}
+
+/** The encoder and detector of a setup, loaded; `baseDir` anchors relative model paths. */
+export interface VisionModels {
+  readonly encoder: RegionEncoder;
+  readonly detector: Detector | undefined;
+  readonly regions: number;
+}
+
+export interface OpenVisionOptions {
+  /** Folder relative .onnx paths are taken from (the bundle's). */
+  readonly baseDir?: string;
+  readonly registry?: ModelRegistry;
+  /** onnxruntime threads per model run (default 2). */
+  readonly threads?: number;
+}
+
+/** Loads the encoder and (when the setup has one and regions > 1) the detector. */
+export async function openVisionModels(
+  setup: VisionSetup,
+  options: OpenVisionOptions = {},
+): Promise<VisionModels> {
+  const registry = options.registry ?? new ModelRegistry();
+  const threads = options.threads ?? 2;
+  const model = (name: string) =>
+    options.baseDir && isPath(name) && !isAbsolute(name) ? join(options.baseDir, name) : name;
+  let encoder: RegionEncoder;
+  if (typeof setup.encoder === "object" && setup.encoder.kind === "pixel-stats") {
+    const { kind: _, ...pixelOptions } = setup.encoder;
+    encoder = new PixelStatsEncoder(pixelOptions);
+  } else {
+    const config =
+      typeof setup.encoder === "string"
+        ? loadModelConfig(setup.encoder, "encoder")
+        : (setup.encoder as EncoderConfig);
+    const file = model(setup.encoderModel ?? config.model);
+    encoder = await OnnxEncoder.load({ ...config, model: file }, registry, { threads });
+  }
+  let detector: Detector | undefined;
+  if (setup.detector !== null && setup.regions > 1) {
+    const config =
+      typeof setup.detector === "string"
+        ? loadModelConfig(setup.detector, "detector")
+        : setup.detector;
+    const file = model(setup.detectorModel ?? config.model);
+    try {
+      detector = await Detector.load({ ...config, model: file }, registry, { threads });
+    } catch (err) {
+      await encoder.close();
+      throw err;
+    }
+  }
+  return { encoder, detector, regions: setup.regions };
+}
+
+function isPath(name: string): boolean {
+  return name.includes("/") || name.includes("\\") || name.endsWith(".onnx");
+}

@@ -1,0 +1,85 @@
+import { basename } from "node:path";
+import { DEFAULT_REGION_BEAM, Describer, type ImageDescription } from "../../app/describer.js";
+import { descriptionPage } from "../../app/description-page.js";
+import { writeFileAtomic } from "../../core/atomic-file.js";
+import { InputError } from "../../errors.js";
+import { DEFAULT_BEAM } from "../../generate/decoding.js";
+import { imageDataUri } from "../../mrf/alignment-page.js";
+import { DEFAULT_BUNDLE, parseAppFlags, positiveIntFlag, stringFlag } from "../app-flags.js";
+import type { Command } from "../command.js";
+
+const USAGE = `usage: imagesent describe IMAGE... [--bundle NAME|DIR] [--json] [--html OUT]
+
+Describes each image (JPEG, PNG, WebP, ... of any size) with a model bundle (docs/bundle.md): a
+caption of the whole image, and each region's box, detector label and score and, when the bundle
+has a region generator, a short phrase for it.
+
+  --bundle B        bundle folder or cached bundle name (default '${DEFAULT_BUNDLE}'; add one with
+                    'imagesent models bundle add NAME DIR')
+  --json            print one JSON array of the descriptions instead of text
+  --html OUT        also write an HTML page with the boxes drawn (images embedded)
+  --beam N          beam width of the whole-image caption (default ${DEFAULT_BEAM})
+  --region-beam N   beam width of each region's phrase (default ${DEFAULT_REGION_BEAM})
+  --threads N       onnxruntime threads per model run (default 2)`;
+
+export const describeCommand: Command = {
+  name: "describe",
+  summary: "caption images and their regions with a model bundle (text, JSON or an HTML page)",
+  usage: USAGE,
+  async run(args) {
+    const flags = parseAppFlags(
+      args,
+      ["bundle", "html", "beam", "region-beam", "threads"],
+      ["json"],
+      USAGE,
+    );
+    const images = flags.positionals;
+    if (images.length === 0) throw new InputError(`give at least one IMAGE\n\n${USAGE}`);
+    const describer = await Describer.load(stringFlag(flags, "bundle") ?? DEFAULT_BUNDLE, {
+      beam: positiveIntFlag(flags, "beam", DEFAULT_BEAM),
+      regionBeam: positiveIntFlag(flags, "region-beam", DEFAULT_REGION_BEAM),
+      threads: positiveIntFlag(flags, "threads", 2),
+    });
+    const described: { image: string; description: ImageDescription }[] = [];
+    try {
+      for (const image of images) {
+        const description = await describer.describe(image);
+        described.push({ image, description });
+        if (!flags.values.json) console.log(formatDescription(image, description));
+      }
+    } finally {
+      await describer.close();
+    }
+    if (flags.values.json) {
+      console.log(JSON.stringify(described.map((d) => ({ image: d.image, ...d.description }))));
+    }
+    const html = stringFlag(flags, "html");
+    if (html) {
+      const items = described.map((d) => ({
+        title: basename(d.image),
+        imageHref: imageDataUri(d.image),
+        description: d.description,
+      }));
+      writeFileAtomic(html, descriptionPage("imagesent describe", items));
+      console.error(`wrote ${html}`);
+    }
+    return 0;
+  },
+};
+
+/** The text form: the caption, then one line per region. */
+export function formatDescription(image: string, d: ImageDescription): string {
+  const lines = [`${image} (${d.width}x${d.height}): ${d.caption}`];
+  d.regions.forEach((r, i) => {
+    const box = [r.box.x1, r.box.y1, r.box.x2, r.box.y2].map((x) => Math.round(x)).join(", ");
+    const what =
+      r.source === "detection"
+        ? `${r.label ?? "detection"} ${(r.score ?? 0).toFixed(2)}`
+        : r.source;
+    lines.push(
+      `  ${String(i + 1).padStart(2)}. [${box}] ${what}${r.caption ? `: ${r.caption}` : ""}`,
+    );
+  });
+  lines.push(`  (${d.millis.total.toFixed(0)} ms)`);
+  return lines.join("\n");
+}

@@ -1,0 +1,117 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { AlignmentModel } from "../../src/align/model.js";
+import {
+  BUNDLE_FILE,
+  BundleCache,
+  loadBundle,
+  readBundleManifest,
+  writeBundle,
+} from "../../src/app/model-bundle.js";
+import { PIXEL_STATS_SETUP } from "../../src/app/vision-setup.js";
+import { loadCheckpoint } from "../../src/core/checkpoint.js";
+import { InputError } from "../../src/errors.js";
+import { DEFAULT_BETA } from "../../src/mrf/phrase-alignment.js";
+import { type TrainedWorld, trainedWorld } from "./fixtures.js";
+
+let dir: string;
+let trained: TrainedWorld;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), "imagesent-bundle-"));
+  trained = await trainedWorld(dir, { images: 40 });
+});
+
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test("a written bundle holds float16 checkpoints that score as the originals do", () => {
+  const manifest = readBundleManifest(trained.bundleDir);
+  assert.equal(manifest.beta, DEFAULT_BETA);
+  assert.deepEqual(manifest.vision, PIXEL_STATS_SETUP);
+  const stored = loadCheckpoint(join(trained.bundleDir, manifest.alignment));
+  assert.ok([...stored.tensors.values()].every((t) => t.dtype === "f16"));
+  assert.equal(stored.optimizerState, null);
+  assert.ok(
+    statSync(join(trained.bundleDir, manifest.alignment)).size <
+      0.6 * statSync(trained.alignment).size,
+  );
+
+  const original = AlignmentModel.load(trained.alignment).model;
+  const bundle = loadBundle(trained.bundleDir);
+  const image = trained.world.world.images[0];
+  const features = new Float32Array(20 * original.config.featureDim).map((_, i) =>
+    Math.sin(i * 0.37),
+  );
+  const a = original.wordRegionScores(features, image.sentences[0].tokens).scores;
+  const b = bundle.alignment.wordRegionScores(features, image.sentences[0].tokens).scores;
+  assert.equal(a.length, b.length);
+  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) < 0.02 * (1 + Math.abs(a[i])));
+  assert.ok(bundle.regionGenerator, "the fixture's bundle has a region generator");
+});
+
+test("a bundle loads by name from the cache after 'add', and unknown names say how to add one", () => {
+  const cache = new BundleCache(join(dir, "cache"));
+  assert.deepEqual(cache.list(), []);
+  cache.add("world", trained.bundleDir);
+  assert.deepEqual(cache.list(), ["world"]);
+  const bundle = loadBundle("world", cache);
+  assert.equal(bundle.dir, join(dir, "cache", "world"));
+  assert.equal(
+    bundle.generator.vocabulary.size,
+    loadBundle(trained.bundleDir).generator.vocabulary.size,
+  );
+  assert.throws(
+    () => loadBundle("nothere", cache),
+    (e: unknown) => e instanceof InputError && /models bundle add nothere DIR/.test(e.message),
+  );
+  assert.throws(() => loadBundle("./no/such/dir", cache), /bundle folder not found/);
+  assert.equal(cache.remove("world"), true);
+  assert.deepEqual(cache.list(), []);
+});
+
+test("a bad bundle.json is refused with the file and the field named", () => {
+  const bad = join(dir, "bad");
+  const manifest = JSON.parse(readFileSync(join(trained.bundleDir, BUNDLE_FILE), "utf8"));
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [{ ...manifest, version: 2 }, /bundle\.json: version: this build reads version 1/],
+    [{ ...manifest, beta: "high" }, /bundle\.json: beta: expected a number >= 0/],
+    [{ ...manifest, generator: undefined }, /bundle\.json: generator: expected a checkpoint/],
+    [
+      { ...manifest, vision: { ...manifest.vision, regions: 30 } },
+      /bundle\.json: vision\.regions: expected an integer from 1 to 20/,
+    ],
+    [
+      { ...manifest, vision: { ...manifest.vision, detector: 5 } },
+      /bundle\.json: vision\.detector: expected a preset name/,
+    ],
+  ];
+  for (const [json, pattern] of cases) {
+    rmSync(bad, { recursive: true, force: true });
+    writeBundle(bad, {
+      alignment: trained.alignment,
+      generator: trained.generator,
+      vision: PIXEL_STATS_SETUP,
+    });
+    writeFileSync(join(bad, BUNDLE_FILE), JSON.stringify(json));
+    assert.throws(
+      () => loadBundle(bad),
+      (e: unknown) => e instanceof InputError && pattern.test(e.message),
+      String(pattern),
+    );
+  }
+});
+
+test("writeBundle refuses a generator checkpoint given as the alignment model", () => {
+  assert.throws(
+    () =>
+      writeBundle(join(dir, "swapped"), {
+        alignment: trained.generator,
+        generator: trained.generator,
+        vision: PIXEL_STATS_SETUP,
+      }),
+    (e: unknown) => e instanceof InputError && /not an alignment model/.test(e.message),
+  );
+});

@@ -1,0 +1,112 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { describeCommand } from "../../../src/cli/commands/describe.js";
+import { indexCommand } from "../../../src/cli/commands/index-images.js";
+import { searchCommand } from "../../../src/cli/commands/search.js";
+import { InputError } from "../../../src/errors.js";
+import { type TrainedWorld, trainedWorld } from "../../app/fixtures.js";
+
+let dir: string;
+let trained: TrainedWorld;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), "imagesent-describe-cli-"));
+  trained = await trainedWorld(dir, { images: 30 });
+});
+
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test("argument errors are InputErrors that say what is wrong", async () => {
+  const cases: [typeof describeCommand, string[], RegExp][] = [
+    [describeCommand, [], /give at least one IMAGE/],
+    [describeCommand, ["a.jpg", "--beam", "0"], /--beam: expected a positive integer, got "0"/],
+    [describeCommand, ["a.jpg", "--colour", "red"], /colour/],
+    [
+      describeCommand,
+      ["a.jpg", "--bundle", "./no/such/bundle"],
+      /no\/such\/bundle: bundle folder not found/,
+    ],
+    [indexCommand, ["imgs"], /--out is required/],
+    [indexCommand, ["a", "b", "--out", "x"], /exactly one image folder/],
+    [indexCommand, [join(dir, "none"), "--out", "x"], /none: not a folder/],
+    [searchCommand, [], /give the INDEX folder/],
+    [searchCommand, ["idx"], /give either one quoted SENTENCE or --image IMG/],
+    [searchCommand, ["idx", "a dog", "--image", "x.jpg"], /give either one quoted SENTENCE/],
+    [searchCommand, ["idx", "a dog", "--sentences", "s.txt"], /--sentences goes with --image/],
+    [searchCommand, ["idx", "a dog", "--k", "0"], /--k: expected a positive integer, got "0"/],
+    [
+      searchCommand,
+      ["idx", "a dog", "--bundle", "Not/There"],
+      /Not\/There: bundle folder not found/,
+    ],
+  ];
+  for (const [command, args, message] of cases) {
+    await assert.rejects(
+      async () => command.run(args),
+      (e: unknown) => e instanceof InputError && message.test(e.message),
+      `${command.name} ${args.join(" ")}`,
+    );
+  }
+});
+
+test("describe prints text, JSON and an HTML page; index and search find the image", async (t) => {
+  const lines: string[] = [];
+  t.mock.method(console, "log", (line: string) => lines.push(line));
+  t.mock.method(console, "error", () => {});
+  const images = trained.world.world.images;
+  const image = join(trained.world.imagesDir, images[0].filename);
+  const bundle = ["--bundle", trained.bundleDir];
+
+  assert.equal(await describeCommand.run([image, ...bundle]), 0);
+  assert.match(lines.join("\n"), /000000\.jpg \(224x224\): /);
+  assert.match(lines.join("\n"), / 19\. \[\d+, \d+, \d+, \d+\] fallback: \w+/);
+
+  lines.length = 0;
+  const html = join(dir, "page.html");
+  assert.equal(await describeCommand.run([image, image, ...bundle, "--json", "--html", html]), 0);
+  const described = JSON.parse(lines.join("\n"));
+  assert.equal(described.length, 2);
+  assert.equal(described[0].image, image);
+  assert.equal(described[0].regions.length, 19);
+  assert.equal(readFileSync(html, "utf8").match(/<figure>/g)?.length, 2);
+
+  const sentencesFile = join(dir, "sentences.txt");
+  writeFileSync(
+    sentencesFile,
+    `${images.map((im) => im.sentences[0].tokens.join(" ")).join("\n")}\n`,
+  );
+  const index = join(dir, "index");
+  assert.equal(
+    await indexCommand.run([
+      trained.world.imagesDir,
+      "--out",
+      index,
+      ...bundle,
+      "--limit",
+      "6",
+      "--sentences",
+      sentencesFile,
+    ]),
+    0,
+  );
+
+  lines.length = 0;
+  const query = images[0].sentences[0].tokens.join(" ");
+  assert.equal(await searchCommand.run([index, query, ...bundle, "--json", "--k", "10"]), 0);
+  const hits = JSON.parse(lines.join("\n"));
+  // All six indexed images, ranked (the ranking itself is tested in test/app/searcher.test.ts).
+  assert.deepEqual(
+    hits.map((h: { image: string }) => h.image).sort(),
+    images.slice(0, 6).map((im) => join(trained.world.imagesDir, im.filename)),
+  );
+  assert.ok(hits[0].phrases.length >= 1);
+  assert.equal(hits[3].phrases, undefined);
+
+  lines.length = 0;
+  assert.equal(await searchCommand.run([index, "--image", image, ...bundle, "--k", "3"]), 0);
+  assert.equal(lines.join("\n").split("\n").length, 3);
+  assert.match(lines[0], /^ {2}1\. +-?\d+\.\d{3} {2}\w/);
+});
