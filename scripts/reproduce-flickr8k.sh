@@ -2,7 +2,7 @@
 # Reproduces docs/results.md on Flickr8k from ../shared (or $IMAGESENT_SHARED): region features,
 # the 20-region and whole-image alignment models, retrieval, the chain MRF's train snippets and a
 # gallery, the full-frame and region generators, caption metrics, and the synthetic-world beta grid.
-# Every step resumes where it stopped when the script is rerun after a kill. About 90 minutes on
+# Every step resumes where it stopped when the script is rerun after a kill. About two hours on
 # 2 cores. Runs go to runs/flickr8k, features to features/ (both outside git).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +22,7 @@ cli features --dataset "$DATA" --images "$DATA/images" --out "$STORE" \
   --encoder-model "$MODELS/mobilenetv2-12-int8.onnx" --detector-model "$MODELS/yolox_nano.onnx"
 
 step "alignment model, 20 regions"
-cli train-align --dataset "$DATA" --features "$STORE" --out "$RUNS/align-r20" --max-minutes 22
+cli train-align --dataset "$DATA" --features "$STORE" --out "$RUNS/align-r20" --max-minutes 45
 step "alignment model, whole image only"
 cli train-align --dataset "$DATA" --features "$STORE" --out "$RUNS/align-r1" --regions 1 --max-minutes 10
 step "retrieval on test"

@@ -3,13 +3,17 @@ import type { Command } from "./command.js";
 import { alignCommand } from "./commands/align.js";
 import { dataCommand } from "./commands/data.js";
 import { demoCommand } from "./commands/demo.js";
+import { describeCommand } from "./commands/describe.js";
 import { evalGenCommand } from "./commands/eval-gen.js";
 import { evalRetrievalCommand } from "./commands/eval-retrieval.js";
 import { featuresCommand } from "./commands/features.js";
+import { indexCommand } from "./commands/index-images.js";
 import { modelsCommand } from "./commands/models.js";
 import { mrfGridCommand } from "./commands/mrf-grid.js";
 import { resultsCommand } from "./commands/results.js";
 import { scoreCommand } from "./commands/score.js";
+import { searchCommand } from "./commands/search.js";
+import { serveCommand } from "./commands/serve.js";
 import { showAlignmentCommand } from "./commands/show-alignment.js";
 import { showRegionsCommand } from "./commands/show-regions.js";
 import { trainAlignCommand } from "./commands/train-align.js";
@@ -31,6 +35,10 @@ const commands: Command[] = [
   trainGenCommand,
   evalGenCommand,
   resultsCommand,
+  describeCommand,
+  indexCommand,
+  searchCommand,
+  serveCommand,
 ];
 
 function help(): string {

@@ -1,0 +1,159 @@
+import { existsSync, statSync } from "node:fs";
+import { DEFAULT_REGION_BEAM, Describer } from "../../app/describer.js";
+import { ImageIndex } from "../../app/image-index.js";
+import { loadBundle } from "../../app/model-bundle.js";
+import { Searcher } from "../../app/searcher.js";
+import { InputError } from "../../errors.js";
+import { DEFAULT_BEAM } from "../../generate/decoding.js";
+import { createAppServer, LOOPBACK_HOSTNAMES, listen } from "../../server/app-server.js";
+import { DEFAULT_MAX_UPLOAD_BYTES } from "../../server/upload.js";
+import {
+  type AppFlags,
+  DEFAULT_BUNDLE,
+  parseAppFlags,
+  positiveIntFlag,
+  stringFlag,
+} from "../app-flags.js";
+import type { Command } from "../command.js";
+
+export const DEFAULT_PORT = 8321;
+export const DEFAULT_HOST = "127.0.0.1";
+
+const USAGE = `usage: imagesent serve [--port N] [--host H] [--bundle NAME|DIR] [--index INDEX]
+
+A local web app. Drop or pick an image to see its caption and its regions' boxes and phrases
+(like 'imagesent describe'); with --index, type a sentence to see the indexed images it matches
+best, each phrase highlighted on the region it was aligned to (like 'imagesent search').
+Stop it with Ctrl-C.
+
+  --port N           port to listen on (default ${DEFAULT_PORT}; 0 picks a free one)
+  --host H           address to listen on (default ${DEFAULT_HOST}, this machine only; 0.0.0.0
+                     lets anyone who can reach this machine use the app)
+  --bundle B         bundle folder or cached bundle name (default '${DEFAULT_BUNDLE}')
+  --index INDEX      index folder to search (from 'imagesent index'; built with the same bundle)
+  --images DIR       folder that images indexed by name are read from, for their thumbnails
+                     (images indexed by path are read where they are)
+  --max-upload-mb N  largest image accepted, in MB (default ${DEFAULT_MAX_UPLOAD_BYTES / 1e6})
+  --beam N           beam width of the whole-image caption (default ${DEFAULT_BEAM})
+  --region-beam N    beam width of each region's phrase (default ${DEFAULT_REGION_BEAM})
+  --threads N        onnxruntime threads per model run (default 2)`;
+
+const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
+
+/** The --port flag: an integer from 0 to 65535. */
+function portFlag(flags: AppFlags): number {
+  const v = stringFlag(flags, "port");
+  if (v === undefined) return DEFAULT_PORT;
+  const port = Number(v);
+  if (!/^\d+$/.test(v) || port > 65535) {
+    throw new InputError(`--port: expected a port number from 0 to 65535, got "${v}"`);
+  }
+  return port;
+}
+
+function folderFlag(flags: AppFlags, name: string): string | undefined {
+  const dir = stringFlag(flags, name);
+  if (dir !== undefined && !(existsSync(dir) && statSync(dir).isDirectory())) {
+    throw new InputError(`--${name} ${dir}: not a folder`);
+  }
+  return dir;
+}
+
+export const serveCommand: Command = {
+  name: "serve",
+  summary: "a local web app: describe a dropped image, search indexed images with a sentence",
+  usage: USAGE,
+  async run(args) {
+    const flags = parseAppFlags(
+      args,
+      [
+        "port",
+        "host",
+        "bundle",
+        "index",
+        "images",
+        "max-upload-mb",
+        "beam",
+        "region-beam",
+        "threads",
+      ],
+      [],
+      USAGE,
+    );
+    if (flags.positionals.length > 0) {
+      throw new InputError(`unexpected argument '${flags.positionals[0]}'\n\n${USAGE}`);
+    }
+    const port = portFlag(flags);
+    const host = stringFlag(flags, "host") ?? DEFAULT_HOST;
+    const indexDir = folderFlag(flags, "index");
+    const imagesDir = folderFlag(flags, "images");
+    if (imagesDir && !indexDir) throw new InputError("--images goes with --index");
+    const maxUploadBytes = positiveIntFlag(flags, "max-upload-mb", 10) * 1_000_000;
+    const threads = positiveIntFlag(flags, "threads", 2);
+    const beam = positiveIntFlag(flags, "beam", DEFAULT_BEAM);
+    const regionBeam = positiveIntFlag(flags, "region-beam", DEFAULT_REGION_BEAM);
+    const bundleName = stringFlag(flags, "bundle") ?? DEFAULT_BUNDLE;
+    const index = indexDir ? ImageIndex.open(indexDir) : undefined;
+
+    const bundle = loadBundle(bundleName);
+    const describer = await Describer.load(bundle, { beam, regionBeam, threads });
+    const searcher = indexDir ? Searcher.open(bundle, indexDir, { threads }) : undefined;
+    const server = createAppServer({
+      describer,
+      bundleName,
+      maxUploadBytes,
+      ...(LOOPBACK.has(host) ? { hostnames: LOOPBACK_HOSTNAMES } : {}),
+      ...(searcher && index ? { search: { searcher, index, imagesDir } } : {}),
+    });
+    try {
+      const url = await listen(server, port, host).catch((err: NodeJS.ErrnoException) => {
+        throw listenError(err, host, port);
+      });
+      console.log(`imagesent serve: ${url}`);
+      if (!LOOPBACK.has(host)) {
+        console.error(
+          `imagesent serve: listening on ${host}: anyone who can reach this machine can use the app`,
+        );
+      }
+      if (index) console.error(`imagesent serve: searching ${index.size} images in ${indexDir}`);
+      await stopSignal();
+      console.error("imagesent serve: stopping");
+    } finally {
+      server.closeAllConnections();
+      server.close();
+      await describer.close();
+      await searcher?.close();
+    }
+    return 0;
+  },
+};
+
+/** Why the server could not listen, said in terms of the flags; other errors as they are. */
+function listenError(err: NodeJS.ErrnoException, host: string, port: number): Error {
+  switch (err.code) {
+    case "EADDRINUSE":
+      return new InputError(
+        `port ${port} on ${host} is in use; pick another with --port N (0 picks a free one)`,
+      );
+    case "EACCES":
+      return new InputError(`port ${port}: not allowed to listen on it; pick one above 1023`);
+    case "EADDRNOTAVAIL":
+    case "ENOTFOUND":
+      return new InputError(`--host ${host}: not an address of this machine`);
+    default:
+      return err;
+  }
+}
+
+/** Resolves on the first SIGINT or SIGTERM. */
+function stopSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      resolve();
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+}

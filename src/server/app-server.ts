@@ -1,0 +1,258 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { basename } from "node:path";
+import type { Describer } from "../app/describer.js";
+import type { ImageIndex } from "../app/image-index.js";
+import type { Searcher } from "../app/searcher.js";
+import { InputError } from "../errors.js";
+import { HttpError } from "./http-error.js";
+import { APP_PAGE, APP_PAGE_CSP } from "./page.js";
+import { Thumbnails } from "./thumbnails.js";
+import { DEFAULT_MAX_UPLOAD_BYTES, readImageUpload } from "./upload.js";
+
+/** Results a search returns when the request does not say (`k`), and the most it may ask for. */
+export const DEFAULT_SEARCH_RESULTS = 12;
+export const MAX_SEARCH_RESULTS = 50;
+/** Longest query accepted, in characters. */
+const MAX_QUERY_LENGTH = 500;
+
+/** What the app needs of a Describer and a Searcher (tests may stand in for them). */
+export type ImageDescriber = Pick<Describer, "describe" | "describesRegions">;
+export type SentenceSearcher = Pick<Searcher, "search">;
+
+export interface AppServerOptions {
+  readonly describer: ImageDescriber;
+  /** Sentence search over an index; without it the page's search is off. */
+  readonly search?: {
+    readonly searcher: SentenceSearcher;
+    readonly index: ImageIndex;
+    /** Folder that images indexed by name (not by path) are read from, for thumbnails. */
+    readonly imagesDir?: string;
+  };
+  /** Shown on the page: the bundle's name or folder. */
+  readonly bundleName: string;
+  /** Largest upload in bytes (default DEFAULT_MAX_UPLOAD_BYTES). */
+  readonly maxUploadBytes?: number;
+  /** Where server errors (500s) are logged (default console.error). */
+  readonly log?: (message: string) => void;
+  /**
+   * Host names the requests must be addressed to (the Host header, port aside); others are
+   * refused with 400. A server on the loopback address lists its own names here, so that a web
+   * page whose domain was re-pointed at 127.0.0.1 (DNS rebinding) cannot use it.
+   */
+  readonly hostnames?: readonly string[];
+}
+
+/** The names a server on a loopback address is reached by. */
+export const LOOPBACK_HOSTNAMES: readonly string[] = ["127.0.0.1", "localhost", "[::1]"];
+
+interface Route {
+  readonly method: "GET" | "POST";
+  readonly path: string;
+  handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void>;
+}
+
+/**
+ * The web app's HTTP server (node:http, no framework): the page, and the JSON routes it calls.
+ *
+ *   GET  /                 the page (page.ts)
+ *   GET  /api/info         the bundle's name, whether it describes regions, the index's size, the upload limit
+ *   POST /api/describe     body: a JPEG, PNG or WebP file; answer: the Describer's ImageDescription
+ *   GET  /api/search?q=S&k=N   the N indexed images that best match S, each with its phrases' regions
+ *   GET  /thumbnail?image=KEY  a JPEG thumbnail of an indexed image (thumbnails.ts)
+ *
+ * A bad request is answered 400, 404, 405, 413 or 415 with {"error": message}; anything else that
+ * goes wrong is a 500 with the error's message, logged, and the server keeps serving.
+ */
+export function createAppServer(options: AppServerOptions): Server {
+  const maxUploadBytes = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
+  const log = options.log ?? ((message: string) => console.error(message));
+  const search = options.search;
+  const thumbnails = search ? new Thumbnails(search.index, search.imagesDir) : undefined;
+
+  const routes: Route[] = [
+    {
+      method: "GET",
+      path: "/",
+      async handle(_req, res) {
+        res.writeHead(200, {
+          "Content-Type": "text/html; charset=utf-8",
+          "Content-Security-Policy": APP_PAGE_CSP,
+          "Cache-Control": "no-store",
+        });
+        res.end(APP_PAGE);
+      },
+    },
+    {
+      method: "GET",
+      path: "/api/info",
+      async handle(_req, res) {
+        sendJson(res, 200, {
+          bundle: options.bundleName,
+          describesRegions: options.describer.describesRegions,
+          index: search ? { images: search.index.size } : null,
+          maxUploadBytes,
+        });
+      },
+    },
+    {
+      method: "POST",
+      path: "/api/describe",
+      async handle(req, res) {
+        const { bytes } = await readImageUpload(req, maxUploadBytes);
+        sendJson(res, 200, await options.describer.describe(bytes, { name: "the upload" }));
+      },
+    },
+    {
+      method: "GET",
+      path: "/api/search",
+      async handle(_req, res, url) {
+        if (!search) {
+          throw new HttpError(404, "search is off: start imagesent serve with --index INDEX");
+        }
+        const query = (url.searchParams.get("q") ?? "").trim();
+        if (query === "") throw new HttpError(400, "type a sentence to search for (q=...)");
+        if (query.length > MAX_QUERY_LENGTH) {
+          throw new HttpError(400, `the sentence is longer than ${MAX_QUERY_LENGTH} characters`);
+        }
+        const k = resultCount(url.searchParams.get("k"));
+        const hits = search.searcher.search(query, k, { withPhrases: k });
+        sendJson(res, 200, {
+          query,
+          hits: hits.map((hit) => ({
+            ...hit,
+            name: basename(hit.image),
+            thumbnail: `/thumbnail?image=${encodeURIComponent(hit.image)}`,
+          })),
+        });
+      },
+    },
+    {
+      method: "GET",
+      path: "/thumbnail",
+      async handle(_req, res, url) {
+        if (!thumbnails) {
+          throw new HttpError(404, "no index: start imagesent serve with --index INDEX");
+        }
+        const key = url.searchParams.get("image");
+        if (!key) throw new HttpError(400, "say which image: /thumbnail?image=KEY");
+        const jpeg = await thumbnails.get(key);
+        res.writeHead(200, {
+          "Content-Type": "image/jpeg",
+          "Content-Length": jpeg.length,
+          "Cache-Control": "private, max-age=3600",
+        });
+        res.end(jpeg);
+      },
+    },
+  ];
+
+  async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    res.setHeader("X-Content-Type-Options", "nosniff");
+    try {
+      checkHost(req.headers.host, options.hostnames);
+      const url = new URL(req.url ?? "/", "http://localhost");
+      const forPath = routes.filter((r) => r.path === url.pathname);
+      if (forPath.length === 0) throw new HttpError(404, `no such page: ${url.pathname}`);
+      const route = forPath.find((r) => r.method === req.method);
+      if (!route) {
+        const allowed = forPath.map((r) => r.method).join(", ");
+        res.setHeader("Allow", allowed);
+        throw new HttpError(405, `${req.method} ${url.pathname}: use ${allowed}`);
+      }
+      await route.handle(req, res, url);
+    } catch (err) {
+      answerError(req, res, err, log);
+    }
+  }
+
+  const server = createServer((req, res) => {
+    void dispatch(req, res);
+  });
+  server.requestTimeout = 120_000;
+  server.on("clientError", (_err, socket) => {
+    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+    else socket.destroy();
+  });
+  return server;
+}
+
+/** Refuses a request addressed to a host name not in `hostnames` (when given). */
+function checkHost(host: string | undefined, hostnames: readonly string[] | undefined): void {
+  if (hostnames === undefined) return;
+  const name = (host ?? "").replace(/:\d+$/, "").toLowerCase();
+  if (!hostnames.includes(name)) {
+    throw new HttpError(
+      400,
+      `this server answers requests for ${hostnames.join(", ")}, not for "${host ?? ""}"`,
+    );
+  }
+}
+
+/** The `k` parameter: absent means DEFAULT_SEARCH_RESULTS; else an integer 1..MAX_SEARCH_RESULTS. */
+function resultCount(value: string | null): number {
+  if (value === null) return DEFAULT_SEARCH_RESULTS;
+  const k = Number(value);
+  if (!/^\d+$/.test(value) || k < 1 || k > MAX_SEARCH_RESULTS) {
+    throw new HttpError(
+      400,
+      `k: expected a whole number from 1 to ${MAX_SEARCH_RESULTS}, got "${value}"`,
+    );
+  }
+  return k;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const json = JSON.stringify(body);
+  res.writeHead(status, {
+    "Content-Type": "application/json; charset=utf-8",
+    "Content-Length": Buffer.byteLength(json),
+    "Cache-Control": "no-store",
+  });
+  res.end(json);
+}
+
+/** Answers a failed request: refusals with their status, the user's input errors 400, bugs 500. */
+function answerError(
+  req: IncomingMessage,
+  res: ServerResponse,
+  err: unknown,
+  log: (message: string) => void,
+): void {
+  let status: number;
+  let message: string;
+  if (err instanceof HttpError) {
+    status = err.status;
+    message = err.message;
+    if (err.closeConnection) {
+      res.setHeader("Connection", "close");
+      res.on("finish", () => req.destroy());
+    }
+  } else if (err instanceof InputError) {
+    status = 400;
+    message = err.message;
+  } else {
+    status = 500;
+    message = `the server failed: ${(err as Error)?.message ?? String(err)}`;
+    log(`imagesent serve: ${req.method} ${req.url}: ${(err as Error)?.stack ?? String(err)}`);
+  }
+  if (res.headersSent || res.destroyed) {
+    res.destroy();
+    return;
+  }
+  sendJson(res, status, { error: message });
+}
+
+/** Starts `server` on host:port (port 0: any free port) and returns the URL it answers on. */
+export function listen(server: Server, port: number, host: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    server.once("error", onError);
+    server.listen(port, host, () => {
+      server.off("error", onError);
+      const address = server.address() as AddressInfo;
+      const shown = address.family === "IPv6" ? `[${address.address}]` : address.address;
+      resolve(`http://${shown}:${address.port}/`);
+    });
+  });
+}

@@ -1,0 +1,97 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { Searcher } from "../../../src/app/searcher.js";
+import { serveCommand } from "../../../src/cli/commands/serve.js";
+import { InputError } from "../../../src/errors.js";
+import { type TrainedWorld, trainedWorld } from "../../app/fixtures.js";
+
+let dir: string;
+let trained: TrainedWorld;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), "imagesent-serve-cli-"));
+  trained = await trainedWorld(dir, { images: 30 });
+});
+
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test("argument errors are InputErrors that say what is wrong", async () => {
+  const cases: [string[], RegExp][] = [
+    [["extra"], /unexpected argument 'extra'/],
+    [["--port", "70000"], /--port: expected a port number from 0 to 65535, got "70000"/],
+    [["--port", "http"], /--port: expected a port number/],
+    [["--index", join(dir, "none")], /--index .*none: not a folder/],
+    [["--images", dir], /--images goes with --index/],
+    [["--max-upload-mb", "0"], /--max-upload-mb: expected a positive integer, got "0"/],
+    [["--bundle", "./no/such/bundle"], /no\/such\/bundle: bundle folder not found/],
+    [["--colour", "red"], /colour/],
+  ];
+  for (const [args, message] of cases) {
+    await assert.rejects(
+      async () => serveCommand.run(args),
+      (e: unknown) => e instanceof InputError && message.test(e.message),
+      args.join(" "),
+    );
+  }
+});
+
+test("serve prints its loopback URL, answers there, and stops on SIGTERM", async (t) => {
+  const index = join(dir, "index");
+  const searcher = Searcher.open(trained.bundleDir, index);
+  await searcher.index([join(trained.world.imagesDir, trained.world.world.images[0].filename)]);
+  await searcher.close();
+  const printed: string[] = [];
+  let announced: (url: string) => void;
+  const url = new Promise<string>((resolve) => {
+    announced = resolve;
+  });
+  t.mock.method(console, "log", (line: string) => {
+    printed.push(line);
+    const match = /^imagesent serve: (http:\/\/\S+)$/.exec(line);
+    if (match) announced(match[1]);
+  });
+  t.mock.method(console, "error", () => {});
+  const run = serveCommand.run([
+    "--bundle",
+    trained.bundleDir,
+    "--index",
+    index,
+    "--port",
+    "0",
+    "--max-upload-mb",
+    "3",
+  ]);
+  const root = await url;
+  assert.match(root, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+  const info = (await (await fetch(new URL("api/info", root))).json()) as Record<string, unknown>;
+  assert.deepEqual(info, {
+    bundle: trained.bundleDir,
+    describesRegions: true,
+    index: { images: 1 },
+    maxUploadBytes: 3_000_000,
+  });
+  process.emit("SIGTERM");
+  assert.equal(await run, 0);
+  await assert.rejects(fetch(root));
+});
+
+test("a port in use is an InputError that says to pick another", async () => {
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+  const port = (taken.address() as { port: number }).port;
+  try {
+    await assert.rejects(
+      async () => serveCommand.run(["--bundle", trained.bundleDir, "--port", String(port)]),
+      (e: unknown) =>
+        e instanceof InputError &&
+        e.message ===
+          `port ${port} on 127.0.0.1 is in use; pick another with --port N (0 picks a free one)`,
+    );
+  } finally {
+    await new Promise((resolve) => taken.close(resolve));
+  }
+});
