@@ -1,7 +1,7 @@
 import { performance } from "node:perf_hooks";
 import { decodeImage } from "../vision/decode.js";
-import { imageRegions } from "../vision/extract.js";
 import type { Region } from "../vision/image.js";
+import { selectRegions } from "../vision/regions.js";
 import type { VisionModels } from "./vision-setup.js";
 
 /** An image as the app takes it: a file path, or the bytes of a JPEG/PNG/WebP file. */
@@ -34,7 +34,11 @@ export async function regionFeatures(
   const t0 = performance.now();
   const rgb = await decodeImage(image, name);
   const t1 = performance.now();
-  const regions = given ? [...given] : await imageRegions(rgb, models.detector, models.regions);
+  const detections =
+    given || !models.detector || models.regions < 2 ? [] : await models.detector.detect(rgb);
+  const regions = given
+    ? [...given]
+    : selectRegions(rgb.width, rgb.height, detections, models.regions);
   const t2 = performance.now();
   const features = await models.encoder.encode(
     rgb,

@@ -8,9 +8,11 @@ import {
   parseModelConfig,
 } from "../vision/model-config.js";
 import { ModelRegistry } from "../vision/model-registry.js";
+import type { ObjectDetector } from "../vision/object-detector.js";
 import { OnnxEncoder } from "../vision/onnx-encoder.js";
 import { PixelStatsEncoder, type PixelStatsOptions } from "../vision/pixel-stats-encoder.js";
 import type { RegionEncoder } from "../vision/region-encoder.js";
+import { ShapeDetector } from "../world/shape-detector.js";
 
 /** The weight-free encoder of the synthetic world, with its options (defaults when omitted). */
 export interface PixelStatsSpec extends Partial<PixelStatsOptions> {
@@ -26,17 +28,23 @@ export interface PixelStatsSpec extends Partial<PixelStatsOptions> {
 export interface VisionSetup {
   readonly encoder: string | EncoderConfig | PixelStatsSpec;
   readonly encoderModel?: string;
-  /** null: no detector (whole image plus fallback boxes). */
+  /**
+   * A preset name or config of an ONNX detector; "world-shapes" for the synthetic world's
+   * colour-blob detector; null for none (whole image plus fallback boxes).
+   */
   readonly detector: string | DetectorConfig | null;
   readonly detectorModel?: string;
   /** Regions per image, whole image first (1..20). */
   readonly regions: number;
 }
 
-/** The demo world's setup: pixel statistics over the whole image and 19 fallback boxes. */
+/** The detector name of the synthetic world's weight-free colour-blob detector. */
+export const WORLD_SHAPES = "world-shapes";
+
+/** The demo world's setup: pixel statistics over the whole image and 19 detected or fallback boxes. */
 export const PIXEL_STATS_SETUP: VisionSetup = {
   encoder: { kind: "pixel-stats" },
-  detector: null,
+  detector: WORLD_SHAPES,
   regions: 20,
 };
 
@@ -114,7 +122,7 @@ function parseDetector(value: unknown, where: string): VisionSetup["detector"] {
 /** The encoder and detector of a setup, loaded; `baseDir` anchors relative model paths. */
 export interface VisionModels {
   readonly encoder: RegionEncoder;
-  readonly detector: Detector | undefined;
+  readonly detector: ObjectDetector | undefined;
   readonly regions: number;
 }
 
@@ -147,8 +155,10 @@ export async function openVisionModels(
     const file = model(setup.encoderModel ?? config.model);
     encoder = await OnnxEncoder.load({ ...config, model: file }, registry, { threads });
   }
-  let detector: Detector | undefined;
-  if (setup.detector !== null && setup.regions > 1) {
+  let detector: ObjectDetector | undefined;
+  if (setup.detector === WORLD_SHAPES && setup.regions > 1) {
+    detector = new ShapeDetector();
+  } else if (setup.detector !== null && setup.regions > 1) {
     const config =
       typeof setup.detector === "string"
         ? loadModelConfig(setup.detector, "detector")

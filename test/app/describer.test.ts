@@ -9,6 +9,7 @@ import { descriptionPage } from "../../src/app/description-page.js";
 import { writeBundle } from "../../src/app/model-bundle.js";
 import { PIXEL_STATS_SETUP } from "../../src/app/vision-setup.js";
 import { InputError } from "../../src/errors.js";
+import { iou } from "../../src/vision/boxes.js";
 import { type TrainedWorld, trainedWorld } from "./fixtures.js";
 
 let dir: string;
@@ -43,11 +44,19 @@ test("describe gives a caption in the model's words and 19 regions with boxes in
   assert.ok(caption.length >= 1 && caption.every((w) => words.has(w)), d.caption);
   assert.equal(d.regions.length, 19);
   for (const r of d.regions) {
-    assert.equal(r.source, "fallback");
     assert.ok(r.box.x1 >= 0 && r.box.y1 >= 0 && r.box.x2 <= 224 && r.box.y2 <= 224);
     assert.ok(r.box.x2 > r.box.x1 && r.box.y2 > r.box.y1);
     assert.equal(typeof r.caption, "string");
-    assert.equal("label" in r, false);
+    assert.equal(r.source === "detection", "label" in r, "detections, and only they, are labelled");
+  }
+  // The bundle's detector is the world's colour-blob detector: each object is a detection.
+  for (const o of trained.world.world.images[0].objects) {
+    assert.ok(
+      d.regions.some(
+        (r) => r.source === "detection" && r.label === o.colour && iou(r.box, o.box) >= 0.7,
+      ),
+      `${o.colour} ${o.shape} detected`,
+    );
   }
   for (const key of ["decode", "detect", "encode", "caption", "regionCaptions", "total"] as const) {
     assert.ok(d.millis[key] >= 0, key);

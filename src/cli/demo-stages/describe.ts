@@ -3,12 +3,13 @@ import { isAbsolute, join, relative } from "node:path";
 import { Describer } from "../../app/describer.js";
 import { descriptionPage } from "../../app/description-page.js";
 import { writeBundle } from "../../app/model-bundle.js";
-import { Searcher } from "../../app/searcher.js";
+import { type PhraseRegion, Searcher } from "../../app/searcher.js";
 import { PIXEL_STATS_SETUP } from "../../app/vision-setup.js";
 import { writeFileAtomic } from "../../core/atomic-file.js";
 import { tokenize } from "../../data/tokenizer.js";
 import { alignmentFigure, imageDataUri } from "../../mrf/alignment-page.js";
 import { DEFAULT_BETA } from "../../mrf/phrase-alignment.js";
+import type { Box } from "../../vision/image.js";
 import type { DemoStage } from "../commands/demo.js";
 import { formatDescription } from "../commands/describe.js";
 import { Progress } from "../progress.js";
@@ -20,9 +21,9 @@ const DRAWN_HITS = 3;
 
 /**
  * The system as an app uses it: the trained models packed into a bundle, two test images
- * described from their files, and the test images indexed and searched with a sentence. The
- * world's proposal boxes stand in for the detector here as in the other stages (the bundle's
- * setup has none, so a photo gets the whole image and fallback boxes).
+ * described from their files, and the test images indexed and searched with a sentence. Regions
+ * come from the bundle's detector, the world's colour-blob detector (world/shape-detector.ts), as
+ * they would for any image a user brings.
  */
 export const describeStage: DemoStage = {
   name: "describe",
@@ -50,9 +51,7 @@ export const describeStage: DemoStage = {
     const items = [];
     try {
       for (const image of tests.slice(0, DESCRIBED)) {
-        const description = await describer.describe(path(image.filename), {
-          regions: image.regions,
-        });
+        const description = await describer.describe(path(image.filename));
         log("");
         log(formatDescription(image.filename, description).split("\n").slice(0, 6).join("\n"));
         log(`  (a reference: "${image.sentences[0].tokens.join(" ")}")`);
@@ -66,7 +65,6 @@ export const describeStage: DemoStage = {
       await describer.close();
     }
     const page = join(out, "describe.html");
-    const byName = new Map(tests.map((im) => [im.filename, im]));
     // A fresh index each run: the world (and so each image file) may have changed.
     const indexDir = join(out, "index");
     rmSync(indexDir, { recursive: true, force: true });
@@ -74,7 +72,7 @@ export const describeStage: DemoStage = {
     try {
       const progress = new Progress({ label: "indexing", total: tests.length, unit: "images" });
       await searcher.index(
-        tests.map((im) => ({ name: im.filename, image: path(im.filename), regions: im.regions })),
+        tests.map((im) => ({ name: im.filename, image: path(im.filename) })),
         {
           sentences: tests.flatMap((im) => im.sentences.map((s) => s.tokens.join(" "))),
           onImage: () => progress.tick(),
@@ -98,9 +96,7 @@ export const describeStage: DemoStage = {
         }
       }
       log(`  the sentence's own image ranks ${rank} of ${tests.length}`);
-      const byImage = await searcher.searchByImage(path(target.filename), 3, {
-        regions: target.regions,
-      });
+      const byImage = await searcher.searchByImage(path(target.filename), 3);
       log(`indexed sentences that best describe ${target.filename}:`);
       for (const [i, h] of byImage.entries()) {
         log(`  ${i + 1}. "${h.sentence}" (${h.score.toFixed(2)})`);
@@ -109,14 +105,13 @@ export const describeStage: DemoStage = {
         heading: `Search: "${sentence}"`,
         intro: `The ${DRAWN_HITS} best of the ${tests.length} indexed images by S_kl, each phrase of the sentence on the region the chain MRF (β = ${DEFAULT_BETA}) gave it; the sentence is ${target.filename}'s.`,
         figures: hits.slice(0, DRAWN_HITS).map((h, i) => {
-          const image = byName.get(h.image)!;
           return alignmentFigure({
             title: `${i + 1}. ${h.image} · S = ${h.score.toFixed(2)}`,
             imageHref: imageDataUri(path(h.image)),
             width: h.width,
             height: h.height,
             tokens: tokenize(sentence),
-            regionBoxes: image.regions.map((r) => r.box),
+            regionBoxes: regionBoxesOf(h.phrases ?? []),
             segments: h.phrases ?? [],
           });
         }),
@@ -134,6 +129,13 @@ export const describeStage: DemoStage = {
     log(`search index: ${display(indexDir)}`);
   },
 };
+
+/** Each phrase's box at its region's row, as the figure indexes them. */
+function regionBoxesOf(phrases: readonly PhraseRegion[]): Box[] {
+  const boxes: Box[] = [];
+  for (const p of phrases) boxes[p.region] = p.box;
+  return boxes;
+}
 
 /** A path as the user would type it: relative below the working directory, else absolute. */
 function display(path: string): string {
