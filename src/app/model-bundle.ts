@@ -18,6 +18,7 @@ import { Tensor } from "../core/tensor.js";
 import { InputError } from "../errors.js";
 import { type LoadedGenerator, loadGenerator } from "../generate/load-generator.js";
 import { DEFAULT_BETA } from "../mrf/phrase-alignment.js";
+import { packageRoot } from "../package-root.js";
 import { parseVisionSetup, type VisionSetup } from "./vision-setup.js";
 
 /**
@@ -211,9 +212,21 @@ export function bundleCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
-/** Named bundles, next to the model cache, so apps and commands say `--bundle NAME`. */
+/** Bundles that ship with the package (e.g. `flickr8k`), found by name when not in the cache. */
+export const PACKAGED_BUNDLES = join(packageRoot, "bundles");
+
+/** The packaged bundle the name `default` means while no bundle is cached under that name. */
+export const PACKAGED_DEFAULT = "flickr8k";
+
+/**
+ * Named bundles, next to the model cache, so apps and commands say `--bundle NAME`; names not in
+ * the cache are looked up among the bundles that ship with the package.
+ */
 export class BundleCache {
-  constructor(readonly dir: string = bundleCacheDir()) {}
+  constructor(
+    readonly dir: string = bundleCacheDir(),
+    readonly packagedDir: string = PACKAGED_BUNDLES,
+  ) {}
 
   pathOf(name: string): string {
     if (!NAME.test(name)) {
@@ -222,12 +235,14 @@ export class BundleCache {
     return join(this.dir, name);
   }
 
+  /** The names of the bundles that ship with the package. */
+  packaged(): string[] {
+    return bundleNames(this.packagedDir);
+  }
+
   /** The names of the cached bundles. */
   list(): string[] {
-    if (!existsSync(this.dir)) return [];
-    return readdirSync(this.dir)
-      .filter((f) => existsSync(join(this.dir, f, BUNDLE_FILE)))
-      .sort();
+    return bundleNames(this.dir);
   }
 
   /** Copies a bundle folder into the cache as `name` (checked first; replaces any of that name). */
@@ -262,11 +277,21 @@ export class BundleCache {
       throw new InputError(`${nameOrPath}: bundle folder not found`);
     }
     const path = this.pathOf(nameOrPath);
-    if (!existsSync(path)) {
-      throw new InputError(
-        `bundle '${nameOrPath}' is not in ${this.dir}; add a bundle folder with 'imagesent models bundle add ${nameOrPath} DIR'`,
-      );
-    }
-    return path;
+    if (existsSync(path)) return path;
+    const name = nameOrPath === "default" ? PACKAGED_DEFAULT : nameOrPath;
+    const packaged = join(this.packagedDir, name);
+    if (existsSync(join(packaged, BUNDLE_FILE))) return packaged;
+    throw new InputError(
+      `bundle '${nameOrPath}' is neither in ${this.dir} nor among the packaged bundles ` +
+        `(${this.packaged().join(", ") || "none"}); add a bundle folder with ` +
+        `'imagesent models bundle add ${nameOrPath} DIR'`,
+    );
   }
+}
+
+function bundleNames(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => existsSync(join(dir, f, BUNDLE_FILE)))
+    .sort();
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -8,6 +8,7 @@ import {
   BUNDLE_FILE,
   BundleCache,
   loadBundle,
+  PACKAGED_DEFAULT,
   readBundleManifest,
   writeBundle,
 } from "../../src/app/model-bundle.js";
@@ -70,6 +71,24 @@ test("a bundle loads by name from the cache after 'add', and unknown names say h
   assert.throws(() => loadBundle("./no/such/dir", cache), /bundle folder not found/);
   assert.equal(cache.remove("world"), true);
   assert.deepEqual(cache.list(), []);
+});
+
+test("names not in the cache are found among the packaged bundles; 'default' means the packaged default", () => {
+  const packagedDir = join(dir, "packaged");
+  const cache = new BundleCache(join(dir, "empty-cache"), packagedDir);
+  assert.deepEqual(cache.packaged(), []);
+  cpSync(trained.bundleDir, join(packagedDir, PACKAGED_DEFAULT), { recursive: true });
+  assert.deepEqual(cache.packaged(), [PACKAGED_DEFAULT]);
+  assert.equal(loadBundle(PACKAGED_DEFAULT, cache).dir, join(packagedDir, PACKAGED_DEFAULT));
+  assert.equal(loadBundle("default", cache).dir, join(packagedDir, PACKAGED_DEFAULT));
+  cache.add("default", trained.bundleDir);
+  assert.equal(loadBundle("default", cache).dir, join(dir, "empty-cache", "default"));
+  assert.throws(
+    () => loadBundle("other", cache),
+    (e: unknown) =>
+      e instanceof InputError &&
+      new RegExp(`packaged bundles \\(${PACKAGED_DEFAULT}\\)`).test(e.message),
+  );
 });
 
 test("a bad bundle.json is refused with the file and the field named", () => {

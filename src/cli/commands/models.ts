@@ -134,6 +134,10 @@ function bundleAction(args: readonly string[]): number {
       console.log(`bundles: ${cache.dir}`);
       if (names.length === 0) console.log("  (none)");
       for (const name of names) console.log(`  ${name}`);
+      const packaged = cache.packaged();
+      console.log(`packaged with imagesent: ${cache.packagedDir}`);
+      if (packaged.length === 0) console.log("  (none)");
+      for (const name of packaged) console.log(`  ${name}`);
       return 0;
     }
     case "add": {
