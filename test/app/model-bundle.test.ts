@@ -13,6 +13,7 @@ import {
   writeBundle,
 } from "../../src/app/model-bundle.js";
 import { PIXEL_STATS_SETUP } from "../../src/app/vision-setup.js";
+import { modelsCommand } from "../../src/cli/commands/models.js";
 import { loadCheckpoint } from "../../src/core/checkpoint.js";
 import { InputError } from "../../src/errors.js";
 import { DEFAULT_BETA } from "../../src/mrf/phrase-alignment.js";
@@ -88,6 +89,61 @@ test("names not in the cache are found among the packaged bundles; 'default' mea
     (e: unknown) =>
       e instanceof InputError &&
       new RegExp(`packaged bundles \\(${PACKAGED_DEFAULT}\\)`).test(e.message),
+  );
+});
+
+test("'imagesent models bundle create' packs checkpoints with the vision setup named by flags", async () => {
+  const out = join(dir, "created");
+  const code = await modelsCommand.run([
+    "bundle",
+    "create",
+    out,
+    "--alignment",
+    trained.alignment,
+    "--generator",
+    trained.generator,
+    "--encoder",
+    "pixel-stats",
+    "--detector",
+    "world-shapes",
+    "--beta",
+    "2",
+    "--description",
+    "a test world",
+  ]);
+  assert.equal(code, 0);
+  const manifest = readBundleManifest(out);
+  assert.deepEqual(manifest.vision, {
+    encoder: { kind: "pixel-stats" },
+    detector: "world-shapes",
+    regions: 20,
+  });
+  assert.equal(manifest.beta, 2);
+  assert.equal(manifest.description, "a test world");
+  assert.equal(manifest.regionGenerator, undefined);
+  assert.equal(
+    loadBundle(out).alignment.config.featureDim,
+    loadBundle(trained.bundleDir).alignment.config.featureDim,
+  );
+  await assert.rejects(
+    async () => modelsCommand.run(["bundle", "create", out, "--alignment", trained.alignment]),
+    (e: unknown) =>
+      e instanceof InputError && /expected DIR, --alignment and --generator/.test(e.message),
+  );
+  await assert.rejects(
+    async () =>
+      modelsCommand.run([
+        "bundle",
+        "create",
+        out,
+        "--alignment",
+        trained.alignment,
+        "--generator",
+        trained.generator,
+        "--regions",
+        "30",
+      ]),
+    /--regions: expected an integer from 1 to 20/,
   );
 });
 

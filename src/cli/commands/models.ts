@@ -1,12 +1,19 @@
 import { parseArgs } from "node:util";
-import { BundleCache } from "../../app/model-bundle.js";
+import { BundleCache, writeBundle } from "../../app/model-bundle.js";
+import { type VisionSetup, WORLD_SHAPES } from "../../app/vision-setup.js";
 import { InputError } from "../../errors.js";
-import { DETECTOR_PRESETS, ENCODER_PRESETS, type ModelConfig } from "../../vision/model-config.js";
+import {
+  DETECTOR_PRESETS,
+  ENCODER_PRESETS,
+  loadModelConfig,
+  type ModelConfig,
+} from "../../vision/model-config.js";
 import { ModelRegistry } from "../../vision/model-registry.js";
 import type { Command } from "../command.js";
 
 const USAGE = `usage: imagesent models <list | add NAME FILE | fetch NAME [URL --sha256 HEX] | remove NAME | path NAME>
        imagesent models bundle <list | add NAME DIR | remove NAME>
+       imagesent models bundle create DIR --alignment CKPT --generator CKPT [options]
 
 The model cache ($IMAGESENT_HOME/models, default ~/.cache/imagesent/models). Encoder and detector
 configs name their ONNX file by a cache name, so they work on any machine once the file is added.
@@ -21,6 +28,17 @@ configs name their ONNX file by a cache name, so they work on any machine once t
   bundle list              cached model bundles ($IMAGESENT_HOME/bundles, docs/bundle.md)
   bundle add NAME DIR      copy a bundle folder into the cache, so commands take --bundle NAME
   bundle remove NAME       delete a cached bundle
+  bundle create DIR        write a bundle (float16) from trained checkpoints:
+      --alignment CKPT         train-align's best.ckpt
+      --generator CKPT         train-gen's best.ckpt (full frame)
+      --region-generator CKPT  train-gen --mode region's best.ckpt (optional)
+      --encoder E              encoder preset or config file the features were made with
+                               (default mobilenetv2-12-int8; "pixel-stats" for the demo world)
+      --detector D             detector preset or config file (default yolox-nano; "none";
+                               "world-shapes" for the demo world)
+      --regions N              regions per image (default 20)
+      --beta B                 the chain MRF's beta for search phrases (default docs/results/mrf.md)
+      --description TEXT       one line saying what the models were trained on
 
 Only 'fetch' uses the network.`;
 
@@ -34,6 +52,7 @@ export const modelsCommand: Command = {
   summary: "list, add, fetch (sha256-checked) and remove cached ONNX models",
   usage: USAGE,
   async run(args) {
+    if (args[0] === "bundle" && args[1] === "create") return createBundle(args.slice(2));
     let parsed: { values: { sha256?: string }; positionals: string[] };
     try {
       parsed = parseArgs({
@@ -155,4 +174,78 @@ function bundleAction(args: readonly string[]): number {
     default:
       throw new InputError(`models bundle: unknown action '${action ?? ""}'\n\n${USAGE}`);
   }
+}
+
+/** `models bundle create DIR ...`: packs trained checkpoints and their vision setup into a bundle. */
+function createBundle(args: string[]): number {
+  let values: Record<string, string | undefined>;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args,
+      options: Object.fromEntries(
+        [
+          "alignment",
+          "generator",
+          "region-generator",
+          "encoder",
+          "detector",
+          "regions",
+          "beta",
+          "description",
+        ].map((k) => [k, { type: "string" as const }]),
+      ),
+      allowPositionals: true,
+      strict: true,
+    }) as { values: Record<string, string | undefined>; positionals: string[] });
+  } catch (err) {
+    throw new InputError(`${(err as Error).message}\n\n${USAGE}`);
+  }
+  if (positionals.length !== 1 || !values.alignment || !values.generator) {
+    throw new InputError(
+      `models bundle create: expected DIR, --alignment and --generator\n\n${USAGE}`,
+    );
+  }
+  const number = (flag: string, value: string | undefined, min: number): number | undefined => {
+    if (value === undefined) return undefined;
+    const x = Number(value);
+    if (!Number.isFinite(x) || x < min) {
+      throw new InputError(`--${flag}: expected a number >= ${min}, got '${value}'`);
+    }
+    return x;
+  };
+  const regions = number("regions", values.regions, 1) ?? 20;
+  if (!Number.isInteger(regions) || regions > 20) {
+    throw new InputError(`--regions: expected an integer from 1 to 20, got '${values.regions}'`);
+  }
+  const encoder = values.encoder ?? "mobilenetv2-12-int8";
+  const detector = values.detector ?? "yolox-nano";
+  const vision: VisionSetup = {
+    encoder:
+      encoder === "pixel-stats"
+        ? { kind: "pixel-stats" }
+        : encoder in ENCODER_PRESETS
+          ? encoder
+          : loadModelConfig(encoder, "encoder"),
+    detector:
+      detector === "none"
+        ? null
+        : detector === WORLD_SHAPES || detector in DETECTOR_PRESETS
+          ? detector
+          : loadModelConfig(detector, "detector"),
+    regions,
+  };
+  const beta = number("beta", values.beta, 0);
+  const manifest = writeBundle(positionals[0], {
+    alignment: values.alignment,
+    generator: values.generator,
+    ...(values["region-generator"] ? { regionGenerator: values["region-generator"] } : {}),
+    vision,
+    ...(beta === undefined ? {} : { beta }),
+    ...(values.description ? { description: values.description } : {}),
+  });
+  console.log(
+    `wrote bundle ${positionals[0]}: ${[manifest.alignment, manifest.generator, manifest.regionGenerator].filter(Boolean).join(", ")} (float16), beta ${manifest.beta}`,
+  );
+  return 0;
 }
