@@ -40,6 +40,12 @@ export interface TrainAlignmentOptions {
    * would, at the pace of the epochs so far, end after it.
    */
   readonly maxSeconds?: number;
+  /**
+   * A trained alignment checkpoint to start from instead of random weights (its shape,
+   * vocabulary and feature normaliser are kept; the optimiser starts afresh): fine-tuning, e.g.
+   * with the hardest-negative loss after the summed one.
+   */
+  readonly init?: string;
 }
 
 /** One epoch's record, kept in the checkpoints. */
@@ -114,15 +120,20 @@ export function trainAlignment(
     );
   } else {
     const trainConfig = { ...DEFAULT_TRAIN_CONFIG, ...defined(options.train) };
-    const shape = { ...DEFAULT_ALIGNMENT_CONFIG, ...defined(options.model) };
-    const vocabulary = buildVocabulary(dataset, { minCount: options.minCount ?? 5 });
-    const normalizer = FeatureNormalizer.fit([train.features], train.dim);
-    model = new AlignmentModel(
-      { ...shape, featureDim: train.dim, vocabSize: vocabulary.size },
-      vocabulary,
-      normalizer,
-      trainConfig.seed,
-    );
+    if (options.init) {
+      model = AlignmentModel.load(options.init).model;
+      log(`starting from ${options.init} (its shape, vocabulary and normaliser)`);
+    } else {
+      const shape = { ...DEFAULT_ALIGNMENT_CONFIG, ...defined(options.model) };
+      const vocabulary = buildVocabulary(dataset, { minCount: options.minCount ?? 5 });
+      const normalizer = FeatureNormalizer.fit([train.features], train.dim);
+      model = new AlignmentModel(
+        { ...shape, featureDim: train.dim, vocabSize: vocabulary.size },
+        vocabulary,
+        normalizer,
+        trainConfig.seed,
+      );
+    }
     rng.setState(new Rng(trainConfig.seed + 1).state());
     optimizer = makeOptimizer(trainConfig);
     state = {

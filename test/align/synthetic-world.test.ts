@@ -104,3 +104,27 @@ test("a run stopped after an epoch and restarted ends with the same weights as o
     assert.deepEqual(resumed.model.params.get(p.name).data, p.tensor.data, p.name);
   }
 });
+
+test("--init starts from a trained model: its vocabulary and weights, a fresh run", () => {
+  const first = trainAlignment(dataset, splits.get("train")!, splits.get("val")!, {
+    ...SMALL,
+    out: join(dir, "init-from"),
+    train: { ...SMALL.train, epochs: 1 },
+  });
+  const tuned = trainAlignment(dataset, splits.get("train")!, splits.get("val")!, {
+    ...SMALL,
+    out: join(dir, "init-tuned"),
+    init: first.bestPath,
+    model: { embed: 7, hidden: 5, wordDim: 3 },
+    train: { ...SMALL.train, epochs: 1, lr: 1e-9, warmup: 0, loss: "hardest" },
+  });
+  assert.equal(tuned.history.length, 1, "a fresh run, not a resumed one");
+  assert.equal(tuned.model.config.embed, SMALL.model.embed, "the shape comes from --init");
+  assert.deepEqual(tuned.model.vocabulary.toJSON(), first.model.vocabulary.toJSON());
+  // With a vanishing learning rate the weights stay those of the model it started from.
+  for (const p of first.model.params.all()) {
+    const after = tuned.model.params.get(p.name).data;
+    const drift = after.reduce((m, v, i) => Math.max(m, Math.abs(v - p.tensor.data[i])), 0);
+    assert.ok(drift < 1e-4, `${p.name} moved by ${drift}`);
+  }
+});

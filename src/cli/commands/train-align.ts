@@ -25,6 +25,8 @@ after a kill to resume) and summary.json (per-epoch history, wall time, sentence
   --features STORE       feature store of the dataset's images (imagesent features)
   --out DIR              run folder (resumed when it holds last.ckpt)
   --regions N            regions per image: 20 (default) or 1 for whole images only
+  --init CKPT            start from a trained model's weights (its shape and vocabulary; a
+                         fresh optimiser), e.g. to fine-tune with --loss hardest
   --embed H              multimodal embedding size h (default ${DEFAULT_ALIGNMENT_CONFIG.embed})
   --hidden N             BRNN hidden size (default ${DEFAULT_ALIGNMENT_CONFIG.hidden})
   --word-dim N           word vector size (default ${DEFAULT_ALIGNMENT_CONFIG.wordDim})
@@ -64,6 +66,7 @@ export const trainAlignCommand: Command = {
           hidden: str,
           "word-dim": str,
           "freeze-words": { type: "boolean" },
+          init: str,
           "min-count": str,
           epochs: str,
           batch: str,
@@ -134,6 +137,7 @@ export const trainAlignCommand: Command = {
       out,
       log,
       minCount: int("min-count"),
+      ...(values.init ? { init: values.init as string } : {}),
       maxSeconds: values["max-minutes"] === undefined ? undefined : num("max-minutes", 0)! * 60,
       model: {
         regions,
