@@ -17,8 +17,9 @@ export function dropout(x: Tensor, p: number, rng: Rng, training: boolean): Tens
   const out = new Float32Array(x.size);
   const xd = x.data;
   for (let i = 0; i < mask.length; i++) {
-    mask[i] = rng.uniform() >= p ? keep : 0;
-    out[i] = xd[i] * mask[i];
+    const m = rng.uniform() >= p ? keep : 0;
+    mask[i] = m;
+    out[i] = xd[i] * m;
   }
   return result(
     out,

@@ -36,8 +36,9 @@ export class Adam extends Optimizer {
     const { beta1, beta2, eps, weightDecay, lr } = this;
     const c1 = 1 / (1 - beta1 ** this.steps);
     const c2 = 1 / (1 - beta2 ** this.steps);
+    const wd = Optimizer.decayOf(p, weightDecay);
     for (let i = 0; i < w.length; i++) {
-      const gi = Optimizer.decayed(p, g, weightDecay, i);
+      const gi = g[i] + wd * w[i];
       m[i] = beta1 * m[i] + (1 - beta1) * gi;
       v[i] = beta2 * v[i] + (1 - beta2) * gi * gi;
       w[i] -= (lr * m[i] * c1) / (Math.sqrt(v[i] * c2) + eps);

@@ -54,9 +54,9 @@ export abstract class Optimizer {
     return b;
   }
 
-  /** The gradient plus L2 weight decay, element i. */
-  protected static decayed(p: Param, g: Float32Array, wd: number, i: number): number {
-    return p.decay && wd !== 0 ? g[i] + wd * p.tensor.data[i] : g[i];
+  /** The L2 weight decay that applies to `p`: `wd` for decayed parameters, else 0. */
+  protected static decayOf(p: Param, wd: number): number {
+    return p.decay ? wd : 0;
   }
 
   exportState(): OptimizerState {

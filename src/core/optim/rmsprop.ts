@@ -34,8 +34,9 @@ export class Rmsprop extends Optimizer {
     const c = this.slot("cache", p);
     const { decay, eps, weightDecay, lr } = this;
     const correction = 1 / (1 - decay ** this.steps);
+    const wd = Optimizer.decayOf(p, weightDecay);
     for (let i = 0; i < w.length; i++) {
-      const gi = Optimizer.decayed(p, g, weightDecay, i);
+      const gi = g[i] + wd * w[i];
       c[i] = decay * c[i] + (1 - decay) * gi * gi;
       w[i] -= (lr * gi) / (Math.sqrt(c[i] * correction) + eps);
     }

@@ -25,8 +25,9 @@ export class Sgd extends Optimizer {
     const w = p.tensor.data;
     const v = this.slot("velocity", p);
     const { momentum, weightDecay, lr } = this;
+    const wd = Optimizer.decayOf(p, weightDecay);
     for (let i = 0; i < w.length; i++) {
-      v[i] = momentum * v[i] + Optimizer.decayed(p, g, weightDecay, i);
+      v[i] = momentum * v[i] + g[i] + wd * w[i];
       w[i] -= lr * v[i];
     }
   }
