@@ -29,7 +29,7 @@ cli train-align --dataset "$DATA" --features "$STORE" --out "$RUNS/align-r20-har
 # The model the MRF, search and the bundle use: the fine-tuned one, better on val (R@1+5+10).
 ALIGN="$RUNS/align-r20-hard/best.ckpt"
 step "alignment model, whole image only"
-cli train-align --dataset "$DATA" --features "$STORE" --out "$RUNS/align-r1" --regions 1 --max-minutes 10
+cli train-align --dataset "$DATA" --features "$STORE" --out "$RUNS/align-r1" --regions 1 --epochs 10
 step "retrieval on test"
 cli eval-retrieval --model "$RUNS/align-r20/best.ckpt" --model "$ALIGN" --model "$RUNS/align-r1/best.ckpt" \
   --dataset "$DATA" --features "$STORE" --split test --markdown docs/results/retrieval.md

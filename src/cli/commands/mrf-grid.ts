@@ -109,7 +109,7 @@ function gridMarkdown(
     ? ` (β = 0, each word on its own best region as in the paper's Figure 5: ${pct(rate(zero.counts.phrases))})`
     : "";
   return [
-    "## Phrase-to-region alignment: the chain MRF (section 3.1.4)",
+    "# Phrase-to-region alignment: the chain MRF (section 3.1.4)",
     "",
     `On the synthetic world, whose true object boxes and word-to-object links are known, with the`,
     `alignment model \`${run.model}\` on the features \`${run.features}\`. Each sentence's words are`,
