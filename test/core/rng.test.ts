@@ -56,3 +56,21 @@ test("int, pick and shuffle stay in range and shuffle is a permutation", () => {
   assert.throws(() => r.pick([]), /empty list/);
   assert.throws(() => r.setState([0, 0, 0, 0]), /not all zero/);
 });
+
+test("fillBernoulli draws exactly what uniform() would, element by element", () => {
+  for (const [seed, p] of [
+    [3, 0.5],
+    [11, 0.2],
+    [12345, 0.9],
+  ] as const) {
+    const a = new Rng(seed);
+    const b = new Rng(seed);
+    const mask = new Float32Array(10007);
+    a.fillBernoulli(mask, p, 2.5);
+    const expected = Float32Array.from(mask, () => (b.uniform() >= p ? 2.5 : 0));
+    assert.deepEqual(mask, expected);
+    assert.deepEqual(a.state(), b.state(), "the state moves on by the same draws");
+    const kept = mask.filter((v) => v !== 0).length / mask.length;
+    assert.ok(Math.abs(kept - (1 - p)) < 0.02, `kept ${kept}`);
+  }
+});

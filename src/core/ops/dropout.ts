@@ -16,11 +16,8 @@ export function dropout(x: Tensor, p: number, rng: Rng, training: boolean): Tens
   const mask = take(x.size);
   const out = new Float32Array(x.size);
   const xd = x.data;
-  for (let i = 0; i < mask.length; i++) {
-    const m = rng.uniform() >= p ? keep : 0;
-    mask[i] = m;
-    out[i] = xd[i] * m;
-  }
+  rng.fillBernoulli(mask, p, keep);
+  for (let i = 0; i < mask.length; i++) out[i] = xd[i] * mask[i];
   return result(
     out,
     x.shape,
