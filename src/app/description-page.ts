@@ -1,3 +1,5 @@
+import { ALIGNMENT_FIGURE_CSS } from "../mrf/alignment-page.js";
+import { escapeHtml } from "../report/escape-html.js";
 import type { ImageDescription } from "./describer.js";
 
 /** One described image on the page. */
@@ -21,10 +23,6 @@ function labelColour(label: string): string {
   let h = 0;
   for (const ch of label) h = (h * 31 + ch.charCodeAt(0)) % 360;
   return `hsl(${h}, 85%, 55%)`;
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /**
@@ -128,18 +126,12 @@ body { font-family: sans-serif; background: #1e1e1e; color: #ddd; margin: 20px; 
 h1 { font-size: 20px; margin: 0 0 6px; }
 .gallery { display: flex; flex-wrap: wrap; gap: 24px; margin-top: 16px; }
 figure { margin: 0; width: ${SIZE}px; }
-figcaption { font-size: 12px; color: #999; margin-bottom: 4px; }
-svg { display: block; background: #000; }
+${ALIGNMENT_FIGURE_CSS}
 .caption { font-size: 17px; font-weight: bold; margin: 8px 0 4px; }
 .regions { font-size: 13px; margin: 0; padding-left: 26px; color: #ccc; }
 .what { color: #888; }
 h2 { font-size: 17px; margin: 28px 0 4px; }
 .intro { color: #aaa; font-size: 13px; margin: 2px 0; }
-.sentence { font-size: 16px; line-height: 1.6; margin: 6px 0 0; }
-.phrase { font-weight: bold; }
-.phrase sub { font-size: 10px; font-weight: normal; color: #bbb; margin-left: 1px; white-space: nowrap; }
-.weak { color: #777; font-weight: normal; }
-.note { font-size: 12px; color: #999; margin: 2px 0 0; }
 </style>
 </head>
 <body>

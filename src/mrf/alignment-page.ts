@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { extname } from "node:path";
 import { InputError } from "../errors.js";
+import { escapeHtml } from "../report/escape-html.js";
 import type { Box } from "../vision/image.js";
 import type { Segment } from "./segments.js";
 
@@ -53,10 +54,6 @@ const PALETTE = [
   "#bfef45",
   "#fabed4",
 ];
-
-function escapeHtml(s: string): string {
-  return s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 const MIME: Record<string, string> = {
   ".jpg": "image/jpeg",
@@ -163,6 +160,15 @@ function area(b: Box): number {
   return (b.x2 - b.x1) * (b.y2 - b.y1);
 }
 
+/** The styles an alignmentFigure needs, for any page that shows one. */
+export const ALIGNMENT_FIGURE_CSS = `figcaption { font-size: 12px; color: #999; margin-bottom: 4px; }
+svg { display: block; background: #000; }
+.sentence { font-size: 16px; line-height: 1.6; margin: 6px 0 0; }
+.phrase { font-weight: bold; }
+.phrase sub { font-size: 10px; font-weight: normal; color: #bbb; margin-left: 1px; white-space: nowrap; }
+.weak { color: #777; font-weight: normal; }
+.note { font-size: 12px; color: #999; margin: 2px 0 0; }`;
+
 /** A standalone page with one figure per view (a gallery when there are several). */
 export function alignmentPage(
   title: string,
@@ -181,13 +187,7 @@ h1 { font-size: 20px; margin: 0 0 6px; }
 .intro p { margin: 2px 0; color: #aaa; font-size: 13px; }
 .gallery { display: ${options.columns ? `grid; grid-template-columns: repeat(${options.columns}, max-content)` : "flex; flex-wrap: wrap"}; gap: 22px; margin-top: 16px; }
 figure { margin: 0; width: ${options.size ?? 360}px; }
-figcaption { font-size: 12px; color: #999; margin-bottom: 4px; }
-svg { display: block; background: #000; }
-.sentence { font-size: 16px; line-height: 1.6; margin: 6px 0 0; }
-.phrase { font-weight: bold; }
-.phrase sub { font-size: 10px; font-weight: normal; color: #bbb; margin-left: 1px; white-space: nowrap; }
-.weak { color: #777; font-weight: normal; }
-.note { font-size: 12px; color: #999; margin: 2px 0 0; }
+${ALIGNMENT_FIGURE_CSS}
 </style>
 </head>
 <body>

@@ -1,3 +1,4 @@
+import { escapeHtml } from "../report/escape-html.js";
 import type { Region } from "./image.js";
 
 /** Colour of each detection label, stable across images (a hash of the label). */
@@ -5,10 +6,6 @@ function labelColour(label: string): string {
   let h = 0;
   for (const ch of label) h = (h * 31 + ch.charCodeAt(0)) % 360;
   return `hsl(${h}, 85%, 50%)`;
-}
-
-function escapeXml(s: string): string {
-  return s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /**
@@ -43,7 +40,7 @@ export function regionsSvg(
         return `<rect x="${x}" y="${y}" width="${bw}" height="${bh}" fill="none" stroke="#ddd" stroke-opacity="0.6" stroke-width="1" stroke-dasharray="4 3"/>`;
       }
       const colour = labelColour(r.label ?? "");
-      const text = escapeXml(`${r.label ?? "?"} ${(r.score ?? 0).toFixed(2)}`);
+      const text = escapeHtml(`${r.label ?? "?"} ${(r.score ?? 0).toFixed(2)}`);
       // Above the box, or just inside it when the box touches the top edge.
       const ty = Number(y) >= 14 ? Number(y) - 3 : Number(y) + 13;
       return [
@@ -53,10 +50,10 @@ export function regionsSvg(
     });
   const href = `data:image/jpeg;base64,${Buffer.from(jpeg).toString("base64")}`;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${canvasWidth}" height="${h + captionHeight}" viewBox="0 0 ${canvasWidth} ${h + captionHeight}">
-  <title>${escapeXml(`${title}: ${caption}`)}</title>
+  <title>${escapeHtml(`${title}: ${caption}`)}</title>
   <image href="${href}" x="0" y="0" width="${w}" height="${h}"/>
   ${boxes.join("\n  ")}
-  <text x="4" y="${h + 16}" font-family="sans-serif" font-size="12" fill="#222">${escapeXml(caption)}</text>
+  <text x="4" y="${h + 16}" font-family="sans-serif" font-size="12" fill="#222">${escapeHtml(caption)}</text>
 </svg>
 `;
 }
