@@ -8,7 +8,6 @@ import {
   rmSync,
   statSync,
 } from "node:fs";
-import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { AlignmentModel } from "../align/model.js";
 import { writeFileAtomic } from "../core/atomic-file.js";
@@ -17,6 +16,7 @@ import { Params } from "../core/params.js";
 import { Tensor } from "../core/tensor.js";
 import { InputError } from "../errors.js";
 import { type LoadedGenerator, loadGenerator } from "../generate/load-generator.js";
+import { imagesentHome } from "../home-dir.js";
 import { DEFAULT_BETA } from "../mrf/phrase-alignment.js";
 import { packageRoot } from "../package-root.js";
 import { parseVisionSetup, type VisionSetup } from "./vision-setup.js";
@@ -207,7 +207,7 @@ export function loadBundle(nameOrPath: string, cache = new BundleCache()): Model
 
 /** The bundle cache: $IMAGESENT_HOME/bundles (default ~/.cache/imagesent/bundles), one folder per name. */
 export function bundleCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return join(env.IMAGESENT_HOME ?? join(homedir(), ".cache", "imagesent"), "bundles");
+  return join(imagesentHome(env), "bundles");
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;

@@ -1,5 +1,4 @@
-import { parseArgs } from "node:util";
-import { InputError } from "../errors.js";
+import { parseCommandArgs, positiveInt } from "./flags.js";
 
 /** Flag parsing shared by the app commands (describe, index, search). */
 
@@ -18,20 +17,14 @@ export function parseAppFlags(
   booleans: readonly string[],
   usage: string,
 ): AppFlags {
-  try {
-    const { values, positionals } = parseArgs({
-      args,
-      options: Object.fromEntries([
-        ...strings.map((k) => [k, { type: "string" as const }]),
-        ...booleans.map((k) => [k, { type: "boolean" as const }]),
-      ]),
-      allowPositionals: true,
-      strict: true,
-    });
-    return { values: values as AppFlags["values"], positionals };
-  } catch (err) {
-    throw new InputError(`${(err as Error).message}\n\n${usage}`);
-  }
+  return parseCommandArgs(
+    args,
+    Object.fromEntries([
+      ...strings.map((k) => [k, { type: "string" as const }]),
+      ...booleans.map((k) => [k, { type: "boolean" as const }]),
+    ]),
+    usage,
+  );
 }
 
 /** A string flag's value, or undefined when absent. */
@@ -43,10 +36,5 @@ export function stringFlag(flags: AppFlags, name: string): string | undefined {
 /** A positive integer flag, or `fallback` when absent. */
 export function positiveIntFlag(flags: AppFlags, name: string, fallback: number): number {
   const v = stringFlag(flags, name);
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < 1) {
-    throw new InputError(`--${name}: expected a positive integer, got "${v}"`);
-  }
-  return n;
+  return v === undefined ? fallback : positiveInt(v, `--${name}`);
 }

@@ -1,7 +1,7 @@
-import { parseArgs } from "node:util";
 import { SPLITS, type Split } from "../data/dataset.js";
 import { InputError } from "../errors.js";
 import { DEFAULT_BETA } from "../mrf/phrase-alignment.js";
+import { parseCommandArgs } from "./flags.js";
 
 /** Flag parsing shared by the phrase-alignment commands (align, show-alignment, mrf-grid). */
 
@@ -12,17 +12,9 @@ export interface ParsedFlags {
 
 /** String flags `names`; unknown flags are an InputError that shows the usage. */
 export function parseFlags(args: string[], names: readonly string[], usage: string): ParsedFlags {
-  try {
-    const { values, positionals } = parseArgs({
-      args,
-      options: Object.fromEntries(names.map((k) => [k, { type: "string" as const }])),
-      allowPositionals: true,
-      strict: true,
-    });
-    return { values: values as Record<string, string | undefined>, positionals };
-  } catch (err) {
-    throw new InputError(`${(err as Error).message}\n\n${usage}`);
-  }
+  const options = Object.fromEntries(names.map((k) => [k, { type: "string" as const }]));
+  const { values, positionals } = parseCommandArgs(args, options, usage);
+  return { values: values as Record<string, string | undefined>, positionals };
 }
 
 /** Throws an InputError (with the usage) naming the first of `names` not given. */
@@ -50,12 +42,4 @@ export function parseBeta(value: string | undefined): number {
     throw new InputError(`--beta: expected a number >= 0, got "${value}"`);
   }
   return beta;
-}
-
-export function positiveInt(value: string, flag: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) {
-    throw new InputError(`${flag}: expected a positive integer, got "${value}"`);
-  }
-  return n;
 }

@@ -9,10 +9,10 @@ import {
   rmSync,
   statSync,
 } from "node:fs";
-import { homedir } from "node:os";
 import { join } from "node:path";
 import { writeFileAtomic } from "../core/atomic-file.js";
 import { InputError } from "../errors.js";
+import { imagesentHome } from "../home-dir.js";
 
 /**
  * The local model cache: NAME.onnx files under $IMAGESENT_HOME/models (default
@@ -21,8 +21,7 @@ import { InputError } from "../errors.js";
  * user's `imagesent models fetch` calls.
  */
 export function modelCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const home = env.IMAGESENT_HOME ?? join(homedir(), ".cache", "imagesent");
-  return join(home, "models");
+  return join(imagesentHome(env), "models");
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;

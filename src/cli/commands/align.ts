@@ -6,7 +6,8 @@ import { alignToSnippets } from "../../mrf/align-split.js";
 import { DEFAULT_BETA } from "../../mrf/phrase-alignment.js";
 import { FeatureStore } from "../../vision/feature-store.js";
 import type { Command } from "../command.js";
-import { parseBeta, parseFlags, parseSplit, positiveInt, required } from "../mrf-flags.js";
+import { positiveInt } from "../flags.js";
+import { parseBeta, parseFlags, parseSplit, required } from "../mrf-flags.js";
 import { Progress } from "../progress.js";
 
 const USAGE = `usage: imagesent align --model CKPT --dataset D --features STORE --out SNIPPETS [options]

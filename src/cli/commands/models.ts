@@ -10,6 +10,7 @@ import {
 } from "../../vision/model-config.js";
 import { ModelRegistry } from "../../vision/model-registry.js";
 import type { Command } from "../command.js";
+import { parseCommandArgs } from "../flags.js";
 
 const USAGE = `usage: imagesent models <list | add NAME FILE | fetch NAME [URL --sha256 HEX] | remove NAME | path NAME>
        imagesent models bundle <list | add NAME DIR | remove NAME>
@@ -178,29 +179,24 @@ function bundleAction(args: readonly string[]): number {
 
 /** `models bundle create DIR ...`: packs trained checkpoints and their vision setup into a bundle. */
 function createBundle(args: string[]): number {
-  let values: Record<string, string | undefined>;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args,
-      options: Object.fromEntries(
-        [
-          "alignment",
-          "generator",
-          "region-generator",
-          "encoder",
-          "detector",
-          "regions",
-          "beta",
-          "description",
-        ].map((k) => [k, { type: "string" as const }]),
-      ),
-      allowPositionals: true,
-      strict: true,
-    }) as { values: Record<string, string | undefined>; positionals: string[] });
-  } catch (err) {
-    throw new InputError(`${(err as Error).message}\n\n${USAGE}`);
-  }
+  const parsed = parseCommandArgs(
+    args,
+    Object.fromEntries(
+      [
+        "alignment",
+        "generator",
+        "region-generator",
+        "encoder",
+        "detector",
+        "regions",
+        "beta",
+        "description",
+      ].map((k) => [k, { type: "string" as const }]),
+    ),
+    USAGE,
+  );
+  const values = parsed.values as Record<string, string | undefined>;
+  const { positionals } = parsed;
   if (positionals.length !== 1 || !values.alignment || !values.generator) {
     throw new InputError(
       `models bundle create: expected DIR, --alignment and --generator\n\n${USAGE}`,

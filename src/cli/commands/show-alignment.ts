@@ -10,7 +10,8 @@ import { alignmentView, type FigureTruth } from "../../mrf/gallery.js";
 import { FeatureStore } from "../../vision/feature-store.js";
 import { readWorldFile, type World, worldToDataset } from "../../world/world-file.js";
 import type { Command } from "../command.js";
-import { parseBeta, parseFlags, parseSplit, positiveInt, required } from "../mrf-flags.js";
+import { positiveInt } from "../flags.js";
+import { parseBeta, parseFlags, parseSplit, required } from "../mrf-flags.js";
 
 const USAGE = `usage: imagesent show-alignment --model CKPT --features STORE --images DIR --out PAGE.html
                                 IMAGE "sentence" [IMAGE "sentence" ...]
