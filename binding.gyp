@@ -12,11 +12,12 @@
         "native/microkernel_avx2.cc",
         "native/microkernel_scalar.cc",
         "native/pack_avx512.cc",
+        "native/rmsprop.cc",
         "native/rows.cc",
         "native/thread_pool.cc"
       ],
       "cflags_cc!": ["-fno-exceptions", "-O2"],
-      "cflags_cc": ["-O3", "-std=c++17", "-fexceptions", "-pthread"],
+      "cflags_cc": ["-O3", "-std=c++17", "-fexceptions", "-fno-math-errno", "-pthread"],
       "ldflags": ["-pthread"],
       "defines": ["NAPI_VERSION=8"],
       "conditions": [

@@ -10,7 +10,6 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { backward } from "../src/core/autodiff.js";
 import { kernels } from "../src/core/kernels/index.js";
-import { clipGradients } from "../src/core/optim/clip.js";
 import { Rmsprop } from "../src/core/optim/rmsprop.js";
 import { Rng } from "../src/core/rng.js";
 import { loadDataset } from "../src/data/load.js";
@@ -65,7 +64,7 @@ function main(): void {
     },
     rng,
   );
-  const optimizer = new Rmsprop({ lr: 1e-3 });
+  const optimizer = new Rmsprop({ lr: 1e-3, clip: 5 });
   const features = new Float32Array(BATCH * FEATURE_DIM);
   for (let i = 0; i < features.length; i++) features[i] = rng.normal();
 
@@ -75,7 +74,6 @@ function main(): void {
     model.params.zeroGrad();
     const loss = model.loss(features, batch, { training: true, rng });
     backward(loss);
-    clipGradients(model.params, 5);
     optimizer.step(model.params);
     return batch.tokens;
   };

@@ -12,6 +12,7 @@
 
 #include "gemm.h"
 #include "microkernel.h"
+#include "rmsprop.h"
 #include "rows.h"
 #include "thread_pool.h"
 
@@ -229,6 +230,23 @@ napi_value MaxOverRows(napi_env env, napi_callback_info info) {
   });
 }
 
+napi_value RmspropUpdate(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args args(env, info, 9);
+    size_t wLen, gLen, cLen;
+    float* w = args.array<float>(0, napi_float32_array, &wLen);
+    const float* g = args.array<float>(1, napi_float32_array, &gLen);
+    float* cache = args.array<float>(2, napi_float32_array, &cLen);
+    if (gLen != wLen || cLen != wLen) {
+      throw Error{"range", "rmspropUpdate: w, g and cache must have the same length"};
+    }
+    const RmspropHyper h{args.number(3), args.number(4), args.number(5),
+                         args.number(6), args.number(7), args.number(8)};
+    rmspropUpdate(w, g, cache, static_cast<int64_t>(wLen), h);
+    return undefinedValue(env);
+  });
+}
+
 napi_value Threads(napi_env env, napi_callback_info) {
   napi_value v;
   napi_create_int32(env, pool().threads(), &v);
@@ -317,6 +335,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"softmaxCrossEntropy", nullptr, SoftmaxCrossEntropy, nullptr, nullptr, nullptr,
        napi_default, nullptr},
       {"maxOverRows", nullptr, MaxOverRows, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"rmspropUpdate", nullptr, RmspropUpdate, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"threads", nullptr, Threads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"backend", nullptr, Backend, nullptr, nullptr, nullptr, napi_default, nullptr},

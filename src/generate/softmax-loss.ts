@@ -1,7 +1,6 @@
 import { result } from "../core/autodiff.js";
 import { give, take } from "../core/buffer-pool.js";
 import { kernels } from "../core/kernels/index.js";
-import { addColumnSums } from "../core/ops/matmul.js";
 import type { Tensor } from "../core/tensor.js";
 
 /**
@@ -12,8 +11,8 @@ import type { Tensor } from "../core/tensor.js";
  *
  * Fused because it is the largest tensor of a training step (tokens x vocabulary): the logits live
  * in a pooled buffer only until the probabilities are computed, and the backward turns the
- * probabilities into dL/dlogits = (p - onehot) / N in place instead of allocating a gradient.
- * Then dh = dlogits Woh^T, dWoh = h^T dlogits, dbo = column sums of dlogits.
+ * probabilities into p - onehot in place instead of allocating a gradient, and the 1/N goes into
+ * the products' alpha. Then dh = dlogits Woh^T, dWoh = h^T dlogits, dbo = column sums of dlogits.
  */
 export function softmaxLoss(h: Tensor, Woh: Tensor, bo: Tensor, targets: Int32Array): Tensor {
   const rows = h.rows;
@@ -46,23 +45,24 @@ export function softmaxLoss(h: Tensor, Woh: Tensor, bo: Tensor, targets: Int32Ar
     [],
     [h, Woh, bo],
     (g) => {
+      // dL/dlogits = s (p - onehot): the one-hot subtracted in place, s folded into the products.
       const s = g[0] * norm;
       const d = probs;
       for (let r = 0; r < rows; r++) {
-        const off = r * V;
         const t = targets[r];
-        if (t < 0) {
-          d.fill(0, off, off + V);
-          continue;
-        }
-        for (let j = 0; j < V; j++) d[off + j] *= s;
-        d[off + t] -= s;
+        if (t < 0) d.fill(0, r * V, (r + 1) * V);
+        else d[r * V + t] -= 1;
       }
       if (h.requiresGrad)
-        K.sgemm(false, true, rows, H, V, 1, d, V, Woh.data, V, 1, h.gradBuffer(), H);
+        K.sgemm(false, true, rows, H, V, s, d, V, Woh.data, V, 1, h.gradBuffer(), H);
       if (Woh.requiresGrad)
-        K.sgemm(true, false, H, V, rows, 1, h.data, H, d, V, 1, Woh.gradBuffer(), V);
-      if (bo.requiresGrad) addColumnSums(d, rows, V, bo.gradBuffer());
+        K.sgemm(true, false, H, V, rows, s, h.data, H, d, V, 1, Woh.gradBuffer(), V);
+      if (bo.requiresGrad) {
+        // Column sums as a product with a row of ones: one native pass instead of a TS loop.
+        const ones = take(rows).fill(1);
+        K.sgemm(false, false, 1, V, rows, s, ones, rows, d, V, 1, bo.gradBuffer(), V);
+        give(ones);
+      }
     },
     [probs],
   );

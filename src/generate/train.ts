@@ -2,7 +2,6 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { backward, noGrad } from "../core/autodiff.js";
 import { type Checkpoint, loadCheckpoint, saveCheckpoint } from "../core/checkpoint.js";
-import { clipGradients } from "../core/optim/clip.js";
 import { Rmsprop } from "../core/optim/rmsprop.js";
 import { Rng } from "../core/rng.js";
 import type { Vocabulary } from "../data/vocabulary.js";
@@ -145,6 +144,7 @@ export function trainGenerator(args: TrainArgs): TrainResult {
     lr: opts.lr,
     decay: opts.rmsDecay,
     weightDecay: opts.weightDecay,
+    clip: opts.clip,
   });
   let step = 0;
   let history: Validation[] = [];
@@ -257,7 +257,6 @@ function trainStep(
   model.params.zeroGrad();
   const loss = model.loss(features, batch, { training: true, rng });
   backward(loss);
-  clipGradients(model.params, opts.clip);
   optimizer.lr = opts.lr;
   optimizer.step(model.params);
   return { loss: loss.item(), tokens: batch.tokens };

@@ -58,7 +58,26 @@ export interface Kernels {
     argOut: Int32Array,
   ): void;
 
+  /**
+   * One RMSprop step on a parameter, in place, its gradient clipped elementwise first:
+   * g' = clamp(g, -clip, clip) + weightDecay w; cache = decay cache + (1 - decay) g'^2;
+   * w -= lr g' / (sqrt(cache correction) + eps). `w`, `g` and `cache` have the same length;
+   * clip = Infinity clips nothing.
+   */
+  rmspropUpdate(w: Float32Array, g: Float32Array, cache: Float32Array, h: RmspropHyper): void;
+
   /** Threads used by multi-threaded kernels (1 for the TypeScript reference). */
   threads(): number;
   setThreads(n: number): void;
+}
+
+/** The scalars of one RMSprop step (see `Kernels.rmspropUpdate`). */
+export interface RmspropHyper {
+  readonly lr: number;
+  readonly decay: number;
+  /** 1 / (1 - decay^t): the cache's bias correction at step t. */
+  readonly correction: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+  readonly clip: number;
 }

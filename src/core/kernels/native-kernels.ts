@@ -2,9 +2,10 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { packageRoot } from "../../package-root.js";
-import type { Kernels } from "./kernels.js";
+import type { Kernels, RmspropHyper } from "./kernels.js";
 import {
   validateMaxOverRows,
+  validateRmspropUpdate,
   validateSgemm,
   validateSoftmaxCrossEntropy,
   validateSoftmaxRows,
@@ -43,6 +44,17 @@ interface Addon {
     cols: number,
     maxOut: Float32Array,
     argOut: Int32Array,
+  ): void;
+  rmspropUpdate(
+    w: Float32Array,
+    g: Float32Array,
+    cache: Float32Array,
+    lr: number,
+    decay: number,
+    correction: number,
+    eps: number,
+    weightDecay: number,
+    clip: number,
   ): void;
   threads(): number;
   setThreads(n: number): void;
@@ -128,6 +140,12 @@ export class NativeKernels implements Kernels {
   ): void {
     validateMaxOverRows(x, rows, cols, maxOut, argOut);
     this.addon.maxOverRows(x, rows, cols, maxOut, argOut);
+  }
+
+  rmspropUpdate(w: Float32Array, g: Float32Array, cache: Float32Array, h: RmspropHyper): void {
+    validateRmspropUpdate(w, g, cache, h);
+    const { lr, decay, correction, eps, weightDecay, clip } = h;
+    this.addon.rmspropUpdate(w, g, cache, lr, decay, correction, eps, weightDecay, clip);
   }
 
   threads(): number {

@@ -1,6 +1,7 @@
-import type { Kernels } from "./kernels.js";
+import type { Kernels, RmspropHyper } from "./kernels.js";
 import {
   validateMaxOverRows,
+  validateRmspropUpdate,
   validateSgemm,
   validateSoftmaxCrossEntropy,
   validateSoftmaxRows,
@@ -114,6 +115,16 @@ export class TsKernels implements Kernels {
           argOut[j] = r;
         }
       }
+    }
+  }
+
+  rmspropUpdate(w: Float32Array, g: Float32Array, cache: Float32Array, h: RmspropHyper): void {
+    validateRmspropUpdate(w, g, cache, h);
+    const { lr, decay, correction, eps, weightDecay, clip } = h;
+    for (let i = 0; i < w.length; i++) {
+      const gi = Math.min(Math.max(g[i], -clip), clip) + weightDecay * w[i];
+      cache[i] = decay * cache[i] + (1 - decay) * gi * gi;
+      w[i] -= (lr * gi) / (Math.sqrt(cache[i] * correction) + eps);
     }
   }
 

@@ -1,3 +1,5 @@
+import type { RmspropHyper } from "./kernels.js";
+
 /**
  * Argument checks shared by every Kernels implementation, so a bad shape fails the same way, with
  * a RangeError naming the argument, whichever backend is active (and before native code could
@@ -146,6 +148,20 @@ export function validateMaxOverRows(
   if (argOut.length < cols) {
     throw new RangeError(`maxOverRows: argOut has ${argOut.length} elements, needs ${cols}`);
   }
+}
+
+export function validateRmspropUpdate(
+  w: Float32Array,
+  g: Float32Array,
+  cache: Float32Array,
+  h: RmspropHyper,
+): void {
+  if (g.length !== w.length || cache.length !== w.length) {
+    throw new RangeError(
+      `rmspropUpdate: w, g and cache must have the same length, got ${w.length}, ${g.length} and ${cache.length}`,
+    );
+  }
+  if (!(h.clip > 0)) throw new RangeError(`rmspropUpdate: clip must be > 0, got ${h.clip}`);
 }
 
 export function validateThreads(n: number): void {

@@ -1,3 +1,4 @@
+import { kernels } from "../kernels/index.js";
 import type { Param } from "../params.js";
 import { Optimizer } from "./optimizer.js";
 
@@ -8,41 +9,49 @@ export interface RmspropOptions {
   eps?: number;
   /** L2 weight decay. Default 0. */
   weightDecay?: number;
+  /**
+   * Clip every gradient entry to [-clip, clip] before the update (the paper clips at 5), in the
+   * same pass over the parameter as the update. Default Infinity: no clipping.
+   */
+  clip?: number;
 }
 
 /**
  * RMSprop with a bias-corrected cache: c = rho c + (1 - rho) g^2, c^ = c / (1 - rho^t),
  * w -= lr g / (sqrt(c^) + eps). Without the correction the cache starts near zero, and with
  * rho = 0.999 the first update is 1/sqrt(0.001) ~ 30x the learning rate (neuraltalk's exploding
- * first steps); with it, the first update is lr * sign(g).
+ * first steps); with it, the first update is lr * sign(g). The update runs in the active kernels
+ * (`Kernels.rmspropUpdate`): one native pass per parameter instead of a clip pass and an update pass.
  */
 export class Rmsprop extends Optimizer {
   readonly kind = "rmsprop";
   readonly decay: number;
   readonly eps: number;
   readonly weightDecay: number;
+  readonly clip: number;
 
   constructor(opts: RmspropOptions) {
     super(opts.lr);
     this.decay = opts.decay ?? 0.99;
     this.eps = opts.eps ?? 1e-8;
     this.weightDecay = opts.weightDecay ?? 0;
+    this.clip = opts.clip ?? Number.POSITIVE_INFINITY;
+    if (!(this.clip > 0)) throw new RangeError(`Rmsprop: clip must be > 0, got ${this.clip}`);
   }
 
   protected update(p: Param, g: Float32Array): void {
-    const w = p.tensor.data;
-    const c = this.slot("cache", p);
-    const { decay, eps, weightDecay, lr } = this;
-    const correction = 1 / (1 - decay ** this.steps);
-    const wd = Optimizer.decayOf(p, weightDecay);
-    for (let i = 0; i < w.length; i++) {
-      const gi = g[i] + wd * w[i];
-      c[i] = decay * c[i] + (1 - decay) * gi * gi;
-      w[i] -= (lr * gi) / (Math.sqrt(c[i] * correction) + eps);
-    }
+    kernels().rmspropUpdate(p.tensor.data, g, this.slot("cache", p), {
+      lr: this.lr,
+      decay: this.decay,
+      correction: 1 / (1 - this.decay ** this.steps),
+      eps: this.eps,
+      weightDecay: Optimizer.decayOf(p, this.weightDecay),
+      clip: this.clip,
+    });
   }
 
   protected hyper(): Record<string, number> {
-    return { decay: this.decay, eps: this.eps, weightDecay: this.weightDecay };
+    const hyper = { decay: this.decay, eps: this.eps, weightDecay: this.weightDecay };
+    return Number.isFinite(this.clip) ? { ...hyper, clip: this.clip } : hyper;
   }
 }

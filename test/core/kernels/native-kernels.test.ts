@@ -277,6 +277,40 @@ test("native maxOverRows matches the TS reference, first row wins ties", { skip 
   assert.deepEqual(Array.from(an.subarray(0, 2)), [0, 0]);
 });
 
+test("native rmspropUpdate matches the TS reference: clip, weight decay, NaN, odd lengths", {
+  skip,
+}, () => {
+  const rnd = random(9);
+  // 1,037 entries: the vector loop and its scalar tail both run.
+  const n = 1037;
+  const g = filled(n, rnd).map((v) => 8 * v);
+  g[3] = Number.NaN;
+  const w0 = filled(n, rnd);
+  const c0 = filled(n, rnd).map((v) => Math.abs(v));
+  const h = {
+    lr: 0.01,
+    decay: 0.99,
+    correction: 1 / (1 - 0.99 ** 3),
+    eps: 1e-8,
+    weightDecay: 1e-3,
+    clip: 5,
+  };
+  const [wn, cn, wt, ct] = [w0.slice(), c0.slice(), w0.slice(), c0.slice()];
+  native!.rmspropUpdate(wn, g, cn, h);
+  ts.rmspropUpdate(wt, g, ct, h);
+  assert.ok(Number.isNaN(wn[3]) && Number.isNaN(wt[3]), "a NaN gradient is not hidden by the clip");
+  for (let i = 0; i < n; i++) {
+    if (i === 3) continue;
+    assert.ok(
+      Math.abs(wn[i] - wt[i]) <= 1e-6 * (1 + Math.abs(wt[i])),
+      `w[${i}] ${wn[i]} vs ${wt[i]}`,
+    );
+    assert.ok(Math.abs(cn[i] - ct[i]) <= 1e-5 * (1 + ct[i]), `cache[${i}] ${cn[i]} vs ${ct[i]}`);
+  }
+  assert.throws(() => native!.rmspropUpdate(wn, g.subarray(1), cn, h), /same length/);
+  assert.throws(() => native!.rmspropUpdate(wn, g, cn, { ...h, clip: 0 }), /clip must be > 0/);
+});
+
 test("native kernels name their backend and refuse unknown ones", { skip }, () => {
   assert.match(native!.name, /^native \((avx512|avx2|scalar|openblas)\)$/);
   assert.ok(native!.backends().includes("scalar"));

@@ -58,6 +58,22 @@ test("RMSprop's bias-corrected first step is lr * sign(g), not ~30x lr", () => {
   close(W.data, expected, 1e-7);
 });
 
+test("RMSprop with clip bounds each gradient entry before the update and the cache", () => {
+  const { params, W, B, setGrads } = model([1, 0], [0, 0]);
+  const opt = new Rmsprop({ lr: 0.1, decay: 0.5, weightDecay: 0.5, clip: 2 });
+  setGrads([7, -1], [-9, 0.5]);
+  opt.step(params);
+  // First step is lr * sign(g'): W g' = [2 + 0.5, -1], b (no decay) g' = [-2, 0.5].
+  close(W.data, [0.9, 0.1], 1e-7);
+  close(B.data, [0.1, -0.1], 1e-7);
+  setGrads([-30, 0], [0, 0]);
+  opt.step(params);
+  // W[0]: g' = -2 + 0.5 * 0.9 = -1.55; c = 0.5 * 0.5 * 2.5^2 + 0.5 * 1.55^2; c^ = c / (1 - 0.25).
+  const c = 0.25 * 2.5 ** 2 + 0.5 * 1.55 ** 2;
+  close([W.data[0]], [0.9 + (0.1 * 1.55) / (Math.sqrt(c / 0.75) + 1e-8)], 1e-6);
+  assert.throws(() => new Rmsprop({ lr: 0.1, clip: 0 }), /clip must be > 0/);
+});
+
 test("Adam's first step is lr * sign(g); the second follows the bias-corrected moments", () => {
   const { params, W, setGrads } = model([0, 0], [0, 0]);
   const opt = new Adam({ lr: 0.001 });
