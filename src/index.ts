@@ -21,9 +21,21 @@ export {
   type RetrievalResult,
   recallSum,
   retrievalMetrics,
+  scoreEmbedded,
   scoreSplit,
 } from "./align/retrieval.js";
 export { PAPER_FLICKR8K, retrievalMarkdown } from "./align/retrieval-report.js";
+export {
+  ALIGNMENT_FUSION_FORMAT,
+  AlignmentFusion,
+  type FusionMember,
+  type FusionTuning,
+  firstRegions,
+  isFusionPath,
+  memberScores,
+  scoreSpread,
+  tuneFusionWeights,
+} from "./align/score-fusion.js";
 export {
   type EpochRecord,
   type TrainAlignmentOptions,

@@ -85,20 +85,33 @@ export function recallSum(r: RetrievalResult): number {
 
 /**
  * S_kl for every image and sentence of a split, without gradients. `features` are normalised CNN
- * codes (images x regions x dim); sentences are scored a chunk at a time so the regions x words
- * product stays a few tens of megabytes.
+ * codes (images x regions x dim).
  */
 export function scoreSplit(
   model: AlignmentModel,
   features: Float32Array,
   images: number,
   sentences: readonly Int32Array[],
-  wordsPerChunk = 2048,
 ): Float32Array {
   const { regions, featureDim } = model.config;
+  const v = noGrad(() => model.embedRegions(new Tensor(features, [images * regions, featureDim])));
+  return scoreEmbedded(model, v, images, sentences);
+}
+
+/**
+ * S_kl of images whose region vectors v are computed (images x regions rows, image after image)
+ * against encoded sentences, without gradients. Sentences are scored a chunk at a time so the
+ * regions x words product stays a few tens of megabytes.
+ */
+export function scoreEmbedded(
+  model: AlignmentModel,
+  v: Tensor,
+  images: number,
+  sentences: readonly Int32Array[],
+  wordsPerChunk = 2048,
+): Float32Array {
   const S = new Float32Array(images * sentences.length);
   noGrad(() => {
-    const v = model.embedRegions(new Tensor(features, [images * regions, featureDim]));
     const s = model.embedWords(sentences);
     let first = 0;
     let firstWord = 0;

@@ -10,6 +10,7 @@ import {
 } from "node:fs";
 import { join, resolve } from "node:path";
 import { AlignmentModel } from "../align/model.js";
+import { AlignmentFusion, isFusionPath } from "../align/score-fusion.js";
 import { writeFileAtomic } from "../core/atomic-file.js";
 import { loadCheckpoint, saveCheckpoint } from "../core/checkpoint.js";
 import { Params } from "../core/params.js";
@@ -33,8 +34,13 @@ export const BUNDLE_FILE = "bundle.json";
 export interface BundleManifest {
   readonly format: typeof BUNDLE_FORMAT;
   readonly version: typeof BUNDLE_VERSION;
-  /** Alignment checkpoint, relative to the bundle folder. */
+  /** Alignment checkpoint, relative to the bundle folder: the MRF's phrase-to-region model. */
   readonly alignment: string;
+  /**
+   * When search scores with several alignment models (fuse-align), each checkpoint and its
+   * weight; the first is `alignment`. Absent: search scores with `alignment` alone.
+   */
+  readonly searchFusion?: readonly { readonly checkpoint: string; readonly weight: number }[];
   /** Full-frame generator checkpoint. */
   readonly generator: string;
   /** Region generator checkpoint, when the bundle describes regions. */
@@ -78,10 +84,13 @@ export function parseBundleManifest(json: unknown, where: string): BundleManifes
     throw new InputError(`${where}: description: expected a string`);
   }
   const regionGenerator = file("regionGenerator", true);
+  const alignment = file("alignment", false)!;
+  const searchFusion = parseSearchFusion(v.searchFusion, alignment, where);
   return {
     format: BUNDLE_FORMAT,
     version: BUNDLE_VERSION,
-    alignment: file("alignment", false)!,
+    alignment,
+    ...(searchFusion ? { searchFusion } : {}),
     generator: file("generator", false)!,
     ...(regionGenerator ? { regionGenerator } : {}),
     beta,
@@ -90,17 +99,58 @@ export function parseBundleManifest(json: unknown, where: string): BundleManifes
   };
 }
 
+function parseSearchFusion(
+  value: unknown,
+  alignment: string,
+  where: string,
+): BundleManifest["searchFusion"] {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.length === 0) {
+    throw new InputError(`${where}: searchFusion: expected a non-empty list`);
+  }
+  return value.map((m: unknown, i: number) => {
+    const { checkpoint, weight } = (m ?? {}) as Record<string, unknown>;
+    if (typeof checkpoint !== "string" || checkpoint === "") {
+      throw new InputError(
+        `${where}: searchFusion[${i}].checkpoint: expected a checkpoint file name`,
+      );
+    }
+    if (i === 0 && checkpoint !== alignment) {
+      throw new InputError(
+        `${where}: searchFusion[0].checkpoint: expected "${alignment}" (the alignment model)`,
+      );
+    }
+    if (typeof weight !== "number" || !Number.isFinite(weight)) {
+      throw new InputError(`${where}: searchFusion[${i}].weight: expected a finite number`);
+    }
+    return { checkpoint, weight };
+  });
+}
+
+/** The files of a bundle folder its manifest names. */
+function bundleFiles(manifest: BundleManifest): string[] {
+  const files = [manifest.alignment, manifest.generator, manifest.regionGenerator];
+  for (const m of manifest.searchFusion ?? []) files.push(m.checkpoint);
+  return [...new Set(files.filter((f): f is string => f !== undefined))];
+}
+
 /** A bundle's manifest with its models loaded. */
 export interface ModelBundle {
   readonly dir: string;
   readonly manifest: BundleManifest;
+  /** The phrase-to-region model (chain MRF); also the first model search scores with. */
   readonly alignment: AlignmentModel;
+  /** What search scores with: the alignment model alone, or its fusion with others. */
+  readonly search: AlignmentFusion;
   readonly generator: LoadedGenerator;
   readonly regionGenerator: LoadedGenerator | undefined;
 }
 
 export interface WriteBundleOptions {
-  /** Trained alignment checkpoint (best.ckpt of train-align). */
+  /**
+   * Trained alignment checkpoint (best.ckpt of train-align), or a fusion (fuse-align's JSON):
+   * then its first model aligns phrases and search scores with all of them.
+   */
   readonly alignment: string;
   /** Trained full-frame generator checkpoint (best.ckpt of train-gen). */
   readonly generator: string;
@@ -118,7 +168,10 @@ export interface WriteBundleOptions {
  * halves it and drops what only training needs. The checkpoints must agree on the feature size.
  */
 export function writeBundle(dir: string, options: WriteBundleOptions): BundleManifest {
-  const alignment = AlignmentModel.load(options.alignment).model;
+  const fusion = isFusionPath(options.alignment)
+    ? AlignmentFusion.load(options.alignment)
+    : AlignmentFusion.ofCheckpoint(options.alignment);
+  const alignment = fusion.members[0].model;
   const generators = [options.generator, options.regionGenerator].flatMap((p) =>
     p === undefined ? [] : [loadGenerator(p)],
   );
@@ -129,10 +182,20 @@ export function writeBundle(dir: string, options: WriteBundleOptions): BundleMan
       );
     }
   }
+  const fused = fusion.members.length > 1;
+  const memberFile = (i: number) => (i === 0 ? "alignment.ckpt" : `alignment-${i + 1}.ckpt`);
   const manifest: BundleManifest = {
     format: BUNDLE_FORMAT,
     version: BUNDLE_VERSION,
-    alignment: "alignment.ckpt",
+    alignment: memberFile(0),
+    ...(fused
+      ? {
+          searchFusion: fusion.members.map((m, i) => ({
+            checkpoint: memberFile(i),
+            weight: m.weight,
+          })),
+        }
+      : {}),
     generator: "generator.ckpt",
     ...(options.regionGenerator ? { regionGenerator: "region-generator.ckpt" } : {}),
     beta: options.beta ?? DEFAULT_BETA,
@@ -141,7 +204,9 @@ export function writeBundle(dir: string, options: WriteBundleOptions): BundleMan
   };
   parseBundleManifest(JSON.parse(JSON.stringify(manifest)), "bundle");
   mkdirSync(dir, { recursive: true });
-  saveWeightsF16(options.alignment, join(dir, manifest.alignment));
+  fusion.members.forEach((m, i) => {
+    saveWeightsF16(m.checkpoint, join(dir, memberFile(i)));
+  });
   saveWeightsF16(options.generator, join(dir, manifest.generator));
   if (options.regionGenerator && manifest.regionGenerator) {
     saveWeightsF16(options.regionGenerator, join(dir, manifest.regionGenerator));
@@ -191,6 +256,13 @@ export function loadBundle(nameOrPath: string, cache = new BundleCache()): Model
   const dir = cache.resolve(nameOrPath);
   const manifest = readBundleManifest(dir);
   const alignment = AlignmentModel.load(join(dir, manifest.alignment)).model;
+  const search = new AlignmentFusion(
+    (manifest.searchFusion ?? [{ checkpoint: manifest.alignment, weight: 1 }]).map((m, i) => ({
+      model: i === 0 ? alignment : AlignmentModel.load(join(dir, m.checkpoint)).model,
+      checkpoint: join(dir, m.checkpoint),
+      weight: m.weight,
+    })),
+  );
   const generator = loadGenerator(join(dir, manifest.generator));
   const regionGenerator = manifest.regionGenerator
     ? loadGenerator(join(dir, manifest.regionGenerator))
@@ -202,7 +274,7 @@ export function loadBundle(nameOrPath: string, cache = new BundleCache()): Model
       );
     }
   }
-  return { dir, manifest, alignment, generator, regionGenerator };
+  return { dir, manifest, alignment, search, generator, regionGenerator };
 }
 
 /** The bundle cache: $IMAGESENT_HOME/bundles (default ~/.cache/imagesent/bundles), one folder per name. */
@@ -252,9 +324,7 @@ export class BundleCache {
     const tmp = `${path}.${process.pid}.tmp`;
     rmSync(tmp, { recursive: true, force: true });
     mkdirSync(tmp, { recursive: true });
-    const files = [manifest.alignment, manifest.generator, manifest.regionGenerator, BUNDLE_FILE];
-    for (const f of files) {
-      if (f === undefined) continue;
+    for (const f of [...bundleFiles(manifest), BUNDLE_FILE]) {
       if (!existsSync(join(from, f))) throw new InputError(`${join(from, f)}: file not found`);
       cpSync(join(from, f), join(tmp, f));
     }

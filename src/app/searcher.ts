@@ -1,7 +1,6 @@
 import { resolve } from "node:path";
-import { imageSentenceScores } from "../align/alignment-score.js";
 import type { AlignmentModel } from "../align/model.js";
-import { noGrad, Tensor } from "../core/index.js";
+import type { Tensor } from "../core/index.js";
 import { tokenize } from "../data/tokenizer.js";
 import { InputError } from "../errors.js";
 import { alignSentence } from "../mrf/phrase-alignment.js";
@@ -72,7 +71,7 @@ const SENTENCE_CHUNK = 512;
  */
 export class Searcher {
   private vision: VisionModels | undefined;
-  private cache: { images: StoredImage[]; v: Tensor } | undefined;
+  private cache: { images: StoredImage[]; vs: Tensor[] } | undefined;
 
   private constructor(
     private readonly bundle: ModelBundle,
@@ -163,8 +162,8 @@ export class Searcher {
     return { added, skipped, failures };
   }
 
-  /** The indexed images and their region vectors v (regions stacked image after image). */
-  private indexed(): { images: StoredImage[]; v: Tensor } {
+  /** The indexed images and each search model's region vectors v (image after image). */
+  private indexed(): { images: StoredImage[]; vs: Tensor[] } {
     if (this.cache) return this.cache;
     const index = ImageIndex.open(this.indexDir);
     const dim = index.store.meta.dim;
@@ -179,12 +178,7 @@ export class Searcher {
     images.forEach((im, k) => {
       raw.set(im.features, k * regions * dim);
     });
-    const v = noGrad(() =>
-      this.model.embedRegions(
-        new Tensor(this.model.normalize(raw), [images.length * regions, dim]),
-      ),
-    );
-    this.cache = { images, v };
+    this.cache = { images, vs: this.bundle.search.embedImages(raw, images.length, regions) };
     return this.cache;
   }
 
@@ -200,11 +194,9 @@ export class Searcher {
         `no word of "${sentence}" is in the model's vocabulary of ${this.model.vocabulary.size} words`,
       );
     }
-    const { images, v } = this.indexed();
+    const { images, vs } = this.indexed();
     if (images.length === 0) return [];
-    const scores = noGrad(
-      () => imageSentenceScores(v, this.model.embedWords([ids]), images.length, [ids.length]).data,
-    );
+    const scores = this.bundle.search.scoreEmbedded(vs, images.length, [tokens]);
     const order = topIndices(scores, k);
     const withPhrases = options.withPhrases ?? 3;
     return order.map((i, rank) => {
@@ -244,28 +236,16 @@ export class Searcher {
     }
     const name = typeof image === "string" ? image : "the image";
     const r = await regionFeatures(await this.visionModels(), image, name, options.regions);
-    const dim = this.model.config.featureDim;
-    const regions = r.features.length / dim;
+    const regions = r.features.length / this.model.config.featureDim;
     const encoded = pool
-      .map((sentence) => ({ sentence, ids: this.model.encode(tokenize(sentence)) }))
-      .filter((s) => s.ids.length > 0);
+      .map((sentence) => ({ sentence, tokens: tokenize(sentence) }))
+      .filter((s) => this.model.encode(s.tokens).length > 0);
+    const vs = this.bundle.search.embedImages(r.features, 1, regions);
     const scores = new Float32Array(encoded.length);
-    noGrad(() => {
-      const v = this.model.embedRegions(
-        new Tensor(this.model.normalize(r.features), [regions, dim]),
-      );
-      for (let at = 0; at < encoded.length; at += SENTENCE_CHUNK) {
-        const chunk = encoded.slice(at, at + SENTENCE_CHUNK).map((s) => s.ids);
-        const s = this.model.embedWords(chunk);
-        const S = imageSentenceScores(
-          v,
-          s,
-          1,
-          chunk.map((ids) => ids.length),
-        );
-        scores.set(S.data, at);
-      }
-    });
+    for (let at = 0; at < encoded.length; at += SENTENCE_CHUNK) {
+      const chunk = encoded.slice(at, at + SENTENCE_CHUNK).map((s) => s.tokens);
+      scores.set(this.bundle.search.scoreEmbedded(vs, 1, chunk), at);
+    }
     return topIndices(scores, k).map((i) => ({
       sentence: encoded[i].sentence,
       score: scores[i],

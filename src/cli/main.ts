@@ -7,6 +7,7 @@ import { describeCommand } from "./commands/describe.js";
 import { evalGenCommand } from "./commands/eval-gen.js";
 import { evalRetrievalCommand } from "./commands/eval-retrieval.js";
 import { featuresCommand } from "./commands/features.js";
+import { fuseAlignCommand } from "./commands/fuse-align.js";
 import { indexCommand } from "./commands/index-images.js";
 import { modelsCommand } from "./commands/models.js";
 import { mrfGridCommand } from "./commands/mrf-grid.js";
@@ -29,6 +30,7 @@ const commands: Command[] = [
   showRegionsCommand,
   trainAlignCommand,
   evalRetrievalCommand,
+  fuseAlignCommand,
   alignCommand,
   showAlignmentCommand,
   mrfGridCommand,

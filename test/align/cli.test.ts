@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { evalRetrievalCommand } from "../../src/cli/commands/eval-retrieval.js";
+import { fuseAlignCommand } from "../../src/cli/commands/fuse-align.js";
 import { trainAlignCommand } from "../../src/cli/commands/train-align.js";
 import { encodeWorldFeatures } from "../../src/cli/demo-stages/features.js";
 import { InputError } from "../../src/errors.js";
@@ -80,6 +81,33 @@ test("train-align writes best.ckpt, last.ckpt and summary.json; eval-retrieval r
   const json = JSON.parse(lines.join("\n"));
   assert.equal(json.rows[0].result.images, 6);
   assert.ok(json.rows[0].result.annotation.r10 >= 0);
+
+  // Fusing on val: weight 0 for the whole-image model is on the grid, so the fusion does at
+  // least as well on val as the 20-region model alone.
+  const fused = join(dir, "fused.json");
+  assert.equal(fuseAlignCommand.run([...models, ...base, "--out", fused, "--split", "val"]), 0);
+  lines.length = 0;
+  const sum = (r: { annotation: Record<string, number>; search: Record<string, number> }) =>
+    ["r1", "r5", "r10"].reduce((s, k) => s + r.annotation[k] + r.search[k], 0);
+  assert.equal(
+    evalRetrievalCommand.run([
+      ...models.slice(0, 2),
+      "--model",
+      fused,
+      ...base,
+      "--split",
+      "val",
+      "--json",
+    ]),
+    0,
+  );
+  const val = JSON.parse(lines.join("\n"));
+  assert.match(val.rows[1].label, /^ours, fused: 20 regions \+ .*weights tuned on val/);
+  assert.ok(sum(val.rows[1].result) >= sum(val.rows[0].result));
+  assert.throws(
+    () => fuseAlignCommand.run([...models, ...base, "--out", fused, "--split", "test"]),
+    /never tuned on test/,
+  );
 });
 
 test("bad flags and files are InputErrors naming what is wrong", () => {
@@ -102,7 +130,19 @@ test("bad flags and files are InputErrors naming what is wrong", () => {
           "--features",
           features,
         ]),
-      /not an imagesent checkpoint/,
+      /format is undefined, expected "imagesent-alignment-fusion"/,
+    ],
+    [
+      () =>
+        evalRetrievalCommand.run([
+          "--model",
+          join(features, "meta.json.missing.ckpt"),
+          "--dataset",
+          world.datasetPath,
+          "--features",
+          features,
+        ]),
+      /meta.json.missing.ckpt/,
     ],
     [
       () =>

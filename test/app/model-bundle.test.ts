@@ -4,6 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { AlignmentModel } from "../../src/align/model.js";
+import { AlignmentFusion } from "../../src/align/score-fusion.js";
+import { ImageIndex } from "../../src/app/image-index.js";
 import {
   BUNDLE_FILE,
   BundleCache,
@@ -12,6 +14,7 @@ import {
   readBundleManifest,
   writeBundle,
 } from "../../src/app/model-bundle.js";
+import { Searcher } from "../../src/app/searcher.js";
 import { PIXEL_STATS_SETUP } from "../../src/app/vision-setup.js";
 import { modelsCommand } from "../../src/cli/commands/models.js";
 import { loadCheckpoint } from "../../src/core/checkpoint.js";
@@ -144,6 +147,78 @@ test("'imagesent models bundle create' packs checkpoints with the vision setup n
         "30",
       ]),
     /--regions: expected an integer from 1 to 20/,
+  );
+});
+
+test("a bundle from a fusion carries every model, and search scores with their weights", async () => {
+  // The trained 20-region model and an untrained whole-image one: weights 0.7 and 0.3.
+  const main = AlignmentModel.load(trained.alignment).model;
+  const whole = new AlignmentModel(
+    { ...main.config, regions: 1 },
+    main.vocabulary,
+    main.normalizer,
+    5,
+  );
+  const wholePath = join(dir, "whole.ckpt");
+  whole.save(wholePath);
+  const fusion = new AlignmentFusion([
+    { model: main, checkpoint: trained.alignment, weight: 0.7 },
+    { model: whole, checkpoint: wholePath, weight: 0.3 },
+  ]);
+  const fusionPath = join(dir, "fused.json");
+  fusion.save(fusionPath);
+  const out = join(dir, "fused-bundle");
+  writeBundle(out, {
+    alignment: fusionPath,
+    generator: trained.generator,
+    vision: PIXEL_STATS_SETUP,
+  });
+  const manifest = readBundleManifest(out);
+  assert.equal(manifest.alignment, "alignment.ckpt");
+  assert.deepEqual(manifest.searchFusion, [
+    { checkpoint: "alignment.ckpt", weight: 0.7 },
+    { checkpoint: "alignment-2.ckpt", weight: 0.3 },
+  ]);
+  const cache = new BundleCache(join(dir, "fusion-cache"));
+  const bundle = loadBundle(cache.add("fused", out));
+  assert.equal(bundle.search.members.length, 2);
+  assert.equal(bundle.search.members[0].model, bundle.alignment);
+
+  const tests = trained.world.world.images.filter((im) => im.split === "test").slice(0, 4);
+  const path = (name: string) => join(trained.world.imagesDir, name);
+  const searcher = Searcher.open(bundle, join(dir, "fused-index"));
+  await searcher.index(
+    tests.map((im) => ({ name: im.filename, image: path(im.filename), regions: im.regions })),
+  );
+  const tokens = tests[0].sentences[0].tokens;
+  const hits = searcher.search(tokens.join(" "), tests.length, { withPhrases: 0 });
+  await searcher.close();
+  const stored = ImageIndex.open(join(dir, "fused-index")).images();
+  const raw = new Float32Array(stored.flatMap((im) => Array.from(im.features)));
+  const expected = fusion.scores(raw, stored.length, [tokens]);
+  for (const hit of hits) {
+    const k = stored.findIndex((im) => im.filename === hit.image);
+    // The bundle's weights are float16: scores agree to about 1%.
+    assert.ok(Math.abs(hit.score - expected[k]) < 0.02 * (1 + Math.abs(expected[k])), hit.image);
+  }
+
+  const json = JSON.parse(readFileSync(join(out, BUNDLE_FILE), "utf8"));
+  const bad = (searchFusion: unknown, pattern: RegExp) => {
+    writeFileSync(join(out, BUNDLE_FILE), JSON.stringify({ ...json, searchFusion }));
+    assert.throws(
+      () => loadBundle(out),
+      (e: unknown) => e instanceof InputError && pattern.test(e.message),
+      String(pattern),
+    );
+  };
+  bad([], /searchFusion: expected a non-empty list/);
+  bad(
+    [{ checkpoint: "alignment-2.ckpt", weight: 1 }],
+    /searchFusion\[0\]\.checkpoint: expected "alignment.ckpt"/,
+  );
+  bad(
+    [{ checkpoint: "alignment.ckpt", weight: "x" }],
+    /searchFusion\[0\]\.weight: expected a finite number/,
   );
 });
 

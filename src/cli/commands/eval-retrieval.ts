@@ -2,9 +2,9 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { loadSplitFeatures } from "../../align/image-features.js";
-import { AlignmentModel } from "../../align/model.js";
-import { evaluateRetrieval } from "../../align/retrieval.js";
+import { retrievalMetrics } from "../../align/retrieval.js";
 import { type ReportRow, retrievalMarkdown } from "../../align/retrieval-report.js";
+import { AlignmentFusion, isFusionPath } from "../../align/score-fusion.js";
 import { formatRetrieval } from "../../align/train.js";
 import { writeFileAtomic } from "../../core/atomic-file.js";
 import { SPLITS, type Split } from "../../data/dataset.js";
@@ -20,7 +20,8 @@ Image-sentence retrieval by the protocol of the paper's Table 1: image annotatio
 ranks every sentence of the split) and image search (each sentence ranks every image), R@1/5/10
 and median rank. Several models (say the 20-region one and the whole-image one) give one row each.
 
-  --model CKPT      an alignment model (train-align's best.ckpt); repeat for more rows
+  --model CKPT      an alignment model (train-align's best.ckpt) or a fusion of models
+                    (fuse-align's FUSION.json); repeat for more rows
   --dataset D       dataset.json or Flickr8k folder
   --features STORE  the feature store of the dataset's images
   --split S         train, val or test (default test)
@@ -68,8 +69,9 @@ export const evalRetrievalCommand: Command = {
     const store = FeatureStore.open(values.features);
     const rows: (ReportRow & { model: string })[] = [];
     for (const path of values.model) {
-      const { model } = AlignmentModel.load(path);
-      const data = loadSplitFeatures(store, dataset, [split], model.config.regions).get(split)!;
+      const fused = isFusionPath(path);
+      const scorer = fused ? AlignmentFusion.load(path) : AlignmentFusion.ofCheckpoint(path);
+      const data = loadSplitFeatures(store, dataset, [split], scorer.regions).get(split)!;
       if (data.missing.length > 0) {
         throw new InputError(
           `${values.features}: lacks ${data.missing.length} ${split} images (e.g. ${data.missing[0]}); ` +
@@ -78,22 +80,37 @@ export const evalRetrievalCommand: Command = {
       }
       if (data.images.length < 2)
         throw new InputError(`${values.dataset}: the ${split} split has fewer than 2 images`);
-      const { scores: _, ...result } = evaluateRetrieval(
-        model,
-        data.images,
-        model.normalize(data.features),
-      );
-      const summary = readSummary(join(dirname(path), "summary.json"));
-      const label =
-        model.config.regions === 1
-          ? "ours, whole image only"
-          : `ours, ${model.config.regions} regions`;
-      rows.push({
-        model: path,
-        label: `${label} (${store.meta.encoder.split(":")[1] ?? store.meta.encoder}${summary?.loss === "hardest" ? ", hardest negatives" : ""})`,
-        result,
-        ...(summary ? { training: summary.training } : {}),
-      });
+      const sentences = data.images.flatMap((im) => im.sentences.map((s) => s.tokens));
+      const imageOf = Int32Array.from(data.images.flatMap((im, k) => im.sentences.map(() => k)));
+      const scores = scorer.scores(data.features, data.images.length, sentences);
+      const result = retrievalMetrics(scores, data.images.length, imageOf);
+      const encoder = store.meta.encoder.split(":")[1] ?? store.meta.encoder;
+      const describe = (checkpoint: string, regions: number) => {
+        const summary = readSummary(join(dirname(checkpoint), "summary.json"));
+        const what = regions === 1 ? "whole image only" : `${regions} regions`;
+        const hard = summary?.loss === "hardest" ? ", hardest negatives" : "";
+        return { summary, what: `${what}${hard}` };
+      };
+      if (fused) {
+        const parts = scorer.members.map((m, i) => {
+          const w = scorer.tuning?.relativeWeights[i];
+          const { what } = describe(m.checkpoint, m.model.config.regions);
+          return w === undefined || w === 1 ? what : `${w} x ${what}`;
+        });
+        rows.push({
+          model: path,
+          label: `ours, fused: ${parts.join(" + ")} (${encoder}; weights tuned on ${scorer.tuning?.split ?? "?"})`,
+          result,
+        });
+      } else {
+        const { summary, what } = describe(path, scorer.regions);
+        rows.push({
+          model: path,
+          label: `ours, ${what} (${encoder})`,
+          result,
+          ...(summary ? { training: summary.training } : {}),
+        });
+      }
       if (!values.json) console.log(`${path}: ${formatRetrieval(result)}`);
     }
     if (values.json) {

@@ -30,7 +30,8 @@ configs name their ONNX file by a cache name, so they work on any machine once t
   bundle add NAME DIR      copy a bundle folder into the cache, so commands take --bundle NAME
   bundle remove NAME       delete a cached bundle
   bundle create DIR        write a bundle (float16) from trained checkpoints:
-      --alignment CKPT         train-align's best.ckpt
+      --alignment CKPT         train-align's best.ckpt, or fuse-align's FUSION.json (search then
+                               scores with all its models, phrases align with the first)
       --generator CKPT         train-gen's best.ckpt (full frame)
       --region-generator CKPT  train-gen --mode region's best.ckpt (optional)
       --encoder E              encoder preset or config file the features were made with
@@ -241,7 +242,7 @@ function createBundle(args: string[]): number {
     ...(values.description ? { description: values.description } : {}),
   });
   console.log(
-    `wrote bundle ${positionals[0]}: ${[manifest.alignment, manifest.generator, manifest.regionGenerator].filter(Boolean).join(", ")} (float16), beta ${manifest.beta}`,
+    `wrote bundle ${positionals[0]}: ${[...(manifest.searchFusion?.map((m) => m.checkpoint) ?? [manifest.alignment]), manifest.generator, manifest.regionGenerator].filter(Boolean).join(", ")} (float16), beta ${manifest.beta}`,
   );
   return 0;
 }

@@ -1,0 +1,113 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { loadSplitFeatures } from "../../align/image-features.js";
+import { AlignmentModel } from "../../align/model.js";
+import { recallSum } from "../../align/retrieval.js";
+import { AlignmentFusion, memberScores, tuneFusionWeights } from "../../align/score-fusion.js";
+import { formatRetrieval } from "../../align/train.js";
+import { SPLITS, type Split } from "../../data/dataset.js";
+import { loadDataset } from "../../data/load.js";
+import { InputError } from "../../errors.js";
+import { FeatureStore } from "../../vision/feature-store.js";
+import type { Command } from "../command.js";
+import { parseCommandArgs } from "../flags.js";
+
+const DEFAULT_GRID = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1, 1.25, 1.5, 2];
+
+const USAGE = `usage: imagesent fuse-align --model CKPT --model CKPT2 [...] --dataset D --features STORE --out FUSION.json
+                           [--split val] [--grid LIST]
+
+Fuses alignment models into one scorer, S_kl = sum_m w_m S^m_kl, say the 20-region model and the
+whole-image one: the first keeps weight 1, each other gets the weight of the grid with the best
+val R@1+5+10 sum (scores are divided by their spread on val first, so weights compare).
+FUSION.json names the checkpoints (relative paths) and the weights; eval-retrieval, search and
+'models bundle create --alignment' take it wherever they take a checkpoint.
+
+  --model CKPT      an alignment model (train-align's best.ckpt); two or more, the first leads
+  --dataset D       dataset.json or Flickr8k folder
+  --features STORE  the feature store of the dataset's images
+  --out FILE        the fusion to write (JSON)
+  --split S         the split weights are tuned on (default val; never test)
+  --grid LIST       comma-separated relative weights tried (default ${DEFAULT_GRID.join(",")})`;
+
+export const fuseAlignCommand: Command = {
+  name: "fuse-align",
+  summary: "fuse alignment models (regions + whole image) with weights tuned on val",
+  usage: USAGE,
+  run(args) {
+    const { values, positionals } = parseCommandArgs(
+      args,
+      {
+        model: { type: "string", multiple: true },
+        dataset: { type: "string" },
+        features: { type: "string" },
+        out: { type: "string" },
+        split: { type: "string" },
+        grid: { type: "string" },
+      },
+      USAGE,
+    );
+    const models = values.model as unknown as string[] | undefined;
+    if (positionals.length > 0) {
+      throw new InputError(`unexpected argument ${positionals[0]}\n\n${USAGE}`);
+    }
+    if (!models || models.length < 2 || !values.dataset || !values.features || !values.out) {
+      throw new InputError(
+        `two or more --model, and --dataset, --features and --out are required\n\n${USAGE}`,
+      );
+    }
+    const split = (values.split ?? "val") as Split;
+    if (!SPLITS.includes(split) || split === "test") {
+      throw new InputError(`--split: expected train or val (weights are never tuned on test)`);
+    }
+    const grid = values.grid === undefined ? DEFAULT_GRID : parseGrid(values.grid as string);
+    const loaded = models.map((path) => ({ path, model: AlignmentModel.load(path).model }));
+    const regions = Math.max(...loaded.map((m) => m.model.config.regions));
+    const dataset = loadDataset(values.dataset as string);
+    const store = FeatureStore.open(values.features as string);
+    const data = loadSplitFeatures(store, dataset, [split], regions).get(split)!;
+    if (data.missing.length > 0) {
+      throw new InputError(
+        `${values.features}: lacks ${data.missing.length} ${split} images (e.g. ${data.missing[0]})`,
+      );
+    }
+    const sentences = data.images.flatMap((im) => im.sentences.map((s) => s.tokens));
+    const imageOf = Int32Array.from(data.images.flatMap((im, k) => im.sentences.map(() => k)));
+    const matrices = loaded.map(({ path, model }) => {
+      console.log(`scoring ${split} with ${path}`);
+      return memberScores(model, data.features, data.images.length, regions, sentences);
+    });
+    const tuned = tuneFusionWeights(matrices, data.images.length, imageOf, grid);
+    const fusion = new AlignmentFusion(
+      loaded.map(({ path, model }, m) => ({
+        model,
+        checkpoint: path,
+        weight: tuned.relative[m] / tuned.spreads[m],
+      })),
+      {
+        split,
+        relativeWeights: tuned.relative,
+        scoreSpreads: tuned.spreads,
+        result: tuned.result,
+      },
+    );
+    loaded.forEach(({ path }, m) => {
+      console.log(`  ${path}: relative weight ${tuned.relative[m]}`);
+    });
+    console.log(
+      `fused on ${split}: ${formatRetrieval(tuned.result)} (R@1+5+10 sum ${recallSum(tuned.result).toFixed(1)})`,
+    );
+    mkdirSync(dirname(values.out as string), { recursive: true });
+    fusion.save(values.out as string);
+    console.log(`wrote ${values.out}`);
+    return 0;
+  },
+};
+
+function parseGrid(text: string): number[] {
+  const grid = text.split(",").map((s) => Number(s.trim()));
+  if (grid.length === 0 || grid.some((w) => !Number.isFinite(w) || w < 0)) {
+    throw new InputError(`--grid: expected comma-separated weights >= 0, got "${text}"`);
+  }
+  return grid;
+}
