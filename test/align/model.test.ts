@@ -1,35 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { AlignmentModel } from "../../src/align/model.js";
+import type { AlignmentModel } from "../../src/align/model.js";
 import { rankingLoss } from "../../src/align/ranking-loss.js";
 import { formatGradcheck, gradcheck, noGrad, Rng, Tensor } from "../../src/core/index.js";
-import { Vocabulary } from "../../src/data/vocabulary.js";
-import { FeatureNormalizer } from "../../src/vision/feature-normalizer.js";
+import { tinyAlignmentModel } from "../support/tiny-alignment-model.js";
 
-const words = ["a", "dog", "runs", "on", "the", "beach", "red", "ball"];
-
-function tinyModel(seed: number, featureDim = 6, regions = 3): AlignmentModel {
-  const vocabulary = Vocabulary.fromSentences([words], { minCount: 1 });
-  // Mean 0 and standard deviation 1 in every dimension: the identity.
-  const normalizer = FeatureNormalizer.fit(
-    [new Float32Array(featureDim).fill(1), new Float32Array(featureDim).fill(-1)],
-    featureDim,
-  );
-  return new AlignmentModel(
-    {
-      featureDim,
-      regions,
-      embed: 5,
-      hidden: 4,
-      wordDim: 3,
-      vocabSize: vocabulary.size,
-      trainWordVectors: true,
-    },
-    vocabulary,
-    normalizer,
-    seed,
-  );
-}
+const tinyModel = (seed: number, featureDim = 6, regions = 3) =>
+  tinyAlignmentModel(seed, { featureDim, regions });
 
 function randomFeatures(rows: number, dim: number, seed: number, rng = new Rng(seed)): Tensor {
   return new Tensor(

@@ -3,7 +3,6 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { AlignmentModel } from "../../src/align/model.js";
 import { evaluateRetrieval } from "../../src/align/retrieval.js";
 import {
   AlignmentFusion,
@@ -14,34 +13,16 @@ import {
 } from "../../src/align/score-fusion.js";
 import { Rng } from "../../src/core/index.js";
 import type { ImageEntry } from "../../src/data/dataset.js";
-import { Vocabulary } from "../../src/data/vocabulary.js";
 import { InputError } from "../../src/errors.js";
-import { FeatureNormalizer } from "../../src/vision/feature-normalizer.js";
+import { tinyAlignmentModel } from "../support/tiny-alignment-model.js";
 
 const dir = mkdtempSync(join(tmpdir(), "imagesent-fusion-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const words = ["a", "dog", "runs", "on", "the", "beach", "red", "ball"];
 const DIM = 6;
-
-function model(seed: number, regions: number): AlignmentModel {
-  const vocabulary = Vocabulary.fromSentences([words], { minCount: 1 });
-  // A normaliser that is not the identity, so each member's own normalisation is exercised.
-  const normalizer = FeatureNormalizer.fit(
-    [new Float32Array(DIM).fill(3), new Float32Array(DIM).fill(-1)],
-    DIM,
-  );
-  const config = {
-    featureDim: DIM,
-    regions,
-    embed: 5,
-    hidden: 4,
-    wordDim: 3,
-    vocabSize: vocabulary.size,
-    trainWordVectors: true,
-  };
-  return new AlignmentModel(config, vocabulary, normalizer, seed);
-}
+// A normaliser that is not the identity, so each member's own normalisation is exercised.
+const model = (seed: number, regions: number) =>
+  tinyAlignmentModel(seed, { featureDim: DIM, regions, shift: 2 });
 
 const sentences = [
   ["a", "dog", "runs"],
