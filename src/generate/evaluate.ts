@@ -3,6 +3,7 @@ import { type CaptionMetrics, scoreCaptions } from "../eval/score.js";
 import type { CaptionData, CaptionSplit } from "./caption-data.js";
 import type { CaptionModel } from "./caption-model.js";
 import { beamSearch } from "./decoding.js";
+import { ensembleStepper } from "./ensemble-stepper.js";
 import { nearestNeighbourCaptions } from "./nearest-neighbour.js";
 import { perplexity, type TrainingSpeed } from "./train.js";
 
@@ -22,19 +23,25 @@ export interface DecodedSplit {
   readonly cappedShare: number;
 }
 
+/**
+ * Decodes every target of a split with one generator, or with several as an ensemble (their word
+ * probabilities averaged at every step; they must share the vocabulary and feature normaliser).
+ */
 export function decodeSplit(
-  model: CaptionModel,
+  models: CaptionModel | readonly CaptionModel[],
   vocabulary: Vocabulary,
   split: CaptionSplit,
   settings: DecodeSettings,
   onCaption?: () => void,
 ): DecodedSplit {
-  const dim = model.config.featureDim;
+  const members = Array.isArray(models) ? models : [models as CaptionModel];
+  const dim = members[0].config.featureDim;
   const captions: string[][] = [];
   let capped = 0;
   const t0 = performance.now();
   for (let i = 0; i < split.targets.length; i++) {
-    const stepper = model.stepper(split.features.subarray(i * dim, (i + 1) * dim));
+    const feature = split.features.subarray(i * dim, (i + 1) * dim);
+    const stepper = ensembleStepper(members.map((m) => m.stepper(feature)));
     const [best] = beamSearch(stepper, settings);
     captions.push(vocabulary.decode(best.words));
     if (!best.finished) capped++;
@@ -106,6 +113,11 @@ export interface EvaluateArgs {
   readonly data: CaptionData;
   readonly split: "val" | "test";
   readonly settings: readonly DecodeSettings[];
+  /**
+   * More generators (same vocabulary and normaliser as `model`): every setting is decoded again
+   * with `model` and these as an ensemble, as extra rows.
+   */
+  readonly ensemble?: readonly CaptionModel[];
   readonly samples?: number;
   readonly trainingSpeed?: TrainingSpeed | null;
   readonly onCaption?: () => void;
@@ -123,21 +135,30 @@ export function evaluateGenerator(args: EvaluateArgs): Evaluation {
   const rows: EvaluationRow[] = [];
   const decoding: Evaluation["decoding"][number][] = [];
   const byName = new Map<string, string[][]>();
-  for (const settings of args.settings) {
-    const name = settingName(settings);
-    const decoded = decodeSplit(model, vocabulary, split, settings, args.onCaption);
-    byName.set(name, decoded.captions);
-    rows.push({
-      name: `${model.config.cell.toUpperCase()}, ${name}`,
-      metrics: scoreSplit(split, decoded.captions),
+  const cell = model.config.cell.toUpperCase();
+  const decoders: { prefix: string; models: readonly CaptionModel[] }[] = [
+    { prefix: "", models: [model] },
+  ];
+  if (args.ensemble?.length) {
+    decoders.push({
+      prefix: `ensemble of ${args.ensemble.length + 1}, `,
+      models: [model, ...args.ensemble],
     });
-    decoding.push({
-      name,
-      settings,
-      verbatimShare: verbatimShare(train, decoded.captions),
-      latencyMs: decoded.latencyMs,
-      cappedShare: decoded.cappedShare,
-    });
+  }
+  for (const decoder of decoders) {
+    for (const settings of args.settings) {
+      const name = `${decoder.prefix}${settingName(settings)}`;
+      const decoded = decodeSplit(decoder.models, vocabulary, split, settings, args.onCaption);
+      byName.set(name, decoded.captions);
+      rows.push({ name: `${cell}, ${name}`, metrics: scoreSplit(split, decoded.captions) });
+      decoding.push({
+        name,
+        settings,
+        verbatimShare: verbatimShare(train, decoded.captions),
+        latencyMs: decoded.latencyMs,
+        cappedShare: decoded.cappedShare,
+      });
+    }
   }
   const nn = nearestNeighbourCaptions(train, split, data.dim).captions;
   byName.set("nearest neighbour", nn);

@@ -21,6 +21,7 @@ export function formatEvaluationMarkdown(
   ev: Evaluation,
   gen: LoadedGenerator,
   context: { dataset: string; features: string; command: string },
+  ensemble: readonly LoadedGenerator[] = [],
 ): string {
   const m = gen.config.model;
   const t = gen.config.training;
@@ -36,6 +37,17 @@ export function formatEvaluationMarkdown(
       `normalised with train statistics. Trained ${gen.step} iterations of ${t.batchSize} sentences ` +
       `(RMSprop lr ${t.lr}, warm-up ${t.warmup}, clip ${t.clip}); best val CIDEr-D ` +
       `${gen.best ? pct(gen.best.cider) : "?"} at epoch ${gen.best ? gen.best.epoch.toFixed(2) : "?"}.`,
+    ...(ensemble.length > 0
+      ? [
+          "",
+          `The ensemble rows decode with this model and ${ensemble
+            .map(
+              (g) =>
+                `\`${g.path}\` (${g.config.model.cell.toUpperCase()}, seed ${g.config.training.seed}, ${g.step} iterations, best val CIDEr-D ${g.best ? pct(g.best.cider) : "?"})`,
+            )
+            .join(", ")} together, averaging their word probabilities at every step.`,
+        ]
+      : []),
     "",
     `## ${ev.split} split: ${ev.targets} targets of \`${context.dataset}\``,
     "",

@@ -85,7 +85,8 @@ test("train-gen --mode region trains on a snippet file and eval-gen reads the mo
   const out = join(world.dir, "region-model");
   const quiet = console.error;
   const log = console.log;
-  console.error = () => {};
+  const errors: string[] = [];
+  console.error = (line: string) => errors.push(String(line));
   console.log = () => {};
   try {
     const common = ["--dataset", world.datasetPath, "--features", world.storeDir];
@@ -117,6 +118,20 @@ test("train-gen --mode region trains on a snippet file and eval-gen reads the mo
     );
     assert.equal(await main(["eval-gen", "--model", model, ...common]), 2);
     assert.equal(await main(["train-gen", "--mode", "region", ...common, "--out", out]), 2);
+
+    // A second seed decodes with the first as an ensemble; another vocabulary is refused.
+    const seed2 = join(world.dir, "region-model-2");
+    assert.equal(await main([...trainArgs, ...rest.slice(2), "--out", seed2, "--seed", "2"]), 0);
+    const ensemble = ["--ensemble", join(seed2, "best.ckpt")];
+    assert.equal(await main([...evalArgs, ...ensemble, "--markdown", markdown]), 0);
+    const both = readFileSync(markdown, "utf8");
+    assert.match(both, /\| ours: RNN, ensemble of 2, beam 7 \|/);
+    assert.match(both, /The ensemble rows decode with this model and `[^`]*region-model-2/);
+    const other = join(world.dir, "region-model-3");
+    const otherVocabulary = [...rest.slice(2, -2), "--min-count", "3", "--out", other];
+    assert.equal(await main([...trainArgs, ...otherVocabulary]), 0);
+    assert.equal(await main([...evalArgs, "--ensemble", join(other, "best.ckpt")]), 2);
+    assert.match(errors.join("\n"), /region-model-3.*vocabulary differs from/);
   } finally {
     console.error = quiet;
     console.log = log;

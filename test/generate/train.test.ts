@@ -106,11 +106,20 @@ test("evaluation scores the model and the nearest-neighbour baseline on the same
       { beam: 1, lengthNormalization: 0, maxLength: 20 },
       { beam: 7, lengthNormalization: 0, maxLength: 20 },
     ],
+    // The model with itself: the same distribution at every step, so the same captions.
+    ensemble: [result.model],
   });
   assert.deepEqual(
     ev.rows.map((r) => r.name),
-    ["RNN, beam 1", "RNN, beam 7", "nearest neighbour"],
+    [
+      "RNN, beam 1",
+      "RNN, beam 7",
+      "RNN, ensemble of 2, beam 1",
+      "RNN, ensemble of 2, beam 7",
+      "nearest neighbour",
+    ],
   );
+  assert.deepEqual(ev.rows[2].metrics, ev.rows[0].metrics);
   // Every test caption is a training sentence here, for the model and for its nearest neighbour.
   for (const d of ev.decoding) assert.equal(d.verbatimShare, 1);
   assert.equal(ev.nearestNeighbourVerbatim, 1);

@@ -7,7 +7,7 @@ import { InputError } from "../../errors.js";
 import { loadCaptionData, normalizeCaptionData } from "../../generate/caption-data.js";
 import { DEFAULT_BEAM, DEFAULT_MAX_LENGTH } from "../../generate/decoding.js";
 import { type DecodeSettings, evaluateGenerator } from "../../generate/evaluate.js";
-import { loadGenerator } from "../../generate/load-generator.js";
+import { type LoadedGenerator, loadGenerator } from "../../generate/load-generator.js";
 import { formatEvaluationMarkdown } from "../../generate/report.js";
 import { readSnippets } from "../../mrf/snippets.js";
 import { FeatureStore } from "../../vision/feature-store.js";
@@ -23,6 +23,9 @@ plus perplexity, the share of captions found verbatim in train, and latency per 
 Tune decoding on val; run test once per final model.
 
   --model CKPT          generator checkpoint (train-gen's best.ckpt)
+  --ensemble CKPT       another generator trained on the same data (repeatable): every setting
+                        is decoded again with --model and these averaging their word
+                        probabilities, as extra rows
   --dataset D           dataset.json or Flickr8k folder
   --features STORE      feature store of the dataset's images
   --snippets FILE       region-snippet JSONL (region models)
@@ -78,12 +81,13 @@ export const evalGenCommand: Command = {
   summary: "score a caption generator against the paper's Table 2 (and nearest neighbour)",
   usage: USAGE,
   run(args) {
-    let values: Record<string, string | boolean | undefined>;
+    let values: Record<string, string | string[] | boolean | undefined>;
     try {
       ({ values } = parseArgs({
         args,
         options: {
           ...Object.fromEntries(STRING_FLAGS.map((k) => [k, { type: "string" as const }])),
+          ensemble: { type: "string", multiple: true },
           json: { type: "boolean" },
         },
         strict: true,
@@ -119,6 +123,9 @@ export const evalGenCommand: Command = {
         `${str("features")}: ${store.meta.dim}-d features, the model was trained on ${gen.config.model.featureDim}-d`,
       );
     }
+    const ensemble = ((values.ensemble as string[] | undefined) ?? []).map((path) =>
+      ensembleMember(path, gen),
+    );
     const mode = gen.config.mode;
     if (mode === "region" && !str("snippets")) {
       throw new InputError(`${str("model")} is a region model: give --snippets`);
@@ -134,7 +141,7 @@ export const evalGenCommand: Command = {
     const target = data.splits[split];
     const progress = new Progress({
       label: "eval-gen",
-      total: target.targets.length * settings.length,
+      total: target.targets.length * settings.length * (ensemble.length > 0 ? 2 : 1),
       unit: "captions",
     });
     const evaluation = evaluateGenerator({
@@ -143,6 +150,7 @@ export const evalGenCommand: Command = {
       data,
       split,
       settings,
+      ensemble: ensemble.map((g) => g.model),
       samples: numberFlag(str("samples"), "--samples", 6, { integer: true, min: 0 }),
       trainingSpeed: gen.speed,
       onCaption: () => progress.tick(),
@@ -154,11 +162,16 @@ export const evalGenCommand: Command = {
       const command = `imagesent eval-gen ${args.filter((a) => a !== "--json").join(" ")}`;
       writeFileAtomic(
         file,
-        formatEvaluationMarkdown(evaluation, gen, {
-          dataset: str("dataset")!,
-          features: str("features")!,
-          command,
-        }),
+        formatEvaluationMarkdown(
+          evaluation,
+          gen,
+          {
+            dataset: str("dataset")!,
+            features: str("features")!,
+            command,
+          },
+          ensemble,
+        ),
       );
       console.error(`eval-gen: wrote ${file}`);
     }
@@ -193,3 +206,26 @@ export const evalGenCommand: Command = {
     return 0;
   },
 };
+
+/**
+ * A generator to decode in an ensemble with `lead`: it must read the same features the same way
+ * and predict over the same words (trained on the same data with another seed, say).
+ */
+function ensembleMember(path: string, lead: LoadedGenerator): LoadedGenerator {
+  const g = loadGenerator(path);
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  if (g.config.mode !== lead.config.mode) {
+    throw new InputError(`${path}: a ${g.config.mode} model, ${lead.path} is ${lead.config.mode}`);
+  }
+  if (!same(g.vocabulary.toJSON(), lead.vocabulary.toJSON())) {
+    throw new InputError(
+      `${path}: its vocabulary differs from ${lead.path}'s; an ensemble needs one`,
+    );
+  }
+  if (!same(g.normalizer.toJSON(), lead.normalizer.toJSON())) {
+    throw new InputError(
+      `${path}: its feature normaliser differs from ${lead.path}'s (trained on other data?)`,
+    );
+  }
+  return g;
+}
