@@ -30,8 +30,16 @@ cli train-align --dataset "$DATA" --features "$STORE" --out "$RUNS/align-r20-har
 ALIGN="$RUNS/align-r20-hard/best.ckpt"
 step "alignment model, whole image only"
 cli train-align --dataset "$DATA" --features "$STORE" --out "$RUNS/align-r1" --regions 1 --epochs 10
+step "alignment model, whole image only, fine-tuned with hardest negatives"
+cli train-align --dataset "$DATA" --features "$STORE" --out "$RUNS/align-r1-hard" --regions 1 \
+  --init "$RUNS/align-r1/best.ckpt" --loss hardest --lr 2e-4 --warmup 0 --epochs 5
+step "fusion of the 20-region and whole-image models, weights tuned on val"
+FUSED="$RUNS/align-fused.json"
+cli fuse-align --model "$ALIGN" --model "$RUNS/align-r1-hard/best.ckpt" \
+  --dataset "$DATA" --features "$STORE" --out "$FUSED"
 step "retrieval on test"
 cli eval-retrieval --model "$RUNS/align-r20/best.ckpt" --model "$ALIGN" --model "$RUNS/align-r1/best.ckpt" \
+  --model "$RUNS/align-r1-hard/best.ckpt" --model "$FUSED" \
   --dataset "$DATA" --features "$STORE" --split test --markdown docs/results/retrieval.md
 
 step "chain MRF: train and val snippets, and a test gallery"
@@ -44,13 +52,15 @@ cli show-alignment --model "$ALIGN" --features "$STORE" --images "$DATA/images" 
   --dataset "$DATA" --gallery 4 --split test --beta 0,1 --out "$RUNS/flickr8k-test.html" \
   --title "Flickr8k test images: phrase-to-region alignment, beta 0 and 1"
 
-step "generator, full frame"
-cli train-gen --dataset "$DATA" --features "$STORE" --out "$RUNS/gen-ff" --max-minutes 20
+step "generator, full frame, and a second one with another seed for the ensemble"
+cli train-gen --dataset "$DATA" --features "$STORE" --out "$RUNS/gen-ff" --epochs 12
+cli train-gen --dataset "$DATA" --features "$STORE" --out "$RUNS/gen-ff-s2" --epochs 12 --seed 2
 step "generator, regions"
 cli train-gen --mode region --snippets "$RUNS/snippets.jsonl" --dataset "$DATA" \
   --features "$STORE" --out "$RUNS/gen-region" --max-minutes 8
 step "captions on test"
-cli eval-gen --model "$RUNS/gen-ff/best.ckpt" --dataset "$DATA" --features "$STORE" --split test \
+cli eval-gen --model "$RUNS/gen-ff/best.ckpt" --ensemble "$RUNS/gen-ff-s2/best.ckpt" \
+  --dataset "$DATA" --features "$STORE" --split test \
   --beam 7 --length-norm 0.7 --markdown docs/results/captions.md
 
 step "beta grid on the synthetic world"
@@ -59,8 +69,9 @@ cli mrf-grid --model "$RUNS/demo/align/best.ckpt" --world "$RUNS/demo/world" \
   --features "$RUNS/demo/features" --markdown docs/results/mrf.md
 
 step "the Flickr8k bundle that ships in bundles/flickr8k"
-cli models bundle create bundles/flickr8k --alignment "$ALIGN" \
-  --generator "$RUNS/gen-ff/best.ckpt" --region-generator "$RUNS/gen-region/best.ckpt" \
+cli models bundle create bundles/flickr8k --alignment "$FUSED" \
+  --generator "$RUNS/gen-ff/best.ckpt" --generator-ensemble "$RUNS/gen-ff-s2/best.ckpt" \
+  --region-generator "$RUNS/gen-region/best.ckpt" \
   --description "Flickr8k train split; MobileNetV2-int8 codes of the whole image and YOLOX-Nano's top 19 boxes"
 
 step "pages as PNG (headless Chromium, when installed)"

@@ -178,6 +178,7 @@ export {
   beamSearch,
   type Caption,
   DEFAULT_BEAM,
+  DEFAULT_LENGTH_NORMALIZATION,
   DEFAULT_MAX_LENGTH,
   greedy,
   sample,

@@ -4,8 +4,10 @@ import {
   batchedBeamSearch,
   beamSearch,
   DEFAULT_BEAM,
+  DEFAULT_LENGTH_NORMALIZATION,
   DEFAULT_MAX_LENGTH,
 } from "../generate/decoding.js";
+import { ensembleStepper } from "../generate/ensemble-stepper.js";
 import type { LoadedGenerator } from "../generate/load-generator.js";
 import type { Box, Region, RegionSource } from "../vision/image.js";
 import type { ModelRegistry } from "../vision/model-registry.js";
@@ -23,6 +25,11 @@ export const DEFAULT_REGION_BEAM = 3;
 export interface DescribeOptions {
   /** Beam width for the whole-image caption (default 7, the paper's). */
   readonly beam?: number;
+  /**
+   * Length normalisation of the whole-image caption's beam (default
+   * DEFAULT_LENGTH_NORMALIZATION, the setting eval-gen reports).
+   */
+  readonly lengthNormalization?: number;
   /** Beam width for each region's caption (default DEFAULT_REGION_BEAM). */
   readonly regionBeam?: number;
   /** Longest caption in words (default 20). */
@@ -63,6 +70,8 @@ export interface ImageDescription {
 export interface DescriberParts {
   readonly vision: VisionModels;
   readonly generator: LoadedGenerator;
+  /** Generators that caption together with `generator`, as an ensemble (none by default). */
+  readonly generatorEnsemble?: readonly LoadedGenerator[];
   readonly regionGenerator?: LoadedGenerator;
 }
 
@@ -79,6 +88,7 @@ export interface LoadOptions {
  */
 export class Describer {
   private readonly beam: number;
+  private readonly lengthNormalization: number;
   private readonly regionBeam: number;
   private readonly maxLength: number;
 
@@ -87,7 +97,7 @@ export class Describer {
     options: DescribeOptions = {},
   ) {
     const dim = parts.vision.encoder.dim;
-    for (const g of [parts.generator, parts.regionGenerator]) {
+    for (const g of [parts.generator, ...(parts.generatorEnsemble ?? []), parts.regionGenerator]) {
       if (g && g.model.config.featureDim !== dim) {
         throw new InputError(
           `${g.path}: takes ${g.model.config.featureDim}-d features, the encoder ${parts.vision.encoder.name} gives ${dim}-d`,
@@ -95,6 +105,10 @@ export class Describer {
       }
     }
     this.beam = positive(options.beam ?? DEFAULT_BEAM, "beam");
+    this.lengthNormalization = options.lengthNormalization ?? DEFAULT_LENGTH_NORMALIZATION;
+    if (!(this.lengthNormalization >= 0)) {
+      throw new InputError(`lengthNormalization: expected a number >= 0`);
+    }
     this.regionBeam = positive(options.regionBeam ?? DEFAULT_REGION_BEAM, "regionBeam");
     this.maxLength = positive(options.maxLength ?? DEFAULT_MAX_LENGTH, "maxLength");
   }
@@ -108,7 +122,12 @@ export class Describer {
     const vision = await openVisionModels(b.manifest.vision, { ...options, baseDir: b.dir });
     try {
       return new Describer(
-        { vision, generator: b.generator, regionGenerator: b.regionGenerator },
+        {
+          vision,
+          generator: b.generator,
+          generatorEnsemble: b.generatorEnsemble,
+          regionGenerator: b.regionGenerator,
+        },
         options,
       );
     } catch (err) {
@@ -134,7 +153,7 @@ export class Describer {
     const r = await regionFeatures(this.parts.vision, image, options.name, options.regions);
     const dim = this.parts.vision.encoder.dim;
     const t0 = performance.now();
-    const caption = this.caption(this.parts.generator, r.features.subarray(0, dim), this.beam);
+    const caption = this.caption(r.features.subarray(0, dim));
     const t1 = performance.now();
     const phrases = this.regionPhrases(r.features.subarray(dim));
     const regions: RegionDescription[] = r.regions.slice(1).map((region, i) => ({
@@ -159,10 +178,18 @@ export class Describer {
     };
   }
 
-  private caption(generator: LoadedGenerator, feature: Float32Array, beam: number): string {
-    const stepper = generator.model.stepper(generator.normalizer.apply(feature));
-    const best = beamSearch(stepper, { beam, maxLength: this.maxLength })[0];
-    return generator.vocabulary.decode(best.words).join(" ");
+  /** The whole-image caption, by the generator alone or by the ensemble. */
+  private caption(feature: Float32Array): string {
+    const generators = [this.parts.generator, ...(this.parts.generatorEnsemble ?? [])];
+    const stepper = ensembleStepper(
+      generators.map((g) => g.model.stepper(g.normalizer.apply(feature))),
+    );
+    const best = beamSearch(stepper, {
+      beam: this.beam,
+      maxLength: this.maxLength,
+      lengthNormalization: this.lengthNormalization,
+    })[0];
+    return this.parts.generator.vocabulary.decode(best.words).join(" ");
   }
 
   /** Every region's phrase from the region generator, in one batched beam search; or undefined. */

@@ -16,7 +16,7 @@ import { loadCheckpoint, saveCheckpoint } from "../core/checkpoint.js";
 import { Params } from "../core/params.js";
 import { Tensor } from "../core/tensor.js";
 import { InputError } from "../errors.js";
-import { type LoadedGenerator, loadGenerator } from "../generate/load-generator.js";
+import { ensembleMember, type LoadedGenerator, loadGenerator } from "../generate/load-generator.js";
 import { imagesentHome } from "../home-dir.js";
 import { DEFAULT_BETA } from "../mrf/phrase-alignment.js";
 import { packageRoot } from "../package-root.js";
@@ -43,6 +43,11 @@ export interface BundleManifest {
   readonly searchFusion?: readonly { readonly checkpoint: string; readonly weight: number }[];
   /** Full-frame generator checkpoint. */
   readonly generator: string;
+  /**
+   * More full-frame generators (same vocabulary and normaliser) that caption together with
+   * `generator`, their word probabilities averaged (eval-gen --ensemble). Absent: one generator.
+   */
+  readonly generatorEnsemble?: readonly string[];
   /** Region generator checkpoint, when the bundle describes regions. */
   readonly regionGenerator?: string;
   /** The chain MRF's reward for neighbouring words sharing a region. */
@@ -86,12 +91,20 @@ export function parseBundleManifest(json: unknown, where: string): BundleManifes
   const regionGenerator = file("regionGenerator", true);
   const alignment = file("alignment", false)!;
   const searchFusion = parseSearchFusion(v.searchFusion, alignment, where);
+  const ensemble = v.generatorEnsemble;
+  if (
+    ensemble !== undefined &&
+    (!Array.isArray(ensemble) || ensemble.some((f) => typeof f !== "string" || f === ""))
+  ) {
+    throw new InputError(`${where}: generatorEnsemble: expected a list of checkpoint file names`);
+  }
   return {
     format: BUNDLE_FORMAT,
     version: BUNDLE_VERSION,
     alignment,
     ...(searchFusion ? { searchFusion } : {}),
     generator: file("generator", false)!,
+    ...(ensemble ? { generatorEnsemble: ensemble as string[] } : {}),
     ...(regionGenerator ? { regionGenerator } : {}),
     beta,
     vision: parseVisionSetup(v.vision, `${where}: vision`),
@@ -131,6 +144,7 @@ function parseSearchFusion(
 function bundleFiles(manifest: BundleManifest): string[] {
   const files = [manifest.alignment, manifest.generator, manifest.regionGenerator];
   for (const m of manifest.searchFusion ?? []) files.push(m.checkpoint);
+  files.push(...(manifest.generatorEnsemble ?? []));
   return [...new Set(files.filter((f): f is string => f !== undefined))];
 }
 
@@ -143,6 +157,8 @@ export interface ModelBundle {
   /** What search scores with: the alignment model alone, or its fusion with others. */
   readonly search: AlignmentFusion;
   readonly generator: LoadedGenerator;
+  /** The generators that caption together with `generator` (none when it captions alone). */
+  readonly generatorEnsemble: readonly LoadedGenerator[];
   readonly regionGenerator: LoadedGenerator | undefined;
 }
 
@@ -154,6 +170,8 @@ export interface WriteBundleOptions {
   readonly alignment: string;
   /** Trained full-frame generator checkpoint (best.ckpt of train-gen). */
   readonly generator: string;
+  /** More full-frame generators to caption with it as an ensemble (another seed, same data). */
+  readonly generatorEnsemble?: readonly string[];
   /** Trained region generator checkpoint (train-gen --mode region). */
   readonly regionGenerator?: string;
   readonly vision: VisionSetup;
@@ -174,6 +192,9 @@ export function writeBundle(dir: string, options: WriteBundleOptions): BundleMan
   const alignment = fusion.members[0].model;
   const generators = [options.generator, options.regionGenerator].flatMap((p) =>
     p === undefined ? [] : [loadGenerator(p)],
+  );
+  const ensemble = (options.generatorEnsemble ?? []).map((p) =>
+    ensembleMember(loadGenerator(p), generators[0]),
   );
   for (const g of generators) {
     if (g.model.config.featureDim !== alignment.config.featureDim) {
@@ -197,6 +218,9 @@ export function writeBundle(dir: string, options: WriteBundleOptions): BundleMan
         }
       : {}),
     generator: "generator.ckpt",
+    ...(ensemble.length > 0
+      ? { generatorEnsemble: ensemble.map((_, i) => `generator-${i + 2}.ckpt`) }
+      : {}),
     ...(options.regionGenerator ? { regionGenerator: "region-generator.ckpt" } : {}),
     beta: options.beta ?? DEFAULT_BETA,
     vision: options.vision,
@@ -208,6 +232,9 @@ export function writeBundle(dir: string, options: WriteBundleOptions): BundleMan
     saveWeightsF16(m.checkpoint, join(dir, memberFile(i)));
   });
   saveWeightsF16(options.generator, join(dir, manifest.generator));
+  ensemble.forEach((g, i) => {
+    saveWeightsF16(g.path, join(dir, manifest.generatorEnsemble![i]));
+  });
   if (options.regionGenerator && manifest.regionGenerator) {
     saveWeightsF16(options.regionGenerator, join(dir, manifest.regionGenerator));
   }
@@ -264,6 +291,9 @@ export function loadBundle(nameOrPath: string, cache = new BundleCache()): Model
     })),
   );
   const generator = loadGenerator(join(dir, manifest.generator));
+  const generatorEnsemble = (manifest.generatorEnsemble ?? []).map((f) =>
+    ensembleMember(loadGenerator(join(dir, f)), generator),
+  );
   const regionGenerator = manifest.regionGenerator
     ? loadGenerator(join(dir, manifest.regionGenerator))
     : undefined;
@@ -274,7 +304,7 @@ export function loadBundle(nameOrPath: string, cache = new BundleCache()): Model
       );
     }
   }
-  return { dir, manifest, alignment, search, generator, regionGenerator };
+  return { dir, manifest, alignment, search, generator, generatorEnsemble, regionGenerator };
 }
 
 /** The bundle cache: $IMAGESENT_HOME/bundles (default ~/.cache/imagesent/bundles), one folder per name. */

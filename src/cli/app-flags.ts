@@ -6,7 +6,7 @@ import { parseCommandArgs, positiveInt } from "./flags.js";
 export const DEFAULT_BUNDLE = "default";
 
 export interface AppFlags {
-  readonly values: Readonly<Record<string, string | boolean | undefined>>;
+  readonly values: Readonly<Record<string, string | string[] | boolean | undefined>>;
   readonly positionals: readonly string[];
 }
 

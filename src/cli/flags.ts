@@ -9,7 +9,7 @@ export function parseCommandArgs(
   args: string[],
   options: NonNullable<ParseArgsConfig["options"]>,
   usage: string,
-): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+): { values: Record<string, string | string[] | boolean | undefined>; positionals: string[] } {
   try {
     const { values, positionals } = parseArgs({
       args,
@@ -17,7 +17,10 @@ export function parseCommandArgs(
       allowPositionals: true,
       strict: true,
     });
-    return { values: values as Record<string, string | boolean | undefined>, positionals };
+    return {
+      values: values as Record<string, string | string[] | boolean | undefined>,
+      positionals,
+    };
   } catch (err) {
     throw new InputError(`${(err as Error).message}\n\n${usage}`);
   }

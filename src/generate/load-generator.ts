@@ -46,3 +46,28 @@ export function loadGenerator(path: string): LoadedGenerator {
     speed: (ckpt.meta.speed as TrainingSpeed | null) ?? null,
   };
 }
+
+/**
+ * Checks that `member` can decode in an ensemble with `lead` (ensembleStepper): it must read the
+ * same features the same way and predict over the same words, as models trained on the same data
+ * with another seed do. Returns it.
+ */
+export function ensembleMember(member: LoadedGenerator, lead: LoadedGenerator): LoadedGenerator {
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  if (member.config.mode !== lead.config.mode) {
+    throw new InputError(
+      `${member.path}: a ${member.config.mode} model, ${lead.path} is ${lead.config.mode}`,
+    );
+  }
+  if (!same(member.vocabulary.toJSON(), lead.vocabulary.toJSON())) {
+    throw new InputError(
+      `${member.path}: its vocabulary differs from ${lead.path}'s; an ensemble needs one`,
+    );
+  }
+  if (!same(member.normalizer.toJSON(), lead.normalizer.toJSON())) {
+    throw new InputError(
+      `${member.path}: its feature normaliser differs from ${lead.path}'s (trained on other data?)`,
+    );
+  }
+  return member;
+}

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { AlignmentModel } from "../../src/align/model.js";
 import { AlignmentFusion } from "../../src/align/score-fusion.js";
+import { Describer } from "../../src/app/describer.js";
 import { ImageIndex } from "../../src/app/image-index.js";
 import {
   BUNDLE_FILE,
@@ -222,6 +223,42 @@ test("a bundle from a fusion carries every model, and search scores with their w
   );
 });
 
+test("a bundle with a generator ensemble captions with all of them; the same model twice is the model", async () => {
+  const out = join(dir, "ensemble-bundle");
+  const code = await modelsCommand.run([
+    "bundle",
+    "create",
+    out,
+    "--alignment",
+    trained.alignment,
+    "--generator",
+    trained.generator,
+    "--generator-ensemble",
+    trained.generator,
+    "--encoder",
+    "pixel-stats",
+    "--detector",
+    "world-shapes",
+  ]);
+  assert.equal(code, 0);
+  assert.deepEqual(readBundleManifest(out).generatorEnsemble, ["generator-2.ckpt"]);
+  const cache = new BundleCache(join(dir, "ensemble-cache"));
+  const bundle = loadBundle(cache.add("ensemble", out));
+  assert.equal(bundle.generatorEnsemble.length, 1);
+  const image = join(trained.world.imagesDir, trained.world.world.images[0].filename);
+  const alone = await Describer.load(trained.bundleDir);
+  const together = await Describer.load(bundle);
+  try {
+    const a = await alone.describe(image);
+    const b = await together.describe(image);
+    assert.ok(a.caption.length > 0);
+    assert.equal(b.caption, a.caption);
+  } finally {
+    await alone.close();
+    await together.close();
+  }
+});
+
 test("a bad bundle.json is refused with the file and the field named", () => {
   const bad = join(dir, "bad");
   const manifest = JSON.parse(readFileSync(join(trained.bundleDir, BUNDLE_FILE), "utf8"));
@@ -229,6 +266,10 @@ test("a bad bundle.json is refused with the file and the field named", () => {
     [{ ...manifest, version: 2 }, /bundle\.json: version: this build reads version 1/],
     [{ ...manifest, beta: "high" }, /bundle\.json: beta: expected a number >= 0/],
     [{ ...manifest, generator: undefined }, /bundle\.json: generator: expected a checkpoint/],
+    [
+      { ...manifest, generatorEnsemble: "generator.ckpt" },
+      /bundle\.json: generatorEnsemble: expected a list of checkpoint file names/,
+    ],
     [
       { ...manifest, vision: { ...manifest.vision, regions: 30 } },
       /bundle\.json: vision\.regions: expected an integer from 1 to 20/,

@@ -110,7 +110,7 @@ test("train-gen --mode region trains on a snippet file and eval-gen reads the mo
     const evalArgs = ["eval-gen", "--model", model, ...common, "--snippets", file];
     assert.equal(await main([...evalArgs, "--markdown", markdown]), 0);
     const text = readFileSync(markdown, "utf8");
-    assert.match(text, /\| ours: RNN, beam 7 \|/);
+    assert.match(text, /\| ours: RNN, beam 7, length norm 0\.7 \|/);
     assert.match(text, /\| ours: nearest neighbour \|/);
     assert.match(
       text,
@@ -125,7 +125,7 @@ test("train-gen --mode region trains on a snippet file and eval-gen reads the mo
     const ensemble = ["--ensemble", join(seed2, "best.ckpt")];
     assert.equal(await main([...evalArgs, ...ensemble, "--markdown", markdown]), 0);
     const both = readFileSync(markdown, "utf8");
-    assert.match(both, /\| ours: RNN, ensemble of 2, beam 7 \|/);
+    assert.match(both, /\| ours: RNN, ensemble of 2, beam 7, length norm 0\.7 \|/);
     assert.match(both, /The ensemble rows decode with this model and `[^`]*region-model-2/);
     const other = join(world.dir, "region-model-3");
     const otherVocabulary = [...rest.slice(2, -2), "--min-count", "3", "--out", other];

@@ -5,9 +5,13 @@ import { writeFileAtomic } from "../../core/atomic-file.js";
 import { loadDataset } from "../../data/load.js";
 import { InputError } from "../../errors.js";
 import { loadCaptionData, normalizeCaptionData } from "../../generate/caption-data.js";
-import { DEFAULT_BEAM, DEFAULT_MAX_LENGTH } from "../../generate/decoding.js";
+import {
+  DEFAULT_BEAM,
+  DEFAULT_LENGTH_NORMALIZATION,
+  DEFAULT_MAX_LENGTH,
+} from "../../generate/decoding.js";
 import { type DecodeSettings, evaluateGenerator } from "../../generate/evaluate.js";
-import { type LoadedGenerator, loadGenerator } from "../../generate/load-generator.js";
+import { ensembleMember, loadGenerator } from "../../generate/load-generator.js";
 import { formatEvaluationMarkdown } from "../../generate/report.js";
 import { readSnippets } from "../../mrf/snippets.js";
 import { FeatureStore } from "../../vision/feature-store.js";
@@ -31,7 +35,8 @@ Tune decoding on val; run test once per final model.
   --snippets FILE       region-snippet JSONL (region models)
   --split S             val or test (default test)
   --beam N              beam width beside beam 1 (default ${DEFAULT_BEAM})
-  --length-norm A       rank beams by logProb / length^A (default 0: off)
+  --length-norm A       rank beams by logProb / length^A (default ${DEFAULT_LENGTH_NORMALIZATION}, as describe;
+                        0 ranks by logProb)
   --max-length N        longest caption in words (default ${DEFAULT_MAX_LENGTH})
   --limit N             only the first N targets
   --samples N           sample captions shown (default 6)
@@ -105,7 +110,12 @@ export const evalGenCommand: Command = {
       throw new InputError(`--split: expected val or test, got '${split}'`);
     }
     const beam = numberFlag(str("beam"), "--beam", DEFAULT_BEAM, { integer: true, min: 1 });
-    const lengthNormalization = numberFlag(str("length-norm"), "--length-norm", 0, { min: 0 });
+    const lengthNormalization = numberFlag(
+      str("length-norm"),
+      "--length-norm",
+      DEFAULT_LENGTH_NORMALIZATION,
+      { min: 0 },
+    );
     const maxLength = numberFlag(str("max-length"), "--max-length", DEFAULT_MAX_LENGTH, {
       integer: true,
       min: 1,
@@ -124,7 +134,7 @@ export const evalGenCommand: Command = {
       );
     }
     const ensemble = ((values.ensemble as string[] | undefined) ?? []).map((path) =>
-      ensembleMember(path, gen),
+      ensembleMember(loadGenerator(path), gen),
     );
     const mode = gen.config.mode;
     if (mode === "region" && !str("snippets")) {
@@ -206,26 +216,3 @@ export const evalGenCommand: Command = {
     return 0;
   },
 };
-
-/**
- * A generator to decode in an ensemble with `lead`: it must read the same features the same way
- * and predict over the same words (trained on the same data with another seed, say).
- */
-function ensembleMember(path: string, lead: LoadedGenerator): LoadedGenerator {
-  const g = loadGenerator(path);
-  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-  if (g.config.mode !== lead.config.mode) {
-    throw new InputError(`${path}: a ${g.config.mode} model, ${lead.path} is ${lead.config.mode}`);
-  }
-  if (!same(g.vocabulary.toJSON(), lead.vocabulary.toJSON())) {
-    throw new InputError(
-      `${path}: its vocabulary differs from ${lead.path}'s; an ensemble needs one`,
-    );
-  }
-  if (!same(g.normalizer.toJSON(), lead.normalizer.toJSON())) {
-    throw new InputError(
-      `${path}: its feature normaliser differs from ${lead.path}'s (trained on other data?)`,
-    );
-  }
-  return g;
-}

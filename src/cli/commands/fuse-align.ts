@@ -47,7 +47,7 @@ export const fuseAlignCommand: Command = {
       },
       USAGE,
     );
-    const models = values.model as unknown as string[] | undefined;
+    const models = values.model as string[] | undefined;
     if (positionals.length > 0) {
       throw new InputError(`unexpected argument ${positionals[0]}\n\n${USAGE}`);
     }

@@ -33,6 +33,8 @@ configs name their ONNX file by a cache name, so they work on any machine once t
       --alignment CKPT         train-align's best.ckpt, or fuse-align's FUSION.json (search then
                                scores with all its models, phrases align with the first)
       --generator CKPT         train-gen's best.ckpt (full frame)
+      --generator-ensemble CKPT  another full-frame generator (same data, another --seed) that
+                               captions together with --generator (repeatable)
       --region-generator CKPT  train-gen --mode region's best.ckpt (optional)
       --encoder E              encoder preset or config file the features were made with
                                (default mobilenetv2-12-int8; "pixel-stats" for the demo world)
@@ -192,10 +194,13 @@ function createBundle(args: string[]): number {
         "regions",
         "beta",
         "description",
-      ].map((k) => [k, { type: "string" as const }]),
+      ]
+        .map((k) => [k, { type: "string" as const, multiple: false }])
+        .concat([["generator-ensemble", { type: "string" as const, multiple: true }]]),
     ),
     USAGE,
   );
+  const ensemble = (parsed.values["generator-ensemble"] ?? []) as string[];
   const values = parsed.values as Record<string, string | undefined>;
   const { positionals } = parsed;
   if (positionals.length !== 1 || !values.alignment || !values.generator) {
@@ -236,13 +241,14 @@ function createBundle(args: string[]): number {
   const manifest = writeBundle(positionals[0], {
     alignment: values.alignment,
     generator: values.generator,
+    ...(ensemble.length > 0 ? { generatorEnsemble: ensemble } : {}),
     ...(values["region-generator"] ? { regionGenerator: values["region-generator"] } : {}),
     vision,
     ...(beta === undefined ? {} : { beta }),
     ...(values.description ? { description: values.description } : {}),
   });
   console.log(
-    `wrote bundle ${positionals[0]}: ${[...(manifest.searchFusion?.map((m) => m.checkpoint) ?? [manifest.alignment]), manifest.generator, manifest.regionGenerator].filter(Boolean).join(", ")} (float16), beta ${manifest.beta}`,
+    `wrote bundle ${positionals[0]}: ${[...(manifest.searchFusion?.map((m) => m.checkpoint) ?? [manifest.alignment]), manifest.generator, ...(manifest.generatorEnsemble ?? []), manifest.regionGenerator].filter(Boolean).join(", ")} (float16), beta ${manifest.beta}`,
   );
   return 0;
 }
