@@ -183,8 +183,9 @@ export class Searcher {
   }
 
   /**
-   * The k indexed images that best match `sentence`, best first, by the alignment model's S_kl;
-   * the first `withPhrases` of them carry the chain MRF's phrase-to-region segments.
+   * The k indexed images that best match `sentence`, best first, by the bundle's S_kl (its
+   * alignment model's, or the fusion of its search models); the first `withPhrases` of them
+   * carry the chain MRF's phrase-to-region segments, from the alignment model.
    */
   search(sentence: string, k = 10, options: SearchOptions = {}): ImageHit[] {
     const tokens = tokenize(sentence);
