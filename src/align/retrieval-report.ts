@@ -4,6 +4,8 @@ import type { RetrievalMetrics, RetrievalResult } from "./retrieval.js";
 export interface ReportRow {
   readonly label: string;
   readonly result: RetrievalResult;
+  /** A line said under the training table (e.g. a fusion's total training time). */
+  readonly note?: string;
   /** From the run's summary.json, when it is beside the checkpoint. */
   readonly training?: {
     readonly wallSeconds: number;
@@ -72,6 +74,10 @@ export function retrievalMarkdown(
         return `| ${r.label} | ${t.epochs} (${t.bestEpoch ?? "-"}) | ${duration(t.wallSeconds)} | ${duration(t.trainSeconds)} | ${t.sentencesPerSecond.toFixed(0)} | ${t.settings} |`;
       }),
     );
+  }
+  const notes = rows.filter((r) => r.note !== undefined);
+  if (notes.length > 0) {
+    lines.push("", ...notes.map((r) => `${r.label}: ${r.note}.`));
   }
   return `${lines.join("\n")}\n`;
 }

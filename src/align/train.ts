@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { Progress } from "../cli/progress.js";
 import { writeFileAtomic } from "../core/atomic-file.js";
 import { backward, clipGradients, Rng, Sgd, Tensor } from "../core/index.js";
@@ -261,7 +261,7 @@ export function trainAlignment(
     state.epoch++;
     state.batch = 0;
     save();
-    writeSummary(options.out, model, state);
+    writeSummary(options.out, model, state, options.init);
   }
   state.wallSeconds += (Date.now() - segmentStart) / 1000;
   const best = state.history.reduce<EpochRecord | null>(
@@ -280,13 +280,20 @@ export function trainAlignment(
 }
 
 /** summary.json: the run's history and speed, for reports (eval-retrieval --markdown reads it). */
-function writeSummary(out: string, model: AlignmentModel, state: RunState): void {
+function writeSummary(
+  out: string,
+  model: AlignmentModel,
+  state: RunState,
+  init: string | undefined,
+): void {
   const best = state.history.reduce<EpochRecord | null>(
     (b, r) => (b === null || r.recallSum > b.recallSum ? r : b),
     null,
   );
   const summary = {
     model: model.config,
+    // The checkpoint the run started from (--init), so reports can count its training too.
+    init: init === undefined ? null : resolve(init),
     train: state.train,
     epochs: state.epoch,
     best,

@@ -102,8 +102,22 @@ test("train-align writes best.ckpt, last.ckpt and summary.json; eval-retrieval r
     0,
   );
   const val = JSON.parse(lines.join("\n"));
+  assert.equal(
+    evalRetrievalCommand.run(["--model", fused, ...base, "--split", "val", "--markdown", md]),
+    0,
+  );
+  assert.match(
+    readFileSync(md, "utf8"),
+    /ours, fused: .*: the fused models, with the runs they were fine-tuned from, trained for \d+ min of wall time in all\./,
+  );
   assert.match(val.rows[1].label, /^ours, fused: 20 regions \+ .*weights tuned on val/);
   assert.ok(sum(val.rows[1].result) >= sum(val.rows[0].result));
+  // A fine-tuned run records where it started, so a fusion's training time counts that run too.
+  const tuned = join(dir, "r20-tuned");
+  const init = ["--init", join(dir, "r20", "best.ckpt"), "--epochs", "1"];
+  assert.equal(trainAlignCommand.run([...base, "--out", tuned, ...init, ...small]), 0);
+  const summary = JSON.parse(readFileSync(join(tuned, "summary.json"), "utf8"));
+  assert.equal(summary.init, join(dir, "r20", "best.ckpt"));
   assert.throws(
     () => fuseAlignCommand.run([...models, ...base, "--out", fused, "--split", "test"]),
     /never tuned on test/,

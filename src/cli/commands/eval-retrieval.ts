@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { loadSplitFeatures } from "../../align/image-features.js";
 import { retrievalMetrics } from "../../align/retrieval.js";
@@ -85,28 +85,26 @@ export const evalRetrievalCommand: Command = {
       const scores = scorer.scores(data.features, data.images.length, sentences);
       const result = retrievalMetrics(scores, data.images.length, imageOf);
       const encoder = store.meta.encoder.split(":")[1] ?? store.meta.encoder;
-      const describe = (checkpoint: string, regions: number) => {
-        const summary = readSummary(join(dirname(checkpoint), "summary.json"));
-        const what = regions === 1 ? "whole image only" : `${regions} regions`;
-        const hard = summary?.loss === "hardest" ? ", hardest negatives" : "";
-        return { summary, what: `${what}${hard}` };
-      };
       if (fused) {
         const parts = scorer.members.map((m, i) => {
           const w = scorer.tuning?.relativeWeights[i];
-          const { what } = describe(m.checkpoint, m.model.config.regions);
+          const what = describeRun(m.checkpoint, m.model.config.regions);
           return w === undefined || w === 1 ? what : `${w} x ${what}`;
         });
+        const minutes = lineageSeconds(scorer.members.map((m) => m.checkpoint)) / 60;
         rows.push({
           model: path,
           label: `ours, fused: ${parts.join(" + ")} (${encoder}; weights tuned on ${scorer.tuning?.split ?? "?"})`,
           result,
+          note:
+            `the fused models, with the runs they were fine-tuned from, trained for ` +
+            `${minutes.toFixed(0)} min of wall time in all`,
         });
       } else {
-        const { summary, what } = describe(path, scorer.regions);
+        const summary = readSummary(join(dirname(path), "summary.json"));
         rows.push({
           model: path,
-          label: `ours, ${what} (${encoder})`,
+          label: `ours, ${describeRun(path, scorer.regions)} (${encoder})`,
           result,
           ...(summary ? { training: summary.training } : {}),
         });
@@ -125,10 +123,51 @@ export const evalRetrievalCommand: Command = {
   },
 };
 
+/**
+ * A run's short description: its regions, the seed its first run started from when not 1 (a
+ * fine-tuned run follows its init back), the hardest-negative loss.
+ */
+function describeRun(checkpoint: string, regions: number): string {
+  const summary = readSummary(join(dirname(checkpoint), "summary.json"));
+  let root = summary;
+  for (let hops = 0; root?.init && hops < 10; hops++) {
+    const parent = readSummary(join(dirname(root.init), "summary.json"));
+    if (!parent) break;
+    root = parent;
+  }
+  const what = regions === 1 ? "whole image only" : `${regions} regions`;
+  const seed = root && root.seed !== 1 ? `, seed ${root.seed}` : "";
+  const hard = summary?.loss === "hardest" ? ", hardest negatives" : "";
+  return `${what}${seed}${hard}`;
+}
+
+/**
+ * Wall time of the runs that made these checkpoints and of the runs they were fine-tuned from
+ * (summary.json's init), each run counted once; runs without a summary count 0.
+ */
+function lineageSeconds(checkpoints: readonly string[]): number {
+  const seen = new Set<string>();
+  let total = 0;
+  const visit = (checkpoint: string) => {
+    const dir = resolve(dirname(checkpoint));
+    if (seen.has(dir)) return;
+    seen.add(dir);
+    const summary = readSummary(join(dir, "summary.json"));
+    if (!summary) return;
+    total += summary.training.wallSeconds;
+    if (summary.init) visit(summary.init);
+  };
+  for (const c of checkpoints) visit(c);
+  return total;
+}
+
 /** The training record train-align writes beside its checkpoints, if there is one. */
-function readSummary(
-  path: string,
-): { loss: string; training: NonNullable<ReportRow["training"]> } | null {
+function readSummary(path: string): {
+  loss: string;
+  seed: number;
+  init: string | null;
+  training: NonNullable<ReportRow["training"]>;
+} | null {
   if (!existsSync(path)) return null;
   let s: Record<string, unknown>;
   try {
@@ -141,6 +180,8 @@ function readSummary(
   const best = s.best as { epoch?: number } | null;
   return {
     loss: String(train?.loss),
+    seed: Number(train?.seed ?? 1),
+    init: typeof s.init === "string" ? s.init : null,
     training: {
       wallSeconds: Number(s.wallSeconds),
       trainSeconds: Number(s.trainSeconds),
