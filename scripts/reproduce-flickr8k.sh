@@ -57,7 +57,7 @@ cli show-alignment --model "$ALIGN" --features "$STORE" --images "$DATA/images" 
   --dataset "$DATA" --gallery 4 --split test --beta 0,1 --out "$RUNS/flickr8k-test.html" \
   --title "Flickr8k test images: phrase-to-region alignment, beta 0 and 1"
 
-step "generator, full frame, and a second one with another seed for the ensemble"
+step "generator, full frame, and a second seed for the ensemble rows of the captions table"
 cli train-gen --dataset "$DATA" --features "$STORE" --out "$RUNS/gen-ff" --epochs 12
 cli train-gen --dataset "$DATA" --features "$STORE" --out "$RUNS/gen-ff-s2" --epochs 12 --seed 2
 step "generator, regions"
@@ -75,8 +75,7 @@ cli mrf-grid --model "$RUNS/demo/align/best.ckpt" --world "$RUNS/demo/world" \
 
 step "the Flickr8k bundle that ships in bundles/flickr8k"
 cli models bundle create bundles/flickr8k --alignment "$FUSED" \
-  --generator "$RUNS/gen-ff/best.ckpt" --generator-ensemble "$RUNS/gen-ff-s2/best.ckpt" \
-  --region-generator "$RUNS/gen-region/best.ckpt" \
+  --generator "$RUNS/gen-ff/best.ckpt" --region-generator "$RUNS/gen-region/best.ckpt" \
   --description "Flickr8k train split; MobileNetV2-int8 codes of the whole image and YOLOX-Nano's top 19 boxes"
 
 step "pages as PNG (headless Chromium, when installed)"

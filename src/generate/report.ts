@@ -75,16 +75,18 @@ export function formatEvaluationMarkdown(
     "The paper found 25% (beam 1) and 60% (beam 7) of its generated sentences verbatim in the training set.",
     "",
   ];
-  if (gen.speed) {
-    const s = gen.speed;
-    lines.push(
-      "## Training speed",
-      "",
-      `${(s.sentences / s.seconds).toFixed(0)} sentences/s and ${(s.tokens / s.seconds).toFixed(0)} tokens/s ` +
-        `while training (${s.sentences} sentences, ${s.tokens} tokens); wall time ${(s.wallSeconds / 60).toFixed(1)} min ` +
-        "including validation. neuraltalk's numpy code managed 33-54 sentences/s on the same features.",
-      "",
-    );
+  const trained = [gen, ...ensemble].filter((g) => g.speed !== null);
+  if (trained.length > 0) {
+    lines.push("## Training speed", "");
+    for (const g of trained) {
+      const s = g.speed!;
+      lines.push(
+        `- \`${g.path}\`: ${(s.sentences / s.seconds).toFixed(0)} sentences/s and ` +
+          `${(s.tokens / s.seconds).toFixed(0)} tokens/s while training (${s.sentences} sentences, ` +
+          `${s.tokens} tokens); wall time ${(s.wallSeconds / 60).toFixed(1)} min including validation.`,
+      );
+    }
+    lines.push("", "neuraltalk's numpy code managed 33-54 sentences/s on the same features.", "");
   }
   lines.push("## Samples", "");
   for (const s of ev.samples) {
