@@ -33,6 +33,24 @@ before(async () => {
 
 after(() => rmSync(dir, { recursive: true, force: true }));
 
+/** `imagesent models bundle create OUT` with the fixture's checkpoints, for the synthetic world. */
+function createWorldBundle(out: string, ...extra: string[]) {
+  return modelsCommand.run([
+    "bundle",
+    "create",
+    out,
+    "--alignment",
+    trained.alignment,
+    "--generator",
+    trained.generator,
+    "--encoder",
+    "pixel-stats",
+    "--detector",
+    "world-shapes",
+    ...extra,
+  ]);
+}
+
 test("a written bundle holds float16 checkpoints that score as the originals do", () => {
   const manifest = readBundleManifest(trained.bundleDir);
   assert.equal(manifest.beta, DEFAULT_BETA);
@@ -98,23 +116,7 @@ test("names not in the cache are found among the packaged bundles; 'default' mea
 
 test("'imagesent models bundle create' packs checkpoints with the vision setup named by flags", async () => {
   const out = join(dir, "created");
-  const code = await modelsCommand.run([
-    "bundle",
-    "create",
-    out,
-    "--alignment",
-    trained.alignment,
-    "--generator",
-    trained.generator,
-    "--encoder",
-    "pixel-stats",
-    "--detector",
-    "world-shapes",
-    "--beta",
-    "2",
-    "--description",
-    "a test world",
-  ]);
+  const code = await createWorldBundle(out, "--beta", "2", "--description", "a test world");
   assert.equal(code, 0);
   const manifest = readBundleManifest(out);
   assert.deepEqual(manifest.vision, {
@@ -225,21 +227,7 @@ test("a bundle from a fusion carries every model, and search scores with their w
 
 test("a bundle with a generator ensemble captions with all of them; the same model twice is the model", async () => {
   const out = join(dir, "ensemble-bundle");
-  const code = await modelsCommand.run([
-    "bundle",
-    "create",
-    out,
-    "--alignment",
-    trained.alignment,
-    "--generator",
-    trained.generator,
-    "--generator-ensemble",
-    trained.generator,
-    "--encoder",
-    "pixel-stats",
-    "--detector",
-    "world-shapes",
-  ]);
+  const code = await createWorldBundle(out, "--generator-ensemble", trained.generator);
   assert.equal(code, 0);
   assert.deepEqual(readBundleManifest(out).generatorEnsemble, ["generator-2.ckpt"]);
   const cache = new BundleCache(join(dir, "ensemble-cache"));
