@@ -60,10 +60,6 @@ export class AlignmentFusion {
     return Math.max(...this.members.map((m) => m.model.config.regions));
   }
 
-  get featureDim(): number {
-    return this.members[0].model.config.featureDim;
-  }
-
   /**
    * Each member's region vectors v for raw CNN codes, images x `stored` regions x featureDim:
    * a member reads the first min(its regions, stored) regions of each image, normalised as in its
@@ -142,7 +138,13 @@ export class AlignmentFusion {
       const file = resolve(base, checkpoint);
       return { model: AlignmentModel.load(file).model, checkpoint: file, weight };
     });
-    return new AlignmentFusion(members, (json.tuning as FusionTuning | undefined) ?? null);
+    // The tuning record is informative only: kept when it has the fields reports read.
+    const t = json.tuning as Partial<FusionTuning> | null | undefined;
+    const tuning =
+      t && typeof t.split === "string" && Array.isArray(t.relativeWeights)
+        ? (t as FusionTuning)
+        : null;
+    return new AlignmentFusion(members, tuning);
   }
 }
 
