@@ -137,18 +137,7 @@ test("'imagesent models bundle create' packs checkpoints with the vision setup n
       e instanceof InputError && /expected DIR, --alignment and --generator/.test(e.message),
   );
   await assert.rejects(
-    async () =>
-      modelsCommand.run([
-        "bundle",
-        "create",
-        out,
-        "--alignment",
-        trained.alignment,
-        "--generator",
-        trained.generator,
-        "--regions",
-        "30",
-      ]),
+    async () => createWorldBundle(out, "--regions", "30"),
     /--regions: expected an integer from 1 to 20/,
   );
 });
