@@ -23,6 +23,7 @@ export {
   retrievalMetrics,
   scoreEmbedded,
   scoreSplit,
+  splitSentences,
 } from "./align/retrieval.js";
 export { PAPER_FLICKR8K, retrievalMarkdown } from "./align/retrieval-report.js";
 export {

@@ -144,6 +144,20 @@ export function scoreEmbedded(
 }
 
 /**
+ * Every sentence of `images`, image after image, as tokens, and the image each belongs to (the
+ * `imageOf` of retrievalMetrics).
+ */
+export function splitSentences(images: readonly ImageEntry[]): {
+  sentences: (readonly string[])[];
+  imageOf: Int32Array;
+} {
+  return {
+    sentences: images.flatMap((im) => im.sentences.map((s) => s.tokens)),
+    imageOf: Int32Array.from(images.flatMap((im, k) => im.sentences.map(() => k))),
+  };
+}
+
+/**
  * Table 1 for a split: every sentence of `images` against every image, by the model. `features`
  * are the images' normalised CNN codes (images x regions x dim). Returns the score matrix too.
  */
@@ -152,14 +166,8 @@ export function evaluateRetrieval(
   images: readonly ImageEntry[],
   features: Float32Array,
 ): RetrievalResult & { scores: Float32Array } {
-  const sentences: Int32Array[] = [];
-  const owners: number[] = [];
-  images.forEach((image, k) => {
-    for (const s of image.sentences) {
-      sentences.push(model.encode(s.tokens));
-      owners.push(k);
-    }
-  });
-  const scores = scoreSplit(model, features, images.length, sentences);
-  return { ...retrievalMetrics(scores, images.length, Int32Array.from(owners)), scores };
+  const { sentences, imageOf } = splitSentences(images);
+  const encoded = sentences.map((tokens) => model.encode(tokens));
+  const scores = scoreSplit(model, features, images.length, encoded);
+  return { ...retrievalMetrics(scores, images.length, imageOf), scores };
 }

@@ -24,24 +24,24 @@ export interface DecodedSplit {
 }
 
 /**
- * Decodes every target of a split with one generator, or with several as an ensemble (their word
- * probabilities averaged at every step; they must share the vocabulary and feature normaliser).
+ * Decodes every target of a split with one generator (a list of one), or with several as an
+ * ensemble (their word probabilities averaged at every step; they must share the vocabulary and
+ * feature normaliser).
  */
 export function decodeSplit(
-  models: CaptionModel | readonly CaptionModel[],
+  models: readonly CaptionModel[],
   vocabulary: Vocabulary,
   split: CaptionSplit,
   settings: DecodeSettings,
   onCaption?: () => void,
 ): DecodedSplit {
-  const members = Array.isArray(models) ? models : [models as CaptionModel];
-  const dim = members[0].config.featureDim;
+  const dim = models[0].config.featureDim;
   const captions: string[][] = [];
   let capped = 0;
   const t0 = performance.now();
   for (let i = 0; i < split.targets.length; i++) {
     const feature = split.features.subarray(i * dim, (i + 1) * dim);
-    const stepper = ensembleStepper(members.map((m) => m.stepper(feature)));
+    const stepper = ensembleStepper(models.map((m) => m.stepper(feature)));
     const [best] = beamSearch(stepper, settings);
     captions.push(vocabulary.decode(best.words));
     if (!best.finished) capped++;

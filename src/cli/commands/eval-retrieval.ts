@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { loadSplitFeatures } from "../../align/image-features.js";
-import { retrievalMetrics } from "../../align/retrieval.js";
+import { retrievalMetrics, splitSentences } from "../../align/retrieval.js";
 import { type ReportRow, retrievalMarkdown } from "../../align/retrieval-report.js";
 import { AlignmentFusion, isFusionPath } from "../../align/score-fusion.js";
 import { formatRetrieval } from "../../align/train.js";
@@ -80,8 +80,7 @@ export const evalRetrievalCommand: Command = {
       }
       if (data.images.length < 2)
         throw new InputError(`${values.dataset}: the ${split} split has fewer than 2 images`);
-      const sentences = data.images.flatMap((im) => im.sentences.map((s) => s.tokens));
-      const imageOf = Int32Array.from(data.images.flatMap((im, k) => im.sentences.map(() => k)));
+      const { sentences, imageOf } = splitSentences(data.images);
       const scores = scorer.scores(data.features, data.images.length, sentences);
       const result = retrievalMetrics(scores, data.images.length, imageOf);
       const encoder = store.meta.encoder.split(":")[1] ?? store.meta.encoder;

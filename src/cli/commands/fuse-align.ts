@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { loadSplitFeatures } from "../../align/image-features.js";
 import { AlignmentModel } from "../../align/model.js";
-import { recallSum } from "../../align/retrieval.js";
+import { recallSum, splitSentences } from "../../align/retrieval.js";
 import { AlignmentFusion, memberScores, tuneFusionWeights } from "../../align/score-fusion.js";
 import { formatRetrieval } from "../../align/train.js";
 import { SPLITS, type Split } from "../../data/dataset.js";
@@ -20,8 +20,9 @@ const USAGE = `usage: imagesent fuse-align --model CKPT --model CKPT2 [...] --da
 Fuses alignment models into one scorer, S_kl = sum_m w_m S^m_kl, say the 20-region model and the
 whole-image one: the first keeps weight 1, each other gets the weight of the grid with the best
 val R@1+5+10 sum (scores are divided by their spread on val first, so weights compare).
-FUSION.json names the checkpoints (relative paths) and the weights; eval-retrieval, search and
-'models bundle create --alignment' take it wherever they take a checkpoint.
+FUSION.json names the checkpoints (relative paths) and the weights; eval-retrieval and
+'models bundle create --alignment' take it wherever they take a checkpoint, and a bundle made
+from it searches with all its models.
 
   --model CKPT      an alignment model (train-align's best.ckpt); two or more, the first leads
   --dataset D       dataset.json or Flickr8k folder
@@ -71,8 +72,7 @@ export const fuseAlignCommand: Command = {
         `${values.features}: lacks ${data.missing.length} ${split} images (e.g. ${data.missing[0]})`,
       );
     }
-    const sentences = data.images.flatMap((im) => im.sentences.map((s) => s.tokens));
-    const imageOf = Int32Array.from(data.images.flatMap((im, k) => im.sentences.map(() => k)));
+    const { sentences, imageOf } = splitSentences(data.images);
     const matrices = loaded.map(({ path, model }) => {
       console.log(`scoring ${split} with ${path}`);
       return memberScores(model, data.features, data.images.length, regions, sentences);

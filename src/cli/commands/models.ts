@@ -184,20 +184,21 @@ function bundleAction(args: readonly string[]): number {
 function createBundle(args: string[]): number {
   const parsed = parseCommandArgs(
     args,
-    Object.fromEntries(
-      [
-        "alignment",
-        "generator",
-        "region-generator",
-        "encoder",
-        "detector",
-        "regions",
-        "beta",
-        "description",
-      ]
-        .map((k) => [k, { type: "string" as const, multiple: false }])
-        .concat([["generator-ensemble", { type: "string" as const, multiple: true }]]),
-    ),
+    {
+      ...Object.fromEntries(
+        [
+          "alignment",
+          "generator",
+          "region-generator",
+          "encoder",
+          "detector",
+          "regions",
+          "beta",
+          "description",
+        ].map((k) => [k, { type: "string" as const }]),
+      ),
+      "generator-ensemble": { type: "string", multiple: true },
+    },
     USAGE,
   );
   const ensemble = (parsed.values["generator-ensemble"] ?? []) as string[];

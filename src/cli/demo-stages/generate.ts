@@ -52,7 +52,7 @@ export const generateStage: DemoStage = {
     progress.finish();
     const test = data.splits.test;
     const settings = { beam: 7, lengthNormalization: 0, maxLength: 20 };
-    const captions = decodeSplit(result.model, vocabulary, test, settings).captions;
+    const captions = decodeSplit([result.model], vocabulary, test, settings).captions;
     const ours = scoreSplit(test, captions);
     const nn = scoreSplit(
       test,
