@@ -8,12 +8,14 @@
       "sources": [
         "native/addon.cc",
         "native/gemm.cc",
+        "native/max_product.cc",
         "native/microkernel_avx512.cc",
         "native/microkernel_avx2.cc",
         "native/microkernel_scalar.cc",
         "native/pack_avx512.cc",
         "native/rmsprop.cc",
         "native/rows.cc",
+        "native/sgd.cc",
         "native/thread_pool.cc"
       ],
       "cflags_cc!": ["-fno-exceptions", "-O2"],

@@ -11,9 +11,11 @@
 #include <thread>
 
 #include "gemm.h"
+#include "max_product.h"
 #include "microkernel.h"
 #include "rmsprop.h"
 #include "rows.h"
+#include "sgd.h"
 #include "thread_pool.h"
 
 #ifdef IMAGESENT_OPENBLAS
@@ -106,6 +108,17 @@ struct Args {
                                (want == napi_float32_array ? "Float32Array" : "Int32Array")};
     }
     return static_cast<T*>(data);
+  }
+  // Like array, but null (or undefined) gives nullptr and a length of 0.
+  template <typename T>
+  T* optionalArray(size_t i, napi_typedarray_type want, size_t* length) const {
+    napi_valuetype type;
+    NAPI_TRY(napi_typeof(env, values[i], &type));
+    if (type == napi_null || type == napi_undefined) {
+      *length = 0;
+      return nullptr;
+    }
+    return array<T>(i, want, length);
   }
 };
 
@@ -230,6 +243,35 @@ napi_value MaxOverRows(napi_env env, napi_callback_info info) {
   });
 }
 
+napi_value MaxProductBackward(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args args(env, info, 10);
+    size_t argLen, dOutLen, aLen, bLen, dALen, dBLen;
+    const int32_t* arg = args.array<int32_t>(0, napi_int32_array, &argLen);
+    const float* dOut = args.array<float>(1, napi_float32_array, &dOutLen);
+    const int64_t groups = args.dim(2), cols = args.dim(3), per = args.dim(4), dim = args.dim(5);
+    const float* a = args.array<float>(6, napi_float32_array, &aLen);
+    const float* b = args.array<float>(7, napi_float32_array, &bLen);
+    float* dA = args.optionalArray<float>(8, napi_float32_array, &dALen);
+    float* dB = args.optionalArray<float>(9, napi_float32_array, &dBLen);
+    requireLength("arg", argLen, groups, cols, cols);
+    requireLength("dOut", dOutLen, groups, cols, cols);
+    requireLength("a", aLen, groups * per, dim, dim);
+    requireLength("b", bLen, cols, dim, dim);
+    if (dA != nullptr) requireLength("dA", dALen, groups * per, dim, dim);
+    if (dB != nullptr) requireLength("dB", dBLen, cols, dim, dim);
+    for (int64_t i = 0; i < groups * cols; i++) {
+      if (arg[i] < 0 || arg[i] >= per) {
+        throw Error{"range", "maxProductBackward: arg[" + std::to_string(i) + "] = " +
+                                 std::to_string(arg[i]) + " is not a row of its group"};
+      }
+    }
+    std::lock_guard<std::mutex> lock(callMutex);
+    maxProductBackward(pool(), arg, dOut, groups, cols, per, dim, a, b, dA, dB);
+    return undefinedValue(env);
+  });
+}
+
 napi_value RmspropUpdate(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Args args(env, info, 9);
@@ -243,6 +285,22 @@ napi_value RmspropUpdate(napi_env env, napi_callback_info info) {
     const RmspropHyper h{args.number(3), args.number(4), args.number(5),
                          args.number(6), args.number(7), args.number(8)};
     rmspropUpdate(w, g, cache, static_cast<int64_t>(wLen), h);
+    return undefinedValue(env);
+  });
+}
+
+napi_value SgdUpdate(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args args(env, info, 7);
+    size_t wLen, gLen, vLen;
+    float* w = args.array<float>(0, napi_float32_array, &wLen);
+    const float* g = args.array<float>(1, napi_float32_array, &gLen);
+    float* velocity = args.array<float>(2, napi_float32_array, &vLen);
+    if (gLen != wLen || vLen != wLen) {
+      throw Error{"range", "sgdUpdate: w, g and velocity must have the same length"};
+    }
+    const SgdHyper h{args.number(3), args.number(4), args.number(5), args.number(6)};
+    sgdUpdate(w, g, velocity, static_cast<int64_t>(wLen), h);
     return undefinedValue(env);
   });
 }
@@ -335,7 +393,10 @@ napi_value Init(napi_env env, napi_value exports) {
       {"softmaxCrossEntropy", nullptr, SoftmaxCrossEntropy, nullptr, nullptr, nullptr,
        napi_default, nullptr},
       {"maxOverRows", nullptr, MaxOverRows, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"maxProductBackward", nullptr, MaxProductBackward, nullptr, nullptr, nullptr, napi_default,
+       nullptr},
       {"rmspropUpdate", nullptr, RmspropUpdate, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sgdUpdate", nullptr, SgdUpdate, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"threads", nullptr, Threads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"backend", nullptr, Backend, nullptr, nullptr, nullptr, napi_default, nullptr},

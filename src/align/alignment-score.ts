@@ -1,4 +1,4 @@
-import { matmul, maxOverRows, sumSegments, type Tensor } from "../core/index.js";
+import { matmul, maxOfProducts, sumSegments, type Tensor } from "../core/index.js";
 
 /**
  * The word-region scores v_i . s_t: regions x words, one entry per region and word. The MRF of
@@ -15,7 +15,8 @@ export function wordRegionScores(v: Tensor, s: Tensor): Tensor {
  *
  * each word aligned to its best region of the image. `v` stacks the regions of `images` images
  * (the same count each), `s` the words of the sentences one after another, `lengths` their word
- * counts. Returns [images, sentences].
+ * counts. Returns [images, sentences]. The regions x words matrix itself is not kept: its max
+ * per image comes from one fused op, whose backward touches only each word's winning region.
  */
 export function imageSentenceScores(
   v: Tensor,
@@ -23,5 +24,5 @@ export function imageSentenceScores(
   images: number,
   lengths: readonly number[],
 ): Tensor {
-  return sumSegments(maxOverRows(wordRegionScores(v, s), images), lengths);
+  return sumSegments(maxOfProducts(v, s, images), lengths);
 }

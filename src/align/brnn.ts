@@ -1,12 +1,10 @@
 import {
   add,
-  affine,
-  concatRows,
+  affineRelu,
   dropout,
   gather,
   type Rng,
-  relu,
-  sliceRows,
+  reluRecurrence,
   Tensor,
 } from "../core/index.js";
 
@@ -44,7 +42,8 @@ export function dropIn(x: Tensor, drop: DropoutSetting): Tensor {
  *
  * Dropout acts on the inputs of the non-recurrent layers (x_t, and h_f + h_b before Wd), never
  * on the recurrent connections. All sentences of a batch run together: at step t the sentences
- * still running are stacked, longest first, so each step is one matrix product per stream.
+ * still running are stacked, longest first, so each stream is one op (`reluRecurrence`) with
+ * one matrix product per step.
  * Returns s_t for every word, sentence after sentence ([total words, h]).
  */
 export function brnn(
@@ -54,69 +53,37 @@ export function brnn(
 ): Tensor {
   const lengths = sentences.map((s) => s.length);
   const total = lengths.reduce((a, b) => a + b, 0);
-  const hidden = w.We.cols;
   if (total === 0) return Tensor.zeros([0, w.Wd.cols]);
 
+  // Step-major rows: at step t the sentences still running, longest first, so those at step t
+  // are a prefix of those at t - 1 (what reluRecurrence expects).
+  const order = sentences.map((_, i) => i).sort((a, b) => lengths[b] - lengths[a] || a - b);
+  const steps = lengths[order[0]];
+  const sizes = new Int32Array(steps);
+  for (let t = 0; t < steps; t++) {
+    while (sizes[t] < order.length && lengths[order[sizes[t]]] > t) sizes[t]++;
+  }
   const words = new Int32Array(total);
   const start: number[] = [];
   let at = 0;
   for (const s of sentences) {
     start.push(at);
-    words.set(s, at);
     at += s.length;
   }
-  const x = dropIn(gather(w.Ww, words), drop);
-  const e = relu(affine(x, w.We, w.be));
-
-  // Longest first, so the sentences still running at step t are a prefix of those at t - 1.
-  const order = sentences.map((_, i) => i).sort((a, b) => lengths[b] - lengths[a] || a - b);
-  const steps = lengths[order[0]];
-  const running: number[] = [];
-  const eAt: Tensor[] = [];
-  for (let t = 0; t < steps; t++) {
-    let n = 0;
-    while (n < order.length && lengths[order[n]] > t) n++;
-    running.push(n);
-    eAt.push(
-      gather(
-        e,
-        Int32Array.from({ length: n }, (_, j) => start[order[j]] + t),
-      ),
-    );
-  }
-
-  const hf: Tensor[] = [];
-  for (let t = 0; t < steps; t++) {
-    const recur = t === 0 ? null : affine(sliceRows(hf[t - 1], 0, running[t]), w.Wf, w.bf);
-    hf.push(relu(recur === null ? add(eAt[t], w.bf) : add(eAt[t], recur)));
-  }
-  const hb: Tensor[] = new Array(steps);
-  for (let t = steps - 1; t >= 0; t--) {
-    // Sentences that end at t have h_b(t+1) = 0: pad the next step's rows with zeros.
-    const next = t === steps - 1 ? null : hb[t + 1];
-    const padded =
-      next === null || next.rows === running[t]
-        ? next
-        : concatRows([next, Tensor.zeros([running[t] - next.rows, hidden])]);
-    hb[t] = relu(padded === null ? add(eAt[t], w.bb) : add(eAt[t], affine(padded, w.Wb, w.bb)));
-  }
-
-  // Back from step-major rows to sentence order.
-  const stepStart: number[] = [];
-  at = 0;
-  for (const n of running) {
-    stepStart.push(at);
-    at += n;
-  }
-  const rank = new Int32Array(sentences.length);
-  order.forEach((s, j) => {
-    rank[s] = j;
-  });
+  // back[word's place in sentence order] = its row in step-major order.
   const back = new Int32Array(total);
-  sentences.forEach((s, i) => {
-    for (let t = 0; t < s.length; t++) back[start[i] + t] = stepStart[t] + rank[i];
-  });
-  const both = add(concatRows(hf), concatRows(hb));
-  const h = dropIn(gather(both, back), drop);
-  return relu(affine(h, w.Wd, w.bd));
+  at = 0;
+  for (let t = 0; t < steps; t++) {
+    for (let j = 0; j < sizes[t]; j++, at++) {
+      words[at] = sentences[order[j]][t];
+      back[start[order[j]] + t] = at;
+    }
+  }
+  const x = dropIn(gather(w.Ww, words), drop);
+  const e = affineRelu(x, w.We, w.be);
+  const hf = reluRecurrence(e, w.Wf, sizes, { bias: w.bf });
+  const hb = reluRecurrence(e, w.Wb, sizes, { bias: w.bb, reverse: true });
+  // Back from step-major rows to sentence order.
+  const h = dropIn(gather(add(hf, hb), back), drop);
+  return affineRelu(h, w.Wd, w.bd);
 }

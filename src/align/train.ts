@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Progress } from "../cli/progress.js";
 import { writeFileAtomic } from "../core/atomic-file.js";
-import { backward, clipGradients, Rng, Sgd, Tensor } from "../core/index.js";
+import { backward, give, Rng, Sgd, Tensor, take } from "../core/index.js";
 import type { Dataset } from "../data/dataset.js";
 import { buildVocabulary } from "../data/vocabulary.js";
 import { InputError } from "../errors.js";
@@ -217,7 +217,7 @@ export function trainAlignment(
       const batch = batches[state.batch];
       optimizer.lr = epochLr * Math.min(1, (optimizer.steps + 1) / Math.max(1, cfg.warmup ?? 0));
       const t0 = performance.now();
-      const loss = step(model, batch, trainFeatures, block, drop, cfg, optimizer);
+      const loss = alignmentStep(model, batch, trainFeatures, block, drop, cfg, optimizer);
       const seconds = (performance.now() - t0) / 1000;
       if (!Number.isFinite(loss)) {
         throw new Error(
@@ -305,8 +305,11 @@ function writeSummary(
   writeFileAtomic(join(out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
 }
 
-/** One SGD update on one batch; returns its loss. */
-function step(
+/**
+ * One SGD update on one batch of pairs, whose images index `features` (normalised CNN codes,
+ * `block` values an image); returns the batch loss.
+ */
+export function alignmentStep(
   model: AlignmentModel,
   batch: readonly Pair[],
   features: Float32Array,
@@ -315,7 +318,8 @@ function step(
   cfg: TrainConfig,
   optimizer: Sgd,
 ): number {
-  const cnn = new Float32Array(batch.length * block);
+  // The batch's CNN codes live for this step only: a pooled array, given back at the end.
+  const cnn = take(batch.length * block);
   batch.forEach((pair, i) => {
     cnn.set(features.subarray(pair.image * block, (pair.image + 1) * block), i * block);
   });
@@ -329,13 +333,19 @@ function step(
   );
   const loss = rankingLoss(S, cfg.margin, cfg.loss);
   backward(loss);
-  clipGradients(model.params, cfg.clip);
   optimizer.step(model.params);
+  give(cnn);
   return loss.item();
 }
 
-function makeOptimizer(cfg: TrainConfig): Sgd {
-  return new Sgd({ lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay });
+/** The run's optimiser: SGD with momentum and weight decay. */
+export function makeOptimizer(cfg: TrainConfig): Sgd {
+  return new Sgd({
+    lr: cfg.lr,
+    momentum: cfg.momentum,
+    weightDecay: cfg.weightDecay,
+    clip: cfg.clip,
+  });
 }
 
 /** `o` without its undefined fields, so spreading it over defaults keeps them. */

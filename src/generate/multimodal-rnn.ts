@@ -1,6 +1,6 @@
 import { noGrad } from "../core/autodiff.js";
 import * as init from "../core/init.js";
-import { add, affine, dropout, gather, matmul, relu } from "../core/ops/index.js";
+import { add, affine, dropout, gather, matmul, relu, reluRecurrence } from "../core/ops/index.js";
 import { Params } from "../core/params.js";
 import type { Rng } from "../core/rng.js";
 import { Tensor } from "../core/tensor.js";
@@ -12,7 +12,6 @@ import {
   logSoftmaxRows,
   type Stepper,
 } from "./caption-model.js";
-import { reluRecurrence } from "./relu-recurrence.js";
 import { softmaxLoss } from "./softmax-loss.js";
 
 /**
@@ -57,9 +56,10 @@ export class MultimodalRnn implements CaptionModel {
     const drop = (x: Tensor) => dropout(x, p, opts.rng!, opts.training);
     const cnn = new Tensor(permuteRows(features, D, batch.order), [batch.count, D]);
     const bv = matmul(drop(cnn), this.Whi);
-    // Whx x_t + bh for every step at once, then the recurrence as one op (relu-recurrence.ts).
+    // Whx x_t + bh for every step at once, then the recurrence as one op, the image entering
+    // at the first step: h_1 = relu(a_1 + bv), h_t = relu(a_t + h_t-1 Whh).
     const a = affine(drop(gather(this.We, batch.inputs)), this.Whx, this.bh);
-    const h = reluRecurrence(a, bv, this.Whh, batch.sizes);
+    const h = reluRecurrence(a, this.Whh, batch.sizes, { start: bv });
     return softmaxLoss(drop(h), this.Woh, this.bo, batch.targets);
   }
 

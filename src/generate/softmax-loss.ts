@@ -1,6 +1,7 @@
 import { result } from "../core/autodiff.js";
 import { give, take } from "../core/buffer-pool.js";
 import { kernels } from "../core/kernels/index.js";
+import { addColumnSums } from "../core/ops/matmul.js";
 import type { Tensor } from "../core/tensor.js";
 
 /**
@@ -57,12 +58,7 @@ export function softmaxLoss(h: Tensor, Woh: Tensor, bo: Tensor, targets: Int32Ar
         K.sgemm(false, true, rows, H, V, s, d, V, Woh.data, V, 1, h.gradBuffer(), H);
       if (Woh.requiresGrad)
         K.sgemm(true, false, H, V, rows, s, h.data, H, d, V, 1, Woh.gradBuffer(), V);
-      if (bo.requiresGrad) {
-        // Column sums as a product with a row of ones: one native pass instead of a TS loop.
-        const ones = take(rows).fill(1);
-        K.sgemm(false, false, 1, V, rows, s, ones, rows, d, V, 1, bo.gradBuffer(), V);
-        give(ones);
-      }
+      if (bo.requiresGrad) addColumnSums(d, rows, V, bo.gradBuffer(), s);
     },
     [probs],
   );

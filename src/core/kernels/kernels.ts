@@ -59,6 +59,37 @@ export interface Kernels {
   ): void;
 
   /**
+   * The backward pass of out[g, c] = max over r < per of a[g per + r] . b[c] (rows of `width`
+   * values; per rows a group), given the rows that won, arg[g, c] in [0, per), and dOut
+   * (groups x cols):
+   *
+   *   dA[g per + arg[g, c]] += dOut[g, c] b[c]       dB[c] += dOut[g, c] a[g per + arg[g, c]]
+   *
+   * Only the winning rows get gradient, so this costs one row update per non-zero entry of dOut
+   * instead of the two dense products through the full regions x words matrix. dA or dB may be
+   * null when that gradient is not wanted.
+   */
+  maxProductBackward(
+    arg: Int32Array,
+    dOut: Float32Array,
+    groups: number,
+    cols: number,
+    per: number,
+    width: number,
+    a: Float32Array,
+    b: Float32Array,
+    dA: Float32Array | null,
+    dB: Float32Array | null,
+  ): void;
+
+  /**
+   * One momentum SGD step on a parameter, in place, its gradient clipped elementwise first:
+   * v = momentum v + clamp(g, -clip, clip) + weightDecay w; w -= lr v. `w`, `g` and `velocity`
+   * have the same length; clip = Infinity clips nothing.
+   */
+  sgdUpdate(w: Float32Array, g: Float32Array, velocity: Float32Array, h: SgdHyper): void;
+
+  /**
    * One RMSprop step on a parameter, in place, its gradient clipped elementwise first:
    * g' = clamp(g, -clip, clip) + weightDecay w; cache = decay cache + (1 - decay) g'^2;
    * w -= lr g' / (sqrt(cache correction) + eps). `w`, `g` and `cache` have the same length;
@@ -69,6 +100,14 @@ export interface Kernels {
   /** Threads used by multi-threaded kernels (1 for the TypeScript reference). */
   threads(): number;
   setThreads(n: number): void;
+}
+
+/** The scalars of one SGD step (see `Kernels.sgdUpdate`). */
+export interface SgdHyper {
+  readonly lr: number;
+  readonly momentum: number;
+  readonly weightDecay: number;
+  readonly clip: number;
 }
 
 /** The scalars of one RMSprop step (see `Kernels.rmspropUpdate`). */

@@ -2,10 +2,12 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { packageRoot } from "../../package-root.js";
-import type { Kernels, RmspropHyper } from "./kernels.js";
+import type { Kernels, RmspropHyper, SgdHyper } from "./kernels.js";
 import {
   validateMaxOverRows,
+  validateMaxProductBackward,
   validateRmspropUpdate,
+  validateSgdUpdate,
   validateSgemm,
   validateSoftmaxCrossEntropy,
   validateSoftmaxRows,
@@ -44,6 +46,27 @@ interface Addon {
     cols: number,
     maxOut: Float32Array,
     argOut: Int32Array,
+  ): void;
+  maxProductBackward(
+    arg: Int32Array,
+    dOut: Float32Array,
+    groups: number,
+    cols: number,
+    per: number,
+    width: number,
+    a: Float32Array,
+    b: Float32Array,
+    dA: Float32Array | null,
+    dB: Float32Array | null,
+  ): void;
+  sgdUpdate(
+    w: Float32Array,
+    g: Float32Array,
+    velocity: Float32Array,
+    lr: number,
+    momentum: number,
+    weightDecay: number,
+    clip: number,
   ): void;
   rmspropUpdate(
     w: Float32Array,
@@ -140,6 +163,27 @@ export class NativeKernels implements Kernels {
   ): void {
     validateMaxOverRows(x, rows, cols, maxOut, argOut);
     this.addon.maxOverRows(x, rows, cols, maxOut, argOut);
+  }
+
+  maxProductBackward(
+    arg: Int32Array,
+    dOut: Float32Array,
+    groups: number,
+    cols: number,
+    per: number,
+    width: number,
+    a: Float32Array,
+    b: Float32Array,
+    dA: Float32Array | null,
+    dB: Float32Array | null,
+  ): void {
+    validateMaxProductBackward(arg, dOut, groups, cols, per, width, a, b, dA, dB);
+    this.addon.maxProductBackward(arg, dOut, groups, cols, per, width, a, b, dA, dB);
+  }
+
+  sgdUpdate(w: Float32Array, g: Float32Array, velocity: Float32Array, h: SgdHyper): void {
+    validateSgdUpdate(w, g, velocity, h);
+    this.addon.sgdUpdate(w, g, velocity, h.lr, h.momentum, h.weightDecay, h.clip);
   }
 
   rmspropUpdate(w: Float32Array, g: Float32Array, cache: Float32Array, h: RmspropHyper): void {

@@ -1,7 +1,9 @@
-import type { Kernels, RmspropHyper } from "./kernels.js";
+import type { Kernels, RmspropHyper, SgdHyper } from "./kernels.js";
 import {
   validateMaxOverRows,
+  validateMaxProductBackward,
   validateRmspropUpdate,
+  validateSgdUpdate,
   validateSgemm,
   validateSoftmaxCrossEntropy,
   validateSoftmaxRows,
@@ -115,6 +117,41 @@ export class TsKernels implements Kernels {
           argOut[j] = r;
         }
       }
+    }
+  }
+
+  maxProductBackward(
+    arg: Int32Array,
+    dOut: Float32Array,
+    groups: number,
+    cols: number,
+    per: number,
+    width: number,
+    a: Float32Array,
+    b: Float32Array,
+    dA: Float32Array | null,
+    dB: Float32Array | null,
+  ): void {
+    validateMaxProductBackward(arg, dOut, groups, cols, per, width, a, b, dA, dB);
+    for (let g = 0; g < groups; g++) {
+      for (let c = 0; c < cols; c++) {
+        const d = dOut[g * cols + c];
+        if (d === 0) continue;
+        const row = (g * per + arg[g * cols + c]) * width;
+        const col = c * width;
+        if (dA !== null) for (let i = 0; i < width; i++) dA[row + i] += d * b[col + i];
+        if (dB !== null) for (let i = 0; i < width; i++) dB[col + i] += d * a[row + i];
+      }
+    }
+  }
+
+  sgdUpdate(w: Float32Array, g: Float32Array, velocity: Float32Array, h: SgdHyper): void {
+    validateSgdUpdate(w, g, velocity, h);
+    const { lr, momentum, weightDecay, clip } = h;
+    for (let i = 0; i < w.length; i++) {
+      velocity[i] =
+        momentum * velocity[i] + Math.min(Math.max(g[i], -clip), clip) + weightDecay * w[i];
+      w[i] -= lr * velocity[i];
     }
   }
 

@@ -1,4 +1,4 @@
-import type { RmspropHyper } from "./kernels.js";
+import type { RmspropHyper, SgdHyper } from "./kernels.js";
 
 /**
  * Argument checks shared by every Kernels implementation, so a bad shape fails the same way, with
@@ -148,6 +148,49 @@ export function validateMaxOverRows(
   if (argOut.length < cols) {
     throw new RangeError(`maxOverRows: argOut has ${argOut.length} elements, needs ${cols}`);
   }
+}
+
+export function validateMaxProductBackward(
+  arg: Int32Array,
+  dOut: Float32Array,
+  groups: number,
+  cols: number,
+  per: number,
+  width: number,
+  a: Float32Array,
+  b: Float32Array,
+  dA: Float32Array | null,
+  dB: Float32Array | null,
+): void {
+  const op = "maxProductBackward";
+  for (const [name, value] of Object.entries({ groups, cols, per, width })) {
+    dim(`${op}: ${name}`, value);
+  }
+  matrix(op, "arg", arg.length, groups, cols, cols);
+  matrix(op, "dOut", dOut.length, groups, cols, cols);
+  matrix(op, "a", a.length, groups * per, width, width);
+  matrix(op, "b", b.length, cols, width, width);
+  if (dA !== null) matrix(op, "dA", dA.length, groups * per, width, width);
+  if (dB !== null) matrix(op, "dB", dB.length, cols, width, width);
+  for (let i = 0; i < groups * cols; i++) {
+    if (!(arg[i] >= 0 && arg[i] < per)) {
+      throw new RangeError(`${op}: arg[${i}] = ${arg[i]} is not a row of its group of ${per}`);
+    }
+  }
+}
+
+export function validateSgdUpdate(
+  w: Float32Array,
+  g: Float32Array,
+  velocity: Float32Array,
+  h: SgdHyper,
+): void {
+  if (g.length !== w.length || velocity.length !== w.length) {
+    throw new RangeError(
+      `sgdUpdate: w, g and velocity must have the same length, got ${w.length}, ${g.length} and ${velocity.length}`,
+    );
+  }
+  if (!(h.clip > 0)) throw new RangeError(`sgdUpdate: clip must be > 0, got ${h.clip}`);
 }
 
 export function validateRmspropUpdate(

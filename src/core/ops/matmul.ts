@@ -1,4 +1,5 @@
 import { result } from "../autodiff.js";
+import { give, take } from "../buffer-pool.js";
 import { kernels } from "../kernels/index.js";
 import type { Tensor } from "../tensor.js";
 import { matrix, shapeMismatch } from "./shape.js";
@@ -53,11 +54,33 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
  * fused so the bias is written first and sgemm adds the product onto it.
  */
 export function affine(x: Tensor, w: Tensor, b: Tensor): Tensor {
-  const [rows, inDim] = matrix("affine", "x", x);
-  const [wr, outDim] = matrix("affine", "W", w);
-  if (wr !== inDim) throw shapeMismatch("affine", x, w, "do not multiply (x cols != W rows)");
+  const { out, rows, inDim, outDim } = affineForward("affine", x, w, b);
+  return result(out, [rows, outDim], [x, w, b], (dY) =>
+    affineBackward(x, w, b, dY, rows, inDim, outDim),
+  );
+}
+
+/**
+ * y = relu(x W + b): the fully connected layer and its ReLU in one op, so the layer's output is
+ * neither stored twice nor given a gradient buffer of its own.
+ */
+export function affineRelu(x: Tensor, w: Tensor, b: Tensor): Tensor {
+  const { out, rows, inDim, outDim } = affineForward("affineRelu", x, w, b);
+  for (let i = 0; i < out.length; i++) if (!(out[i] > 0)) out[i] = 0;
+  return result(out, [rows, outDim], [x, w, b], (dY) => {
+    const dZ = reluGradient(out, dY);
+    affineBackward(x, w, b, dZ, rows, inDim, outDim);
+    give(dZ);
+  });
+}
+
+/** x W + b with shapes checked. */
+function affineForward(op: string, x: Tensor, w: Tensor, b: Tensor) {
+  const [rows, inDim] = matrix(op, "x", x);
+  const [wr, outDim] = matrix(op, "W", w);
+  if (wr !== inDim) throw shapeMismatch(op, x, w, "do not multiply (x cols != W rows)");
   if (b.size !== outDim || b.rows !== 1) {
-    throw shapeMismatch("affine", w, b, `do not fit: bias must be [${outDim}] or [1, ${outDim}]`);
+    throw shapeMismatch(op, w, b, `do not fit: bias must be [${outDim}] or [1, ${outDim}]`);
   }
   const out = new Float32Array(rows * outDim);
   for (let r = 0; r < rows; r++) out.set(b.data, r * outDim);
@@ -76,55 +99,77 @@ export function affine(x: Tensor, w: Tensor, b: Tensor): Tensor {
     out,
     outDim,
   );
-  return result(out, [rows, outDim], [x, w, b], (dY) => {
-    const K = kernels();
-    if (x.requiresGrad) {
-      K.sgemm(
-        false,
-        true,
-        rows,
-        inDim,
-        outDim,
-        1,
-        dY,
-        outDim,
-        w.data,
-        outDim,
-        1,
-        x.gradBuffer(),
-        inDim,
-      );
-    }
-    if (w.requiresGrad) {
-      K.sgemm(
-        true,
-        false,
-        inDim,
-        outDim,
-        rows,
-        1,
-        x.data,
-        inDim,
-        dY,
-        outDim,
-        1,
-        w.gradBuffer(),
-        outDim,
-      );
-    }
-    if (b.requiresGrad) addColumnSums(dY, rows, outDim, b.gradBuffer());
-  });
+  return { out, rows, inDim, outDim };
 }
 
-/** acc[j] += sum over rows of g[r, j]: the gradient of a bias broadcast over rows. */
+/** Accumulates the gradients of x W + b given dY, the gradient of its result. */
+function affineBackward(
+  x: Tensor,
+  w: Tensor,
+  b: Tensor,
+  dY: Float32Array,
+  rows: number,
+  inDim: number,
+  outDim: number,
+): void {
+  const K = kernels();
+  if (x.requiresGrad) {
+    K.sgemm(
+      false,
+      true,
+      rows,
+      inDim,
+      outDim,
+      1,
+      dY,
+      outDim,
+      w.data,
+      outDim,
+      1,
+      x.gradBuffer(),
+      inDim,
+    );
+  }
+  if (w.requiresGrad) {
+    K.sgemm(
+      true,
+      false,
+      inDim,
+      outDim,
+      rows,
+      1,
+      x.data,
+      inDim,
+      dY,
+      outDim,
+      1,
+      w.gradBuffer(),
+      outDim,
+    );
+  }
+  if (b.requiresGrad) addColumnSums(dY, rows, outDim, b.gradBuffer());
+}
+
+/** g where the ReLU's output y is positive, else 0: a pooled array the caller gives back. */
+export function reluGradient(y: Float32Array, g: Float32Array): Float32Array {
+  const d = take(y.length);
+  for (let i = 0; i < d.length; i++) d[i] = y[i] > 0 ? g[i] : 0;
+  return d;
+}
+
+/**
+ * acc[j] += scale * sum over rows of g[r, j]: the gradient of a bias broadcast over rows, as a
+ * product with a row of ones (one native pass instead of a TypeScript loop).
+ */
 export function addColumnSums(
   g: Float32Array,
   rows: number,
   cols: number,
   acc: Float32Array,
+  scale = 1,
 ): void {
-  for (let r = 0; r < rows; r++) {
-    const off = r * cols;
-    for (let j = 0; j < cols; j++) acc[j] += g[off + j];
-  }
+  if (rows === 0) return;
+  const ones = take(rows).fill(1);
+  kernels().sgemm(false, false, 1, cols, rows, scale, ones, rows, g, cols, 1, acc, cols);
+  give(ones);
 }

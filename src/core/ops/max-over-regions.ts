@@ -1,7 +1,8 @@
 import { result } from "../autodiff.js";
+import { give, take } from "../buffer-pool.js";
 import { kernels } from "../kernels/index.js";
 import type { Tensor } from "../tensor.js";
-import { matrix } from "./shape.js";
+import { matrix, shapeMismatch } from "./shape.js";
 
 /**
  * Max over rows within each of `groups` equal blocks of rows. For a regions x words score matrix
@@ -38,5 +39,57 @@ export function maxOverRows(x: Tensor, groups = 1): Tensor {
         gx[(gi * per + arg[o]) * cols + c] += g[o];
       }
     }
+  });
+}
+
+/**
+ * maxOverRows(matmul(a, b, { transB: true }), groups) in one op: for a regions x words product
+ * (v_i . s_t) it gives each word's best region score per image without recording the full
+ * product. The product is formed in scratch memory and dropped after the max; the backward pass
+ * touches only the winning rows (`Kernels.maxProductBackward`), skips words whose gradient is 0
+ * (pairs the ranking loss is already satisfied with) and needs neither of the two dense products
+ * that the backward of the unfused pair costs. a is [groups * R, D], b is [C, D]; returns
+ * [groups, C].
+ */
+export function maxOfProducts(a: Tensor, b: Tensor, groups = 1): Tensor {
+  const [rows, width] = matrix("maxOfProducts", "a", a);
+  const [cols, bWidth] = matrix("maxOfProducts", "b", b);
+  if (bWidth !== width) {
+    throw shapeMismatch("maxOfProducts", a, b, "do not multiply (a and b need equal widths)");
+  }
+  if (!Number.isInteger(groups) || groups < 1 || rows % groups !== 0 || rows === 0) {
+    throw new RangeError(
+      `maxOfProducts: ${a.describe()} does not split into ${groups} non-empty groups of equal rows`,
+    );
+  }
+  const per = rows / groups;
+  const out = new Float32Array(groups * cols);
+  const arg = new Int32Array(groups * cols);
+  const K = kernels();
+  const product = take(rows * cols);
+  K.sgemm(false, true, rows, cols, width, 1, a.data, width, b.data, width, 0, product, cols);
+  for (let gi = 0; gi < groups; gi++) {
+    K.maxOverRows(
+      product.subarray(gi * per * cols, (gi + 1) * per * cols),
+      per,
+      cols,
+      out.subarray(gi * cols, (gi + 1) * cols),
+      arg.subarray(gi * cols, (gi + 1) * cols),
+    );
+  }
+  give(product);
+  return result(out, [groups, cols], [a, b], (g) => {
+    kernels().maxProductBackward(
+      arg,
+      g,
+      groups,
+      cols,
+      per,
+      width,
+      a.data,
+      b.data,
+      a.requiresGrad ? a.gradBuffer() : null,
+      b.requiresGrad ? b.gradBuffer() : null,
+    );
   });
 }

@@ -311,6 +311,84 @@ test("native rmspropUpdate matches the TS reference: clip, weight decay, NaN, od
   assert.throws(() => native!.rmspropUpdate(wn, g, cn, { ...h, clip: 0 }), /clip must be > 0/);
 });
 
+test("native sgdUpdate matches the TS reference: clip, momentum, weight decay, NaN", {
+  skip,
+}, () => {
+  const rnd = random(11);
+  const n = 1037;
+  const g = filled(n, rnd).map((v) => 8 * v);
+  g[5] = Number.NaN;
+  const w0 = filled(n, rnd);
+  const v0 = filled(n, rnd);
+  const h = { lr: 0.01, momentum: 0.9, weightDecay: 1e-3, clip: 5 };
+  const [wn, vn, wt, vt] = [w0.slice(), v0.slice(), w0.slice(), v0.slice()];
+  native!.sgdUpdate(wn, g, vn, h);
+  ts.sgdUpdate(wt, g, vt, h);
+  assert.ok(Number.isNaN(wn[5]) && Number.isNaN(wt[5]), "a NaN gradient is not hidden by the clip");
+  for (let i = 0; i < n; i++) {
+    if (i === 5) continue;
+    assert.ok(
+      Math.abs(wn[i] - wt[i]) <= 1e-6 * (1 + Math.abs(wt[i])),
+      `w[${i}] ${wn[i]} vs ${wt[i]}`,
+    );
+    assert.ok(
+      Math.abs(vn[i] - vt[i]) <= 1e-5 * (1 + Math.abs(vt[i])),
+      `v[${i}] ${vn[i]} vs ${vt[i]}`,
+    );
+  }
+  // The clip bounds the gradient entry, not the velocity: g = 8 > 5 adds exactly 5.
+  const one = [new Float32Array([0]), new Float32Array([8]), new Float32Array([1])];
+  native!.sgdUpdate(one[0], one[1], one[2], { lr: 1, momentum: 0.5, weightDecay: 0, clip: 5 });
+  assert.deepEqual([one[0][0], one[2][0]], [-5.5, 5.5]);
+  assert.throws(() => native!.sgdUpdate(wn, g.subarray(1), vn, h), /same length/);
+  assert.throws(() => native!.sgdUpdate(wn, g, vn, { ...h, clip: 0 }), /clip must be > 0/);
+});
+
+test("maxProductBackward (native and TS) equals the dense backward through the winning rows", {
+  skip,
+}, () => {
+  const rnd = random(13);
+  // 3 groups of 4 rows, 37 columns, rows of 21 values: vector loops and their tails both run.
+  const [groups, per, cols, width] = [3, 4, 37, 21];
+  const a = filled(groups * per * width, rnd);
+  const b = filled(cols * width, rnd);
+  const arg = Int32Array.from({ length: groups * cols }, (_, i) => (i * 7) % per);
+  const dOut = filled(groups * cols, rnd).map((v, i) => (i % 3 === 0 ? 0 : v));
+  // The definition: a dense gradient G of the product (groups * per x cols), non-zero only at
+  // the winners, then dA = G b and dB = G^T a.
+  const G = new Float32Array(groups * per * cols);
+  for (let g = 0; g < groups; g++) {
+    for (let c = 0; c < cols; c++) G[(g * per + arg[g * cols + c]) * cols + c] = dOut[g * cols + c];
+  }
+  const rows = groups * per;
+  const dA = new Float32Array(rows * width).fill(0.5);
+  const dB = new Float32Array(cols * width).fill(-0.25);
+  ts.sgemm(false, false, rows, width, cols, 1, G, cols, b, width, 1, dA, width);
+  ts.sgemm(true, false, cols, width, rows, 1, G, cols, a, width, 1, dB, width);
+  for (const k of [native!, ts]) {
+    const gotA = new Float32Array(rows * width).fill(0.5);
+    const gotB = new Float32Array(cols * width).fill(-0.25);
+    k.maxProductBackward(arg, dOut, groups, cols, per, width, a, b, gotA, gotB);
+    for (let i = 0; i < dA.length; i++)
+      assert.ok(Math.abs(gotA[i] - dA[i]) < 1e-5, `${k.name} dA[${i}]`);
+    for (let i = 0; i < dB.length; i++)
+      assert.ok(Math.abs(gotB[i] - dB[i]) < 1e-5, `${k.name} dB[${i}]`);
+    const onlyB = new Float32Array(cols * width).fill(-0.25);
+    k.maxProductBackward(arg, dOut, groups, cols, per, width, a, b, null, onlyB);
+    assert.deepEqual(onlyB, gotB);
+    const bad = arg.slice();
+    bad[5] = per;
+    assert.throws(
+      () => k.maxProductBackward(bad, dOut, groups, cols, per, width, a, b, gotA, null),
+      /arg\[5\] = 4 is not a row of its group of 4/,
+    );
+    assert.throws(
+      () => k.maxProductBackward(arg, dOut, groups, cols, per, width, a, b.subarray(1), null, null),
+      /b has/,
+    );
+  }
+});
+
 test("native kernels name their backend and refuse unknown ones", { skip }, () => {
   assert.match(native!.name, /^native \((avx512|avx2|scalar|openblas)\)$/);
   assert.ok(native!.backends().includes("scalar"));

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { affine, matmul } from "../../../src/core/ops/matmul.js";
+import { relu } from "../../../src/core/ops/activations.js";
+import { affine, affineRelu, matmul } from "../../../src/core/ops/matmul.js";
 import { Tensor } from "../../../src/core/tensor.js";
 import { assertClose, assertGradients, input } from "./support.js";
 
@@ -65,6 +66,16 @@ test("affine is x W + b with gradients for all three", () => {
   const expected = naive(x.toArray(), w.toArray()).map((v, i) => v + b.data[i % 2]);
   assertClose(y.data, expected);
   assertGradients(() => affine(x, w, b), { x, w, b });
+});
+
+test("affineRelu is relu(x W + b) with gradients for all three", () => {
+  const x = input([5, 3], 8, 0.1);
+  const w = input([3, 4], 9, 0.1);
+  const b = input([4], 10, 0.1);
+  const y = affineRelu(x, w, b);
+  assertClose(y.data, relu(affine(x, w, b)).data);
+  assert.ok(y.data.some((v) => v === 0) && y.data.some((v) => v > 0), "both sides of the kink");
+  assertGradients(() => affineRelu(x, w, b), { x, w, b });
 });
 
 test("affine rejects a bias of the wrong size", () => {

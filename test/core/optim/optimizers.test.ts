@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Adam } from "../../../src/core/optim/adam.js";
-import { clipGradients, gradNorm } from "../../../src/core/optim/clip.js";
 import type { Optimizer } from "../../../src/core/optim/optimizer.js";
 import { Rmsprop } from "../../../src/core/optim/rmsprop.js";
 import { Sgd } from "../../../src/core/optim/sgd.js";
@@ -156,12 +155,17 @@ test("importState rejects another optimiser's state or buffers of the wrong size
   );
 });
 
-test("clipGradients clips each entry to [-c, c] and counts them", () => {
-  const { params, W, B, setGrads } = model([0, 0], [0, 0]);
-  setGrads([7, -0.5], [-9, 5]);
-  assert.equal(clipGradients(params, 5), 2);
-  assert.deepEqual(Array.from(W.grad!), [5, -0.5]);
-  assert.deepEqual(Array.from(B.grad!), [-5, 5]);
-  close([gradNorm(params)], [Math.sqrt(25 + 0.25 + 25 + 25)], 1e-5);
-  assert.throws(() => clipGradients(params, 0), /clipGradients: bound must be > 0/);
+test("SGD with clip bounds each gradient entry before the momentum and the update", () => {
+  const { params, W, B, setGrads } = model([1, 0], [0, 0]);
+  const opt = new Sgd({ lr: 0.1, momentum: 0.5, weightDecay: 0.5, clip: 2 });
+  setGrads([7, -1], [-9, 0.5]);
+  opt.step(params);
+  // W: v = clamp(g) + 0.5 w = [2 + 0.5, -1]; b (no decay): v = [-2, 0.5]; w -= 0.1 v.
+  close(W.data, [0.75, 0.1], 1e-7);
+  close(B.data, [0.2, -0.05], 1e-7);
+  setGrads([-30, 0], [0, 0]);
+  opt.step(params);
+  // W[0]: v = 0.5 * 2.5 + (-2 + 0.5 * 0.75) = -0.375; w = 0.75 + 0.0375.
+  close([W.data[0]], [0.7875], 1e-7);
+  assert.throws(() => new Sgd({ lr: 0.1, clip: 0 }), /clip must be > 0/);
 });
