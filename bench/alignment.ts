@@ -8,59 +8,25 @@
  * on them). Prints a table and, with --json, one JSON object on the last line.
  */
 
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { DEFAULT_ALIGNMENT_CONFIG, DEFAULT_TRAIN_CONFIG } from "../src/align/config.js";
 import { AlignmentModel } from "../src/align/model.js";
 import { scoreSplit } from "../src/align/retrieval.js";
 import { alignmentStep, makeOptimizer } from "../src/align/train.js";
 import { kernels } from "../src/core/kernels/index.js";
 import { Rng } from "../src/core/rng.js";
-import { loadDataset } from "../src/data/load.js";
-import { buildVocabulary, Vocabulary } from "../src/data/vocabulary.js";
-import { packageRoot } from "../src/package-root.js";
 import { FeatureNormalizer } from "../src/vision/feature-normalizer.js";
+import { benchCaptions } from "./support/captions.js";
 
-const FLICKR8K = join(
-  process.env.IMAGESENT_SHARED ?? join(packageRoot, "..", "shared"),
-  "data",
-  "flickr8k",
-);
 const FEATURE_DIM = 1280;
 const REGIONS = DEFAULT_ALIGNMENT_CONFIG.regions;
 const TRAIN_SENTENCES = 30000;
 const VAL_IMAGES = 1000;
 const EPOCHS = DEFAULT_TRAIN_CONFIG.epochs;
 
-function sentences(rng: Rng): { source: string; vocabulary: Vocabulary; words: Int32Array[] } {
-  if (existsSync(FLICKR8K)) {
-    const dataset = loadDataset(FLICKR8K);
-    const vocabulary = buildVocabulary(dataset);
-    const words = dataset.images
-      .filter((im) => im.split === "train")
-      .flatMap((im) => im.sentences.map((s) => Int32Array.from(vocabulary.encode(s.tokens))))
-      .filter((s) => s.length > 0);
-    return { source: "flickr8k train captions", vocabulary, words };
-  }
-  // Zipf-distributed words, lengths 6..22 around Flickr8k's mean of ~11 words.
-  const vocabSize = 2536;
-  const vocabulary = Vocabulary.fromSentences(
-    [Array.from({ length: vocabSize - 1 }, (_, i) => `w${i}`)],
-    { minCount: 1 },
-  );
-  const words = Array.from({ length: 6000 }, () => {
-    const n = 6 + Math.min(16, Math.floor(-Math.log(1 - rng.uniform()) * 5));
-    return Int32Array.from({ length: n }, () =>
-      Math.min(vocabSize - 1, 1 + Math.floor(Math.exp(rng.uniform() * Math.log(vocabSize)))),
-    );
-  });
-  return { source: "synthetic captions", vocabulary, words };
-}
-
 function main(): void {
   const json = process.argv.includes("--json");
   const rng = new Rng(1);
-  const data = sentences(rng);
+  const data = benchCaptions(rng);
   const features = new Float32Array(VAL_IMAGES * REGIONS * FEATURE_DIM);
   for (let i = 0; i < features.length; i++) features[i] = rng.normal();
   const normalizer = FeatureNormalizer.fit([features], FEATURE_DIM);

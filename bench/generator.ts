@@ -6,58 +6,29 @@
  * them). Prints a table and, with --json, one JSON object on the last line.
  */
 
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { backward } from "../src/core/autodiff.js";
 import { kernels } from "../src/core/kernels/index.js";
 import { Rmsprop } from "../src/core/optim/rmsprop.js";
 import { Rng } from "../src/core/rng.js";
-import { loadDataset } from "../src/data/load.js";
-import { buildVocabulary } from "../src/data/vocabulary.js";
 import { packSentences } from "../src/generate/batch.js";
 import type { CellKind } from "../src/generate/caption-model.js";
 import { createCaptionModel } from "../src/generate/create-model.js";
 import { beamSearch } from "../src/generate/decoding.js";
-import { packageRoot } from "../src/package-root.js";
+import { benchCaptions } from "./support/captions.js";
 
-const FLICKR8K = join(
-  process.env.IMAGESENT_SHARED ?? join(packageRoot, "..", "shared"),
-  "data",
-  "flickr8k",
-);
 const FEATURE_DIM = 1280;
 const BATCH = 100;
-
-function sentences(rng: Rng): { source: string; vocabSize: number; words: Int32Array[] } {
-  if (existsSync(FLICKR8K)) {
-    const dataset = loadDataset(FLICKR8K);
-    const vocabulary = buildVocabulary(dataset);
-    const words = dataset.images
-      .filter((im) => im.split === "train")
-      .flatMap((im) => im.sentences.map((s) => Int32Array.from(vocabulary.encode(s.tokens))));
-    return { source: "flickr8k train captions", vocabSize: vocabulary.size, words };
-  }
-  // Zipf-distributed words, lengths 6..22 around Flickr8k's mean of ~11 words.
-  const vocabSize = 2539;
-  const words = Array.from({ length: 6000 }, () => {
-    const n = 6 + Math.min(16, Math.floor(-Math.log(1 - rng.uniform()) * 5));
-    return Int32Array.from({ length: n }, () =>
-      Math.min(vocabSize - 1, 1 + Math.floor(Math.exp(rng.uniform() * Math.log(vocabSize)))),
-    );
-  });
-  return { source: "synthetic captions", vocabSize, words };
-}
 
 function main(): void {
   const json = process.argv.includes("--json");
   const cell = (process.argv.includes("--lstm") ? "lstm" : "rnn") as CellKind;
   const rng = new Rng(1);
-  const data = sentences(rng);
+  const data = benchCaptions(rng);
   const model = createCaptionModel(
     {
       cell,
       featureDim: FEATURE_DIM,
-      vocabSize: data.vocabSize,
+      vocabSize: data.vocabulary.size,
       hidden: 512,
       embed: 512,
       dropout: 0.5,
@@ -103,7 +74,7 @@ function main(): void {
     threads: kernels().threads(),
     cell,
     hidden: 512,
-    vocabSize: data.vocabSize,
+    vocabSize: data.vocabulary.size,
     source: data.source,
     batch: BATCH,
     sentencesPerSecond: sentencesDone / trainSeconds,
@@ -111,7 +82,9 @@ function main(): void {
     latencyMsBeam1: latency(1),
     latencyMsBeam7: latency(7),
   };
-  console.log(`generator (${cell}, hidden 512, vocabulary ${data.vocabSize}, ${data.source})`);
+  console.log(
+    `generator (${cell}, hidden 512, vocabulary ${data.vocabulary.size}, ${data.source})`,
+  );
   console.log(`kernels ${result.kernels}, ${result.threads} threads, batch ${BATCH}`);
   console.log(
     `training:  ${result.sentencesPerSecond.toFixed(0)} sentences/s, ${result.tokensPerSecond.toFixed(0)} tokens/s`,

@@ -13,24 +13,8 @@ import { matrix, shapeMismatch } from "./shape.js";
  */
 export function maxOverRows(x: Tensor, groups = 1): Tensor {
   const [rows, cols] = matrix("maxOverRows", "x", x);
-  if (!Number.isInteger(groups) || groups < 1 || rows % groups !== 0 || rows === 0) {
-    throw new RangeError(
-      `maxOverRows: ${x.describe()} does not split into ${groups} non-empty groups of equal rows`,
-    );
-  }
-  const per = rows / groups;
-  const out = new Float32Array(groups * cols);
-  const arg = new Int32Array(groups * cols);
-  const K = kernels();
-  for (let gi = 0; gi < groups; gi++) {
-    K.maxOverRows(
-      x.data.subarray(gi * per * cols, (gi + 1) * per * cols),
-      per,
-      cols,
-      out.subarray(gi * cols, (gi + 1) * cols),
-      arg.subarray(gi * cols, (gi + 1) * cols),
-    );
-  }
+  const per = rowsPerGroup("maxOverRows", x, rows, groups);
+  const { out, arg } = groupMaxima(x.data, groups, per, cols);
   return result(out, [groups, cols], [x], (g) => {
     const gx = x.gradBuffer();
     for (let gi = 0; gi < groups; gi++) {
@@ -57,26 +41,24 @@ export function maxOfProducts(a: Tensor, b: Tensor, groups = 1): Tensor {
   if (bWidth !== width) {
     throw shapeMismatch("maxOfProducts", a, b, "do not multiply (a and b need equal widths)");
   }
-  if (!Number.isInteger(groups) || groups < 1 || rows % groups !== 0 || rows === 0) {
-    throw new RangeError(
-      `maxOfProducts: ${a.describe()} does not split into ${groups} non-empty groups of equal rows`,
-    );
-  }
-  const per = rows / groups;
-  const out = new Float32Array(groups * cols);
-  const arg = new Int32Array(groups * cols);
-  const K = kernels();
+  const per = rowsPerGroup("maxOfProducts", a, rows, groups);
   const product = take(rows * cols);
-  K.sgemm(false, true, rows, cols, width, 1, a.data, width, b.data, width, 0, product, cols);
-  for (let gi = 0; gi < groups; gi++) {
-    K.maxOverRows(
-      product.subarray(gi * per * cols, (gi + 1) * per * cols),
-      per,
-      cols,
-      out.subarray(gi * cols, (gi + 1) * cols),
-      arg.subarray(gi * cols, (gi + 1) * cols),
-    );
-  }
+  kernels().sgemm(
+    false,
+    true,
+    rows,
+    cols,
+    width,
+    1,
+    a.data,
+    width,
+    b.data,
+    width,
+    0,
+    product,
+    cols,
+  );
+  const { out, arg } = groupMaxima(product, groups, per, cols);
   give(product);
   return result(out, [groups, cols], [a, b], (g) => {
     kernels().maxProductBackward(
@@ -92,4 +74,36 @@ export function maxOfProducts(a: Tensor, b: Tensor, groups = 1): Tensor {
       b.requiresGrad ? b.gradBuffer() : null,
     );
   });
+}
+
+/** Rows in each of `groups` equal, non-empty blocks of x's rows. */
+function rowsPerGroup(op: string, x: Tensor, rows: number, groups: number): number {
+  if (!Number.isInteger(groups) || groups < 1 || rows % groups !== 0 || rows === 0) {
+    throw new RangeError(
+      `${op}: ${x.describe()} does not split into ${groups} non-empty groups of equal rows`,
+    );
+  }
+  return rows / groups;
+}
+
+/** Each column's max within each block of `per` rows of a row-major matrix, and its row. */
+function groupMaxima(
+  data: Float32Array,
+  groups: number,
+  per: number,
+  cols: number,
+): { out: Float32Array; arg: Int32Array } {
+  const out = new Float32Array(groups * cols);
+  const arg = new Int32Array(groups * cols);
+  const K = kernels();
+  for (let gi = 0; gi < groups; gi++) {
+    K.maxOverRows(
+      data.subarray(gi * per * cols, (gi + 1) * per * cols),
+      per,
+      cols,
+      out.subarray(gi * cols, (gi + 1) * cols),
+      arg.subarray(gi * cols, (gi + 1) * cols),
+    );
+  }
+  return { out, arg };
 }
