@@ -58,7 +58,7 @@ cli show-alignment --model "$ALIGN" --features "$STORE" --images "$DATA/images" 
   --title "Flickr8k test images: phrase-to-region alignment, beta 0 and 1"
 
 step "generator, full frame, and a second seed for the ensemble rows of the captions table"
-cli train-gen --dataset "$DATA" --features "$STORE" --out "$RUNS/gen-ff" --epochs 12
+cli train-gen --dataset "$DATA" --features "$STORE" --out "$RUNS/gen-ff" --epochs 20
 cli train-gen --dataset "$DATA" --features "$STORE" --out "$RUNS/gen-ff-s2" --epochs 12 --seed 2
 step "generator, regions"
 cli train-gen --mode region --snippets "$RUNS/snippets.jsonl" --dataset "$DATA" \
