@@ -151,7 +151,7 @@ function affineBackward(
 }
 
 /** g where the ReLU's output y is positive, else 0: a pooled array the caller gives back. */
-export function reluGradient(y: Float32Array, g: Float32Array): Float32Array {
+function reluGradient(y: Float32Array, g: Float32Array): Float32Array {
   const d = take(y.length);
   for (let i = 0; i < d.length; i++) d[i] = y[i] > 0 ? g[i] : 0;
   return d;
