@@ -185,12 +185,7 @@ export function validateSgdUpdate(
   velocity: Float32Array,
   h: SgdHyper,
 ): void {
-  if (g.length !== w.length || velocity.length !== w.length) {
-    throw new RangeError(
-      `sgdUpdate: w, g and velocity must have the same length, got ${w.length}, ${g.length} and ${velocity.length}`,
-    );
-  }
-  if (!(h.clip > 0)) throw new RangeError(`sgdUpdate: clip must be > 0, got ${h.clip}`);
+  validateParameterUpdate("sgdUpdate", "velocity", w, g, velocity, h.clip);
 }
 
 export function validateRmspropUpdate(
@@ -199,12 +194,24 @@ export function validateRmspropUpdate(
   cache: Float32Array,
   h: RmspropHyper,
 ): void {
-  if (g.length !== w.length || cache.length !== w.length) {
+  validateParameterUpdate("rmspropUpdate", "cache", w, g, cache, h.clip);
+}
+
+/** An optimiser step's weights, gradient and state buffer agree in length; the clip is > 0. */
+function validateParameterUpdate(
+  op: string,
+  stateName: string,
+  w: Float32Array,
+  g: Float32Array,
+  state: Float32Array,
+  clip: number,
+): void {
+  if (g.length !== w.length || state.length !== w.length) {
     throw new RangeError(
-      `rmspropUpdate: w, g and cache must have the same length, got ${w.length}, ${g.length} and ${cache.length}`,
+      `${op}: w, g and ${stateName} must have the same length, got ${w.length}, ${g.length} and ${state.length}`,
     );
   }
-  if (!(h.clip > 0)) throw new RangeError(`rmspropUpdate: clip must be > 0, got ${h.clip}`);
+  if (!(clip > 0)) throw new RangeError(`${op}: clip must be > 0, got ${clip}`);
 }
 
 export function validateThreads(n: number): void {

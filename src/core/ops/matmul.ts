@@ -68,9 +68,9 @@ export function affineRelu(x: Tensor, w: Tensor, b: Tensor): Tensor {
   const { out, rows, inDim, outDim } = affineForward("affineRelu", x, w, b);
   for (let i = 0; i < out.length; i++) if (!(out[i] > 0)) out[i] = 0;
   return result(out, [rows, outDim], [x, w, b], (dY) => {
-    const dZ = reluGradient(out, dY);
-    affineBackward(x, w, b, dZ, rows, inDim, outDim);
-    give(dZ);
+    // dY is this op's own gradient buffer, free to overwrite: through the ReLU it becomes dZ.
+    for (let i = 0; i < dY.length; i++) if (out[i] <= 0) dY[i] = 0;
+    affineBackward(x, w, b, dY, rows, inDim, outDim);
   });
 }
 
@@ -148,13 +148,6 @@ function affineBackward(
     );
   }
   if (b.requiresGrad) addColumnSums(dY, rows, outDim, b.gradBuffer());
-}
-
-/** g where the ReLU's output y is positive, else 0: a pooled array the caller gives back. */
-function reluGradient(y: Float32Array, g: Float32Array): Float32Array {
-  const d = take(y.length);
-  for (let i = 0; i < d.length; i++) d[i] = y[i] > 0 ? g[i] : 0;
-  return d;
 }
 
 /**
