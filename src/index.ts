@@ -62,6 +62,7 @@ export {
   BundleCache,
   type BundleManifest,
   bundleCacheDir,
+  type CaptionRerankSetting,
   loadBundle,
   type ModelBundle,
   parseBundleManifest,
@@ -152,6 +153,13 @@ export {
 } from "./eval/score.js";
 export type { MetricScore, TokenizedImage } from "./eval/types.js";
 export {
+  type AlignmentRerank,
+  DEFAULT_RERANK_BEAM,
+  DEFAULT_RERANK_WEIGHT,
+  rerankCaptions,
+  rerankWithAlignment,
+} from "./generate/alignment-rerank.js";
+export {
   type PackedBatch,
   packSentences,
 } from "./generate/batch.js";
@@ -182,6 +190,7 @@ export {
   DEFAULT_LENGTH_NORMALIZATION,
   DEFAULT_MAX_LENGTH,
   greedy,
+  rankScore,
   sample,
 } from "./generate/decoding.js";
 export {

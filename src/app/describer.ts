@@ -1,5 +1,7 @@
 import { performance } from "node:perf_hooks";
+import type { AlignmentFusion } from "../align/score-fusion.js";
 import { InputError } from "../errors.js";
+import { DEFAULT_RERANK_BEAM, rerankWithAlignment } from "../generate/alignment-rerank.js";
 import {
   batchedBeamSearch,
   beamSearch,
@@ -11,7 +13,12 @@ import { ensembleStepper } from "../generate/ensemble-stepper.js";
 import type { LoadedGenerator } from "../generate/load-generator.js";
 import type { Box, Region, RegionSource } from "../vision/image.js";
 import type { ModelRegistry } from "../vision/model-registry.js";
-import { type BundleCache, loadBundle, type ModelBundle } from "./model-bundle.js";
+import {
+  type BundleCache,
+  type CaptionRerankSetting,
+  loadBundle,
+  type ModelBundle,
+} from "./model-bundle.js";
 import { type ImageInput, regionFeatures } from "./region-features.js";
 import { openVisionModels, type VisionModels } from "./vision-setup.js";
 
@@ -23,8 +30,17 @@ import { openVisionModels, type VisionModels } from "./vision-setup.js";
 export const DEFAULT_REGION_BEAM = 3;
 
 export interface DescribeOptions {
-  /** Beam width for the whole-image caption (default 7, the paper's). */
+  /**
+   * Beam width for the whole-image caption (default 7, the paper's; when the caption is
+   * reranked, the bundle's captionRerank.beam, or DEFAULT_RERANK_BEAM).
+   */
   readonly beam?: number;
+  /**
+   * Weight of the alignment model's score when reranking the caption's beam
+   * (generate/alignment-rerank.ts). Default: the bundle's captionRerank.weight, or no reranking;
+   * 0 turns reranking off.
+   */
+  readonly rerankWeight?: number;
   /**
    * Length normalisation of the whole-image caption's beam (default
    * DEFAULT_LENGTH_NORMALIZATION, the setting eval-gen reports).
@@ -73,6 +89,10 @@ export interface DescriberParts {
   /** Generators that caption together with `generator`, as an ensemble (none by default). */
   readonly generatorEnsemble?: readonly LoadedGenerator[];
   readonly regionGenerator?: LoadedGenerator;
+  /** The alignment model (or fusion) that reranks the caption's beam when a weight is set. */
+  readonly alignment?: AlignmentFusion;
+  /** The bundle's reranking of the caption (bundle.json captionRerank). */
+  readonly captionRerank?: CaptionRerankSetting;
 }
 
 export interface LoadOptions {
@@ -88,6 +108,7 @@ export interface LoadOptions {
  */
 export class Describer {
   private readonly beam: number;
+  private readonly rerankWeight: number;
   private readonly lengthNormalization: number;
   private readonly regionBeam: number;
   private readonly maxLength: number;
@@ -104,7 +125,14 @@ export class Describer {
         );
       }
     }
-    this.beam = positive(options.beam ?? DEFAULT_BEAM, "beam");
+    this.rerankWeight = options.rerankWeight ?? parts.captionRerank?.weight ?? 0;
+    if (!(this.rerankWeight >= 0)) throw new InputError("rerankWeight: expected a number >= 0");
+    if (this.rerankWeight > 0 && !parts.alignment) {
+      throw new InputError("rerankWeight: there is no alignment model to rerank captions with");
+    }
+    const reranking = this.rerankWeight > 0;
+    const beam = reranking ? (parts.captionRerank?.beam ?? DEFAULT_RERANK_BEAM) : DEFAULT_BEAM;
+    this.beam = positive(options.beam ?? beam, "beam");
     this.lengthNormalization = options.lengthNormalization ?? DEFAULT_LENGTH_NORMALIZATION;
     if (!(this.lengthNormalization >= 0)) {
       throw new InputError(`lengthNormalization: expected a number >= 0`);
@@ -127,6 +155,8 @@ export class Describer {
           generator: b.generator,
           generatorEnsemble: b.generatorEnsemble,
           regionGenerator: b.regionGenerator,
+          alignment: b.search,
+          captionRerank: b.manifest.captionRerank,
         },
         options,
       );
@@ -153,7 +183,7 @@ export class Describer {
     const r = await regionFeatures(this.parts.vision, image, options.name, options.regions);
     const dim = this.parts.vision.encoder.dim;
     const t0 = performance.now();
-    const caption = this.caption(r.features.subarray(0, dim));
+    const caption = this.caption(r.features);
     const t1 = performance.now();
     const phrases = this.regionPhrases(r.features.subarray(dim));
     const regions: RegionDescription[] = r.regions.slice(1).map((region, i) => ({
@@ -178,18 +208,33 @@ export class Describer {
     };
   }
 
-  /** The whole-image caption, by the generator alone or by the ensemble. */
-  private caption(feature: Float32Array): string {
-    const generators = [this.parts.generator, ...(this.parts.generatorEnsemble ?? [])];
+  /**
+   * The whole-image caption, by the generator alone or by the ensemble, its beam reranked with
+   * the alignment model on every region when a rerank weight is set. `features` are the raw
+   * codes of all regions, the whole image first.
+   */
+  private caption(features: Float32Array): string {
+    const { generator, alignment } = this.parts;
+    const feature = features.subarray(0, this.parts.vision.encoder.dim);
+    const generators = [generator, ...(this.parts.generatorEnsemble ?? [])];
     const stepper = ensembleStepper(
       generators.map((g) => g.model.stepper(g.normalizer.apply(feature))),
     );
-    const best = beamSearch(stepper, {
+    let beam = beamSearch(stepper, {
       beam: this.beam,
       maxLength: this.maxLength,
       lengthNormalization: this.lengthNormalization,
-    })[0];
-    return this.parts.generator.vocabulary.decode(best.words).join(" ");
+    });
+    if (this.rerankWeight > 0 && alignment) {
+      beam = rerankWithAlignment(
+        beam,
+        generator.vocabulary,
+        features,
+        { scorer: alignment, weight: this.rerankWeight },
+        this.lengthNormalization,
+      );
+    }
+    return generator.vocabulary.decode(beam[0].words).join(" ");
   }
 
   /** Every region's phrase from the region generator, in one batched beam search; or undefined. */

@@ -50,11 +50,22 @@ export interface BundleManifest {
   readonly generatorEnsemble?: readonly string[];
   /** Region generator checkpoint, when the bundle describes regions. */
   readonly regionGenerator?: string;
+  /**
+   * When set, describe decodes the whole-image caption with a beam of `beam` and reranks the
+   * beam's captions with the search models at `weight` (generate/alignment-rerank.ts).
+   */
+  readonly captionRerank?: CaptionRerankSetting;
   /** The chain MRF's reward for neighbouring words sharing a region. */
   readonly beta: number;
   readonly vision: VisionSetup;
   /** Free text: what the models were trained on. */
   readonly description?: string;
+}
+
+/** How describe reranks a bundle's whole-image captions (chosen on val with eval-gen --rerank). */
+export interface CaptionRerankSetting {
+  readonly weight: number;
+  readonly beam: number;
 }
 
 /** Validates a parsed bundle.json; errors name `where` and the field. */
@@ -106,10 +117,28 @@ export function parseBundleManifest(json: unknown, where: string): BundleManifes
     generator: file("generator", false)!,
     ...(ensemble ? { generatorEnsemble: ensemble as string[] } : {}),
     ...(regionGenerator ? { regionGenerator } : {}),
+    ...(v.captionRerank !== undefined
+      ? { captionRerank: parseCaptionRerank(v.captionRerank, `${where}: captionRerank`) }
+      : {}),
     beta,
     vision: parseVisionSetup(v.vision, `${where}: vision`),
     ...(v.description !== undefined ? { description: v.description as string } : {}),
   };
+}
+
+/** Validates a captionRerank object; errors name `where` and the field. */
+export function parseCaptionRerank(value: unknown, where: string): CaptionRerankSetting {
+  const { weight, beam } = (value ?? {}) as Record<string, unknown>;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new InputError(`${where}: expected an object {"weight": W, "beam": N}`);
+  }
+  if (typeof weight !== "number" || !Number.isFinite(weight) || weight < 0) {
+    throw new InputError(`${where}.weight: expected a number >= 0, got ${JSON.stringify(weight)}`);
+  }
+  if (typeof beam !== "number" || !Number.isInteger(beam) || beam < 2) {
+    throw new InputError(`${where}.beam: expected an integer >= 2, got ${JSON.stringify(beam)}`);
+  }
+  return { weight, beam };
 }
 
 function parseSearchFusion(
@@ -174,6 +203,8 @@ export interface WriteBundleOptions {
   readonly generatorEnsemble?: readonly string[];
   /** Trained region generator checkpoint (train-gen --mode region). */
   readonly regionGenerator?: string;
+  /** Rerank describe's caption beam with the alignment model(s) (eval-gen --rerank on val). */
+  readonly captionRerank?: CaptionRerankSetting;
   readonly vision: VisionSetup;
   /** Default DEFAULT_BETA. */
   readonly beta?: number;
@@ -222,6 +253,7 @@ export function writeBundle(dir: string, options: WriteBundleOptions): BundleMan
       ? { generatorEnsemble: ensemble.map((_, i) => `generator-${i + 2}.ckpt`) }
       : {}),
     ...(options.regionGenerator ? { regionGenerator: "region-generator.ckpt" } : {}),
+    ...(options.captionRerank ? { captionRerank: options.captionRerank } : {}),
     beta: options.beta ?? DEFAULT_BETA,
     vision: options.vision,
     ...(options.description !== undefined ? { description: options.description } : {}),

@@ -1,3 +1,5 @@
+import { DEFAULT_REGION_BEAM, type DescribeOptions } from "../app/describer.js";
+import { InputError } from "../errors.js";
 import { parseCommandArgs, positiveInt } from "./flags.js";
 
 /** Flag parsing shared by the app commands (describe, index, search). */
@@ -37,4 +39,25 @@ export function stringFlag(flags: AppFlags, name: string): string | undefined {
 export function positiveIntFlag(flags: AppFlags, name: string, fallback: number): number {
   const v = stringFlag(flags, name);
   return v === undefined ? fallback : positiveInt(v, `--${name}`);
+}
+
+/** The caption flags describe and serve share. */
+export const CAPTION_FLAGS = ["beam", "rerank-weight", "region-beam"] as const;
+
+/**
+ * --beam, --rerank-weight and --region-beam as Describer options; the first two are left to the
+ * bundle (its captionRerank) when absent.
+ */
+export function captionOptions(flags: AppFlags): DescribeOptions {
+  const beam = stringFlag(flags, "beam");
+  const weight = stringFlag(flags, "rerank-weight");
+  const rerankWeight = weight === undefined ? undefined : Number(weight);
+  if (rerankWeight !== undefined && (weight!.trim() === "" || !(rerankWeight >= 0))) {
+    throw new InputError(`--rerank-weight: expected a number >= 0, got '${weight}'`);
+  }
+  return {
+    ...(beam === undefined ? {} : { beam: positiveInt(beam, "--beam") }),
+    ...(rerankWeight === undefined ? {} : { rerankWeight }),
+    regionBeam: positiveIntFlag(flags, "region-beam", DEFAULT_REGION_BEAM),
+  };
 }

@@ -90,6 +90,15 @@ export interface BeamOptions extends GreedyOptions {
   readonly lengthNormalization?: number;
 }
 
+/**
+ * What beam search ranks captions by: logProb / length^alpha, with length the predicted tokens
+ * (END included); alpha 0 is the logProb itself.
+ */
+export function rankScore(caption: Caption, alpha: number): number {
+  if (alpha === 0) return caption.logProb;
+  return caption.logProb / (caption.words.length + (caption.finished ? 1 : 0)) ** alpha;
+}
+
 interface Hypothesis extends Caption {
   /** Row of this hypothesis' state in the current state matrix (live hypotheses only). */
   readonly row: number;
@@ -125,8 +134,7 @@ export function batchedBeamSearch(
   const maxLength = opts.maxLength ?? DEFAULT_MAX_LENGTH;
   if (!Number.isInteger(beam) || beam < 1) throw new RangeError(`beam must be >= 1, got ${beam}`);
   if (steppers.length === 0) return [];
-  const score = (h: Caption) =>
-    alpha === 0 ? h.logProb : h.logProb / (h.words.length + (h.finished ? 1 : 0)) ** alpha;
+  const score = (h: Caption) => rankScore(h, alpha);
   const S = steppers[0].stateSize;
   const V = steppers[0].vocabSize;
 

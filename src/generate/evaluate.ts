@@ -1,5 +1,7 @@
+import type { AlignmentFusion } from "../align/score-fusion.js";
 import type { Vocabulary } from "../data/vocabulary.js";
 import { type CaptionMetrics, scoreCaptions } from "../eval/score.js";
+import { rerankWithAlignment } from "./alignment-rerank.js";
 import type { CaptionData, CaptionSplit } from "./caption-data.js";
 import type { CaptionModel } from "./caption-model.js";
 import { beamSearch } from "./decoding.js";
@@ -11,6 +13,19 @@ export interface DecodeSettings {
   readonly beam: number;
   readonly lengthNormalization: number;
   readonly maxLength: number;
+  /**
+   * When set, the beam's captions are reranked with the alignment model (alignment-rerank.ts)
+   * at this weight and the best after reranking is kept.
+   */
+  readonly rerankWeight?: number;
+}
+
+/** The alignment scorer reranked settings use, with each target's raw region codes. */
+export interface SplitRerank {
+  readonly scorer: AlignmentFusion;
+  /** targets x regions x featureDim raw CNN codes, in the split's target order. */
+  readonly features: Float32Array;
+  readonly regions: number;
 }
 
 /** Captions for every target of a split, with how long each took. */
@@ -26,7 +41,7 @@ export interface DecodedSplit {
 /**
  * Decodes every target of a split with one generator (a list of one), or with several as an
  * ensemble (their word probabilities averaged at every step; they must share the vocabulary and
- * feature normaliser).
+ * feature normaliser). A reranked setting needs `rerank`.
  */
 export function decodeSplit(
   models: readonly CaptionModel[],
@@ -34,15 +49,31 @@ export function decodeSplit(
   split: CaptionSplit,
   settings: DecodeSettings,
   onCaption?: () => void,
+  rerank?: SplitRerank,
 ): DecodedSplit {
   const dim = models[0].config.featureDim;
+  const weight = settings.rerankWeight;
+  if (weight !== undefined && rerank === undefined) {
+    throw new RangeError(`decodeSplit: ${settingName(settings)} needs an alignment scorer`);
+  }
+  const regionValues = (rerank?.regions ?? 0) * dim;
   const captions: string[][] = [];
   let capped = 0;
   const t0 = performance.now();
   for (let i = 0; i < split.targets.length; i++) {
     const feature = split.features.subarray(i * dim, (i + 1) * dim);
     const stepper = ensembleStepper(models.map((m) => m.stepper(feature)));
-    const [best] = beamSearch(stepper, settings);
+    let beam = beamSearch(stepper, settings);
+    if (weight !== undefined && rerank !== undefined) {
+      beam = rerankWithAlignment(
+        beam,
+        vocabulary,
+        rerank.features.subarray(i * regionValues, (i + 1) * regionValues),
+        { scorer: rerank.scorer, weight },
+        settings.lengthNormalization,
+      );
+    }
+    const best = beam[0];
     captions.push(vocabulary.decode(best.words));
     if (!best.finished) capped++;
     onCaption?.();
@@ -118,6 +149,8 @@ export interface EvaluateArgs {
    * with `model` and these as an ensemble, as extra rows.
    */
   readonly ensemble?: readonly CaptionModel[];
+  /** The alignment scorer of the reranked settings (required when any setting is reranked). */
+  readonly rerank?: SplitRerank;
   readonly samples?: number;
   readonly trainingSpeed?: TrainingSpeed | null;
   readonly onCaption?: () => void;
@@ -148,7 +181,14 @@ export function evaluateGenerator(args: EvaluateArgs): Evaluation {
   for (const decoder of decoders) {
     for (const settings of args.settings) {
       const name = `${decoder.prefix}${settingName(settings)}`;
-      const decoded = decodeSplit(decoder.models, vocabulary, split, settings, args.onCaption);
+      const decoded = decodeSplit(
+        decoder.models,
+        vocabulary,
+        split,
+        settings,
+        args.onCaption,
+        args.rerank,
+      );
       byName.set(name, decoded.captions);
       rows.push({ name: `${cell}, ${name}`, metrics: scoreSplit(split, decoded.captions) });
       decoding.push({
@@ -187,5 +227,7 @@ export function evaluateGenerator(args: EvaluateArgs): Evaluation {
 }
 
 export function settingName(s: DecodeSettings): string {
-  return `beam ${s.beam}${s.lengthNormalization > 0 ? `, length norm ${s.lengthNormalization}` : ""}`;
+  const norm = s.lengthNormalization > 0 ? `, length norm ${s.lengthNormalization}` : "";
+  const reranked = s.rerankWeight !== undefined ? `, reranked (weight ${s.rerankWeight})` : "";
+  return `beam ${s.beam}${norm}${reranked}`;
 }

@@ -20,7 +20,7 @@ const pct = (x: number) => (100 * x).toFixed(1);
 export function formatEvaluationMarkdown(
   ev: Evaluation,
   gen: LoadedGenerator,
-  context: { dataset: string; features: string; command: string },
+  context: { dataset: string; features: string; command: string; rerank?: string },
   ensemble: readonly LoadedGenerator[] = [],
 ): string {
   const m = gen.config.model;
@@ -46,6 +46,15 @@ export function formatEvaluationMarkdown(
                 `\`${g.path}\` (${g.config.model.cell.toUpperCase()}, seed ${g.config.training.seed}, ${g.step} iterations, best val CIDEr-D ${g.best ? pct(g.best.cider) : "?"})`,
             )
             .join(", ")} together, averaging their word probabilities at every step.`,
+        ]
+      : []),
+    ...(context.rerank
+      ? [
+          "",
+          `The reranked rows decode a wider beam and reorder its finished captions by ` +
+            `logProb / length^alpha + weight x S(image, caption), with S the image-sentence score ` +
+            `of the alignment model \`${context.rerank}\` on the image's regions; captions that ` +
+            "repeat a word pair go last (src/generate/alignment-rerank.ts).",
         ]
       : []),
     "",

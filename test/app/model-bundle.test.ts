@@ -15,11 +15,14 @@ import {
   readBundleManifest,
   writeBundle,
 } from "../../src/app/model-bundle.js";
+import { regionFeatures } from "../../src/app/region-features.js";
 import { Searcher } from "../../src/app/searcher.js";
-import { PIXEL_STATS_SETUP } from "../../src/app/vision-setup.js";
+import { openVisionModels, PIXEL_STATS_SETUP } from "../../src/app/vision-setup.js";
 import { modelsCommand } from "../../src/cli/commands/models.js";
 import { loadCheckpoint } from "../../src/core/checkpoint.js";
 import { InputError } from "../../src/errors.js";
+import { rerankCaptions } from "../../src/generate/alignment-rerank.js";
+import { beamSearch } from "../../src/generate/decoding.js";
 import { DEFAULT_BETA } from "../../src/mrf/phrase-alignment.js";
 import { type TrainedWorld, trainedWorld } from "./fixtures.js";
 
@@ -236,6 +239,53 @@ test("a bundle with a generator ensemble captions with all of them; the same mod
   }
 });
 
+test("a bundle with captionRerank: describe takes the beam's caption the search models score best", async () => {
+  const out = join(dir, "rerank-bundle");
+  assert.equal(await createWorldBundle(out, "--rerank-weight", "1000", "--rerank-beam", "4"), 0);
+  const bundle = loadBundle(out);
+  assert.deepEqual(bundle.manifest.captionRerank, { weight: 1000, beam: 4 });
+  // The expected captions, worked out from the parts: the generator's beam of 4, each caption
+  // scored by the bundle's alignment model against the image's 20 regions.
+  const vision = await openVisionModels(bundle.manifest.vision, { baseDir: out });
+  const g = bundle.generator;
+  const dim = g.model.config.featureDim;
+  const expected = async (image: string) => {
+    const r = await regionFeatures(vision, image);
+    const beam = beamSearch(g.model.stepper(g.normalizer.apply(r.features.subarray(0, dim))), {
+      beam: 4,
+      lengthNormalization: 0.7,
+    });
+    const S = bundle.search.scoreEmbedded(
+      bundle.search.embedImages(r.features, 1, r.features.length / dim),
+      1,
+      beam.map((c) => g.vocabulary.decode(c.words)),
+    );
+    const words = (c: { words: number[] }) => g.vocabulary.decode(c.words).join(" ");
+    return { plain: words(beam[0]), reranked: words(rerankCaptions(beam, S, 1000, 0.7)[0]) };
+  };
+  const reranked = await Describer.load(bundle);
+  const off = await Describer.load(bundle, { rerankWeight: 0, beam: 4 });
+  let changed = 0;
+  try {
+    for (const entry of trained.world.world.images.slice(0, 6)) {
+      const image = join(trained.world.imagesDir, entry.filename);
+      const want = await expected(image);
+      if (want.reranked !== want.plain) changed++;
+      assert.equal((await reranked.describe(image)).caption, want.reranked);
+      assert.equal((await off.describe(image)).caption, want.plain);
+    }
+  } finally {
+    await vision.encoder.close();
+    await reranked.close();
+    await off.close();
+  }
+  assert.ok(changed > 0, "reranking changes some of the captions");
+  await assert.rejects(
+    async () => createWorldBundle(join(dir, "rerank-bad"), "--rerank-beam", "4"),
+    /--rerank-beam: expected an integer >= 2 with --rerank-weight/,
+  );
+});
+
 test("a bad bundle.json is refused with the file and the field named", () => {
   const bad = join(dir, "bad");
   const manifest = JSON.parse(readFileSync(join(trained.bundleDir, BUNDLE_FILE), "utf8"));
@@ -246,6 +296,18 @@ test("a bad bundle.json is refused with the file and the field named", () => {
     [
       { ...manifest, generatorEnsemble: "generator.ckpt" },
       /bundle\.json: generatorEnsemble: expected a list of checkpoint file names/,
+    ],
+    [
+      { ...manifest, captionRerank: { weight: -1, beam: 7 } },
+      /bundle\.json: captionRerank\.weight: expected a number >= 0, got -1/,
+    ],
+    [
+      { ...manifest, captionRerank: { weight: 0.25, beam: 1.5 } },
+      /bundle\.json: captionRerank\.beam: expected an integer >= 2, got 1\.5/,
+    ],
+    [
+      { ...manifest, captionRerank: 0.25 },
+      /bundle\.json: captionRerank: expected an object \{"weight": W, "beam": N\}/,
     ],
     [
       { ...manifest, vision: { ...manifest.vision, regions: 30 } },

@@ -5,7 +5,14 @@ import { writeFileAtomic } from "../../core/atomic-file.js";
 import { InputError } from "../../errors.js";
 import { DEFAULT_BEAM } from "../../generate/decoding.js";
 import { imageDataUri } from "../../mrf/alignment-page.js";
-import { DEFAULT_BUNDLE, parseAppFlags, positiveIntFlag, stringFlag } from "../app-flags.js";
+import {
+  CAPTION_FLAGS,
+  captionOptions,
+  DEFAULT_BUNDLE,
+  parseAppFlags,
+  positiveIntFlag,
+  stringFlag,
+} from "../app-flags.js";
 import type { Command } from "../command.js";
 
 const USAGE = `usage: imagesent describe IMAGE... [--bundle NAME|DIR] [--json] [--html OUT]
@@ -18,7 +25,10 @@ has a region generator, a short phrase for it.
                     'imagesent models bundle add NAME DIR')
   --json            print one JSON array of the descriptions instead of text
   --html OUT        also write an HTML page with the boxes drawn (images embedded)
-  --beam N          beam width of the whole-image caption (default ${DEFAULT_BEAM})
+  --beam N          beam width of the whole-image caption (default ${DEFAULT_BEAM}; with reranking,
+                    the bundle's rerank beam)
+  --rerank-weight W rerank the caption's beam with the bundle's alignment model(s) at this
+                    weight (default: the bundle's captionRerank, docs/bundle.md; 0 turns it off)
   --region-beam N   beam width of each region's phrase (default ${DEFAULT_REGION_BEAM})
   --threads N       onnxruntime threads per model run (default 2)`;
 
@@ -29,15 +39,14 @@ export const describeCommand: Command = {
   async run(args) {
     const flags = parseAppFlags(
       args,
-      ["bundle", "html", "beam", "region-beam", "threads"],
+      ["bundle", "html", "threads", ...CAPTION_FLAGS],
       ["json"],
       USAGE,
     );
     const images = flags.positionals;
     if (images.length === 0) throw new InputError(`give at least one IMAGE\n\n${USAGE}`);
     const describer = await Describer.load(stringFlag(flags, "bundle") ?? DEFAULT_BUNDLE, {
-      beam: positiveIntFlag(flags, "beam", DEFAULT_BEAM),
-      regionBeam: positiveIntFlag(flags, "region-beam", DEFAULT_REGION_BEAM),
+      ...captionOptions(flags),
       threads: positiveIntFlag(flags, "threads", 2),
     });
     const described: { image: string; description: ImageDescription }[] = [];

@@ -1,16 +1,26 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
+import { AlignmentFusion, isFusionPath } from "../../align/score-fusion.js";
 import { writeFileAtomic } from "../../core/atomic-file.js";
 import { loadDataset } from "../../data/load.js";
 import { InputError } from "../../errors.js";
+import {
+  DEFAULT_RERANK_BEAM,
+  DEFAULT_RERANK_WEIGHT,
+  loadSplitRerank,
+} from "../../generate/alignment-rerank.js";
 import { loadCaptionData, normalizeCaptionData } from "../../generate/caption-data.js";
 import {
   DEFAULT_BEAM,
   DEFAULT_LENGTH_NORMALIZATION,
   DEFAULT_MAX_LENGTH,
 } from "../../generate/decoding.js";
-import { type DecodeSettings, evaluateGenerator } from "../../generate/evaluate.js";
+import {
+  type DecodeSettings,
+  evaluateGenerator,
+  type SplitRerank,
+} from "../../generate/evaluate.js";
 import { ensembleMember, loadGenerator } from "../../generate/load-generator.js";
 import { formatEvaluationMarkdown } from "../../generate/report.js";
 import { readSnippets } from "../../mrf/snippets.js";
@@ -34,14 +44,31 @@ Tune decoding on val; run test once per final model.
   --features STORE      feature store of the dataset's images
   --snippets FILE       region-snippet JSONL (region models)
   --split S             val or test (default test)
-  --beam N              beam width beside beam 1 (default ${DEFAULT_BEAM})
+  --beam N[,N...]       beam widths beside beam 1 (default ${DEFAULT_BEAM})
   --length-norm A       rank beams by logProb / length^A (default ${DEFAULT_LENGTH_NORMALIZATION}, as describe;
                         0 ranks by logProb)
   --max-length N        longest caption in words (default ${DEFAULT_MAX_LENGTH})
+  --rerank MODEL        an alignment model (train-align's best.ckpt) or fusion (fuse-align's
+                        JSON) that reranks a beam's captions by how well they match the image's
+                        regions (full-frame models): adds rows decoded at --rerank-beam
+  --rerank-weight W[,W...]  weight of the alignment score against the generator's
+                        (default ${DEFAULT_RERANK_WEIGHT})
+  --rerank-beam N[,N...]    beam widths of the reranked rows (default ${DEFAULT_RERANK_BEAM})
   --limit N             only the first N targets
   --samples N           sample captions shown (default 6)
   --json                print the evaluation as JSON
   --markdown FILE       also write the results as Markdown (e.g. docs/results/captions.md)`;
+
+/** A comma-separated list of numbers, each checked as numberFlag does. */
+export function numberListFlag(
+  value: string | undefined,
+  flag: string,
+  fallback: readonly number[],
+  opts: { integer?: boolean; min?: number; max?: number } = {},
+): number[] {
+  if (value === undefined) return [...fallback];
+  return value.split(",").map((item) => numberFlag(item, flag, 0, opts));
+}
 
 /** A numeric flag, checked against its range; InputError names the flag. */
 export function numberFlag(
@@ -79,6 +106,9 @@ const STRING_FLAGS = [
   "limit",
   "samples",
   "markdown",
+  "rerank",
+  "rerank-weight",
+  "rerank-beam",
 ] as const;
 
 export const evalGenCommand: Command = {
@@ -109,7 +139,20 @@ export const evalGenCommand: Command = {
     if (split !== "val" && split !== "test") {
       throw new InputError(`--split: expected val or test, got '${split}'`);
     }
-    const beam = numberFlag(str("beam"), "--beam", DEFAULT_BEAM, { integer: true, min: 1 });
+    const beams = numberListFlag(str("beam"), "--beam", [DEFAULT_BEAM], { integer: true, min: 1 });
+    const rerankWeights = numberListFlag(
+      str("rerank-weight"),
+      "--rerank-weight",
+      [DEFAULT_RERANK_WEIGHT],
+      { min: 0 },
+    );
+    const rerankBeams = numberListFlag(str("rerank-beam"), "--rerank-beam", [DEFAULT_RERANK_BEAM], {
+      integer: true,
+      min: 2,
+    });
+    if (!str("rerank") && (str("rerank-weight") || str("rerank-beam"))) {
+      throw new InputError("--rerank-weight and --rerank-beam need --rerank MODEL");
+    }
     const lengthNormalization = numberFlag(
       str("length-norm"),
       "--length-norm",
@@ -147,8 +190,28 @@ export const evalGenCommand: Command = {
     });
     const { data } = normalizeCaptionData(raw, gen.normalizer);
     const settings: DecodeSettings[] = [{ beam: 1, lengthNormalization: 0, maxLength }];
-    if (beam > 1) settings.push({ beam, lengthNormalization, maxLength });
+    for (const beam of beams) {
+      if (beam > 1) settings.push({ beam, lengthNormalization, maxLength });
+    }
     const target = data.splits[split];
+    let rerank: SplitRerank | undefined;
+    if (str("rerank")) {
+      if (mode === "region") {
+        throw new InputError(
+          `--rerank: ${str("model")} is a region model; reranking scores captions of whole images`,
+        );
+      }
+      const path = str("rerank")!;
+      const scorer = isFusionPath(path)
+        ? AlignmentFusion.load(path)
+        : AlignmentFusion.ofCheckpoint(path);
+      rerank = loadSplitRerank(scorer, store, dataset, split, target.targets);
+      for (const beam of rerankBeams) {
+        for (const rerankWeight of rerankWeights) {
+          settings.push({ beam, lengthNormalization, maxLength, rerankWeight });
+        }
+      }
+    }
     const progress = new Progress({
       label: "eval-gen",
       total: target.targets.length * settings.length * (ensemble.length > 0 ? 2 : 1),
@@ -161,6 +224,7 @@ export const evalGenCommand: Command = {
       split,
       settings,
       ensemble: ensemble.map((g) => g.model),
+      rerank,
       samples: numberFlag(str("samples"), "--samples", 6, { integer: true, min: 0 }),
       trainingSpeed: gen.speed,
       onCaption: () => progress.tick(),
@@ -179,6 +243,7 @@ export const evalGenCommand: Command = {
             dataset: str("dataset")!,
             features: str("features")!,
             command,
+            rerank: str("rerank"),
           },
           ensemble,
         ),
@@ -193,15 +258,16 @@ export const evalGenCommand: Command = {
     console.log(
       `${split}: ${evaluation.targets} targets, perplexity ${evaluation.perplexity.toFixed(2)}`,
     );
-    console.log(`${"".padEnd(34)}  B-1    B-2    B-3    B-4 METEOR ROUGE-L CIDEr-D`);
+    const width = Math.max(34, ...evaluation.rows.map((r) => r.name.length + 1));
+    console.log(`${"".padEnd(width)}  B-1    B-2    B-3    B-4 METEOR ROUGE-L CIDEr-D`);
     for (const r of evaluation.rows) {
       const x = r.metrics;
       console.log(
-        `${r.name.padEnd(34)}${pct(x.bleu1)} ${pct(x.bleu2)} ${pct(x.bleu3)} ${pct(x.bleu4)} ${pct(x.meteor)} ${pct(x.rougeL)}  ${pct(x.ciderD)}`,
+        `${r.name.padEnd(width)}${pct(x.bleu1)} ${pct(x.bleu2)} ${pct(x.bleu3)} ${pct(x.bleu4)} ${pct(x.meteor)} ${pct(x.rougeL)}  ${pct(x.ciderD)}`,
       );
     }
     console.log(
-      `${"paper Flickr8K (beam 7)".padEnd(34)}  57.9   38.3   24.5   16.0   16.7       -    31.8`,
+      `${"paper Flickr8K (beam 7)".padEnd(width)}  57.9   38.3   24.5   16.0   16.7       -    31.8`,
     );
     for (const d of evaluation.decoding) {
       console.log(

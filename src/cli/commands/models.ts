@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { BundleCache, writeBundle } from "../../app/model-bundle.js";
 import { type VisionSetup, WORLD_SHAPES } from "../../app/vision-setup.js";
 import { InputError } from "../../errors.js";
+import { DEFAULT_RERANK_BEAM } from "../../generate/alignment-rerank.js";
 import {
   DETECTOR_PRESETS,
   ENCODER_PRESETS,
@@ -42,6 +43,9 @@ configs name their ONNX file by a cache name, so they work on any machine once t
                                "world-shapes" for the demo world)
       --regions N              regions per image (default 20)
       --beta B                 the chain MRF's beta for search phrases (default docs/results/mrf.md)
+      --rerank-weight W        describe reranks its caption beam with the alignment model(s) at
+                               this weight (eval-gen --rerank on val; default: no reranking)
+      --rerank-beam N          the beam describe reranks (default ${DEFAULT_RERANK_BEAM})
       --description TEXT       one line saying what the models were trained on
 
 Only 'fetch' uses the network.`;
@@ -194,6 +198,8 @@ function createBundle(args: string[]): number {
           "detector",
           "regions",
           "beta",
+          "rerank-weight",
+          "rerank-beam",
           "description",
         ].map((k) => [k, { type: "string" as const }]),
       ),
@@ -239,6 +245,13 @@ function createBundle(args: string[]): number {
     regions,
   };
   const beta = number("beta", values.beta, 0);
+  const rerankWeight = number("rerank-weight", values["rerank-weight"], 0);
+  const rerankBeam = number("rerank-beam", values["rerank-beam"], 2);
+  if (rerankBeam !== undefined && (rerankWeight === undefined || !Number.isInteger(rerankBeam))) {
+    throw new InputError(
+      `--rerank-beam: expected an integer >= 2 with --rerank-weight, got '${values["rerank-beam"]}'`,
+    );
+  }
   const manifest = writeBundle(positionals[0], {
     alignment: values.alignment,
     generator: values.generator,
@@ -246,10 +259,13 @@ function createBundle(args: string[]): number {
     ...(values["region-generator"] ? { regionGenerator: values["region-generator"] } : {}),
     vision,
     ...(beta === undefined ? {} : { beta }),
+    ...(rerankWeight === undefined
+      ? {}
+      : { captionRerank: { weight: rerankWeight, beam: rerankBeam ?? DEFAULT_RERANK_BEAM } }),
     ...(values.description ? { description: values.description } : {}),
   });
   console.log(
-    `wrote bundle ${positionals[0]}: ${[...(manifest.searchFusion?.map((m) => m.checkpoint) ?? [manifest.alignment]), manifest.generator, ...(manifest.generatorEnsemble ?? []), manifest.regionGenerator].filter(Boolean).join(", ")} (float16), beta ${manifest.beta}`,
+    `wrote bundle ${positionals[0]}: ${[...(manifest.searchFusion?.map((m) => m.checkpoint) ?? [manifest.alignment]), manifest.generator, ...(manifest.generatorEnsemble ?? []), manifest.regionGenerator].filter(Boolean).join(", ")} (float16), beta ${manifest.beta}${manifest.captionRerank ? `, captions reranked at weight ${manifest.captionRerank.weight}, beam ${manifest.captionRerank.beam}` : ""}`,
   );
   return 0;
 }

@@ -9,6 +9,8 @@ import { createAppServer, LOOPBACK_HOSTNAMES, listen } from "../../server/app-se
 import { DEFAULT_MAX_UPLOAD_BYTES } from "../../server/upload.js";
 import {
   type AppFlags,
+  CAPTION_FLAGS,
+  captionOptions,
   DEFAULT_BUNDLE,
   parseAppFlags,
   positiveIntFlag,
@@ -34,7 +36,10 @@ Stop it with Ctrl-C.
   --images DIR       folder that images indexed by name are read from, for their thumbnails
                      (images indexed by path are read where they are)
   --max-upload-mb N  largest image accepted, in MB (default ${DEFAULT_MAX_UPLOAD_BYTES / 1e6})
-  --beam N           beam width of the whole-image caption (default ${DEFAULT_BEAM})
+  --beam N           beam width of the whole-image caption (default ${DEFAULT_BEAM}; with reranking,
+                     the bundle's rerank beam)
+  --rerank-weight W  rerank the caption's beam with the bundle's alignment model(s) at this
+                     weight (default: the bundle's captionRerank, docs/bundle.md; 0 turns it off)
   --region-beam N    beam width of each region's phrase (default ${DEFAULT_REGION_BEAM})
   --threads N        onnxruntime threads per model run (default 2)`;
 
@@ -66,17 +71,7 @@ export const serveCommand: Command = {
   async run(args) {
     const flags = parseAppFlags(
       args,
-      [
-        "port",
-        "host",
-        "bundle",
-        "index",
-        "images",
-        "max-upload-mb",
-        "beam",
-        "region-beam",
-        "threads",
-      ],
+      ["port", "host", "bundle", "index", "images", "max-upload-mb", "threads", ...CAPTION_FLAGS],
       [],
       USAGE,
     );
@@ -90,13 +85,12 @@ export const serveCommand: Command = {
     if (imagesDir && !indexDir) throw new InputError("--images goes with --index");
     const maxUploadBytes = positiveIntFlag(flags, "max-upload-mb", 10) * 1_000_000;
     const threads = positiveIntFlag(flags, "threads", 2);
-    const beam = positiveIntFlag(flags, "beam", DEFAULT_BEAM);
-    const regionBeam = positiveIntFlag(flags, "region-beam", DEFAULT_REGION_BEAM);
+    const caption = captionOptions(flags);
     const bundleName = stringFlag(flags, "bundle") ?? DEFAULT_BUNDLE;
     const index = indexDir ? ImageIndex.open(indexDir) : undefined;
 
     const bundle = loadBundle(bundleName);
-    const describer = await Describer.load(bundle, { beam, regionBeam, threads });
+    const describer = await Describer.load(bundle, { ...caption, threads });
     const searcher = indexDir ? Searcher.open(bundle, indexDir, { threads }) : undefined;
     const server = createAppServer({
       describer,

@@ -26,6 +26,16 @@ test("argument errors are InputErrors that say what is wrong", async () => {
     [describeCommand, ["a.jpg", "--colour", "red"], /colour/],
     [
       describeCommand,
+      ["a.jpg", "--rerank-weight=-1"],
+      /--rerank-weight: expected a number >= 0, got '-1'/,
+    ],
+    [
+      describeCommand,
+      ["a.jpg", "--rerank-weight", "much"],
+      /--rerank-weight: expected a number >= 0, got 'much'/,
+    ],
+    [
+      describeCommand,
       ["a.jpg", "--bundle", "./no/such/bundle"],
       /no\/such\/bundle: bundle folder not found/,
     ],
