@@ -66,7 +66,7 @@ cli train-gen --mode region --snippets "$RUNS/snippets.jsonl" --dataset "$DATA" 
 step "captions on test"
 cli eval-gen --model "$RUNS/gen-ff/best.ckpt" --ensemble "$RUNS/gen-ff-s2/best.ckpt" \
   --dataset "$DATA" --features "$STORE" --split test \
-  --beam 7 --length-norm 0.7 --markdown docs/results/captions.md
+  --beam 7 --length-norm 0.7 --rerank "$FUSED" --markdown docs/results/captions.md
 
 step "beta grid on the synthetic world"
 cli demo --out "$RUNS/demo"
@@ -76,6 +76,7 @@ cli mrf-grid --model "$RUNS/demo/align/best.ckpt" --world "$RUNS/demo/world" \
 step "the Flickr8k bundle that ships in bundles/flickr8k"
 cli models bundle create bundles/flickr8k --alignment "$FUSED" \
   --generator "$RUNS/gen-ff/best.ckpt" --region-generator "$RUNS/gen-region/best.ckpt" \
+  --rerank-weight 0.25 --rerank-beam 15 \
   --description "Flickr8k train split; MobileNetV2-int8 codes of the whole image and YOLOX-Nano's top 19 boxes"
 
 step "pages as PNG (headless Chromium, when installed)"
