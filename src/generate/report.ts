@@ -28,7 +28,7 @@ export function formatEvaluationMarkdown(
   const row = (name: string, x: CaptionMetrics) =>
     `| ${name} | ${pct(x.bleu1)} | ${pct(x.bleu2)} | ${pct(x.bleu3)} | ${pct(x.bleu4)} | ${pct(x.meteor)} | ${pct(x.rougeL)} | ${pct(x.ciderD)} |`;
   const lines = [
-    `# Captions: the multimodal RNN generator (${gen.config.mode})`,
+    `# Captions: the ${m.cell === "lstm" ? "LSTM" : "multimodal RNN"} generator (${gen.config.mode})`,
     "",
     `Written by \`${context.command}\`.`,
     "",
