@@ -60,6 +60,8 @@ cli show-alignment --model "$ALIGN" --features "$STORE" --images "$DATA/images" 
 step "generator, full frame, and a second seed for the ensemble rows of the captions table"
 cli train-gen --dataset "$DATA" --features "$STORE" --out "$RUNS/gen-ff" --epochs 20
 cli train-gen --dataset "$DATA" --features "$STORE" --out "$RUNS/gen-ff-s2" --epochs 12 --seed 2
+step "generator, full frame, LSTM cell"
+cli train-gen --dataset "$DATA" --features "$STORE" --out "$RUNS/gen-ff-lstm" --cell lstm --epochs 12
 step "generator, regions"
 cli train-gen --mode region --snippets "$RUNS/snippets.jsonl" --dataset "$DATA" \
   --features "$STORE" --out "$RUNS/gen-region" --max-minutes 8
@@ -67,6 +69,8 @@ step "captions on test"
 cli eval-gen --model "$RUNS/gen-ff/best.ckpt" --ensemble "$RUNS/gen-ff-s2/best.ckpt" \
   --dataset "$DATA" --features "$STORE" --split test \
   --beam 7 --length-norm 0.7 --rerank "$FUSED" --markdown docs/results/captions.md
+cli eval-gen --model "$RUNS/gen-ff-lstm/best.ckpt" --dataset "$DATA" --features "$STORE" \
+  --split test --beam 7 --length-norm 0.7 --rerank "$FUSED" --markdown docs/results/captions-lstm.md
 
 step "beta grid on the synthetic world"
 cli demo --out "$RUNS/demo"
