@@ -74,7 +74,7 @@ export function repeatsWordPair(words: readonly number[]): boolean {
  * One image's beam reranked: `features` are the image's raw CNN codes, regions x featureDim with
  * the whole image first (as a feature store or describe holds them), `vocabulary` the
  * generator's, which turns the captions back into words for the alignment models' own
- * vocabularies.
+ * vocabularies. Weight 0 is no reranking: the beam comes back in its own order.
  */
 export function rerankWithAlignment(
   captions: readonly Caption[],
