@@ -132,8 +132,9 @@ async function untrainedBundle(
   const fusion = new AlignmentFusion(
     [20, 1, 20].map((regions, i) => {
       const checkpoint = join(dir, `alignment-${i + 1}.ckpt`);
-      alignmentModel(regions, i + 1).save(checkpoint);
-      return { model: alignmentModel(regions, i + 1), checkpoint, weight: 0.5 };
+      const model = alignmentModel(regions, i + 1);
+      model.save(checkpoint);
+      return { model, checkpoint, weight: 0.5 };
     }),
   );
   fusion.save(join(dir, "fusion.json"));

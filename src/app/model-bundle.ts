@@ -128,10 +128,10 @@ export function parseBundleManifest(json: unknown, where: string): BundleManifes
 
 /** Validates a captionRerank object; errors name `where` and the field. */
 export function parseCaptionRerank(value: unknown, where: string): CaptionRerankSetting {
-  const { weight, beam } = (value ?? {}) as Record<string, unknown>;
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new InputError(`${where}: expected an object {"weight": W, "beam": N}`);
   }
+  const { weight, beam } = value as Record<string, unknown>;
   if (typeof weight !== "number" || !Number.isFinite(weight) || weight < 0) {
     throw new InputError(`${where}.weight: expected a number >= 0, got ${JSON.stringify(weight)}`);
   }
