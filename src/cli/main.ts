@@ -78,6 +78,11 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`imagesent ${name}: ${err.message}`);
       return 2;
     }
-    throw err;
+    if (process.env.IMAGESENT_DEBUG) throw err;
+    const message = err instanceof Error ? err.message : String(err);
+    console.error(
+      `imagesent ${name}: internal error: ${message.split("\n")[0]} (IMAGESENT_DEBUG=1 shows where)`,
+    );
+    return 1;
   }
 }
