@@ -1,5 +1,5 @@
 import {
-  cpSync,
+  copyFileSync,
   existsSync,
   mkdirSync,
   readdirSync,
@@ -8,11 +8,12 @@ import {
   rmSync,
   statSync,
 } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { AlignmentModel } from "../align/model.js";
 import { AlignmentFusion, isFusionPath } from "../align/score-fusion.js";
 import { writeFileAtomic } from "../core/atomic-file.js";
 import { loadCheckpoint, saveCheckpoint } from "../core/checkpoint.js";
+import { checkContainedName, containedPath } from "../core/contained-path.js";
 import { Params } from "../core/params.js";
 import { Tensor } from "../core/tensor.js";
 import { InputError } from "../errors.js";
@@ -30,6 +31,12 @@ import { parseVisionSetup, type VisionSetup } from "./vision-setup.js";
 export const BUNDLE_FORMAT = "imagesent-bundle";
 export const BUNDLE_VERSION = 1;
 export const BUNDLE_FILE = "bundle.json";
+
+/**
+ * The widest caption beam a bundle's captionRerank or a --beam flag may ask for: beam search's
+ * time and memory grow with the beam, and the paper's beams are 7 to 20.
+ */
+export const MAX_BEAM = 100;
 
 export interface BundleManifest {
   readonly format: typeof BUNDLE_FORMAT;
@@ -90,7 +97,7 @@ export function parseBundleManifest(json: unknown, where: string): BundleManifes
     if (typeof x !== "string" || x === "") {
       throw new InputError(`${where}: ${key}: expected a checkpoint file name`);
     }
-    return x;
+    return checkContainedName(x, `${where}: ${key}`);
   };
   const beta = v.beta;
   if (typeof beta !== "number" || !Number.isFinite(beta) || beta < 0) {
@@ -109,6 +116,9 @@ export function parseBundleManifest(json: unknown, where: string): BundleManifes
   ) {
     throw new InputError(`${where}: generatorEnsemble: expected a list of checkpoint file names`);
   }
+  ensemble?.forEach((f: string, i: number) => {
+    checkContainedName(f, `${where}: generatorEnsemble[${i}]`);
+  });
   return {
     format: BUNDLE_FORMAT,
     version: BUNDLE_VERSION,
@@ -135,8 +145,10 @@ export function parseCaptionRerank(value: unknown, where: string): CaptionRerank
   if (typeof weight !== "number" || !Number.isFinite(weight) || weight < 0) {
     throw new InputError(`${where}.weight: expected a number >= 0, got ${JSON.stringify(weight)}`);
   }
-  if (typeof beam !== "number" || !Number.isInteger(beam) || beam < 2) {
-    throw new InputError(`${where}.beam: expected an integer >= 2, got ${JSON.stringify(beam)}`);
+  if (typeof beam !== "number" || !Number.isInteger(beam) || beam < 2 || beam > MAX_BEAM) {
+    throw new InputError(
+      `${where}.beam: expected an integer from 2 to ${MAX_BEAM}, got ${JSON.stringify(beam)}`,
+    );
   }
   return { weight, beam };
 }
@@ -157,6 +169,7 @@ function parseSearchFusion(
         `${where}: searchFusion[${i}].checkpoint: expected a checkpoint file name`,
       );
     }
+    checkContainedName(checkpoint, `${where}: searchFusion[${i}].checkpoint`);
     if (i === 0 && checkpoint !== alignment) {
       throw new InputError(
         `${where}: searchFusion[0].checkpoint: expected "${alignment}" (the alignment model)`,
@@ -169,12 +182,37 @@ function parseSearchFusion(
   });
 }
 
-/** The files of a bundle folder its manifest names. */
-function bundleFiles(manifest: BundleManifest): string[] {
-  const files = [manifest.alignment, manifest.generator, manifest.regionGenerator];
-  for (const m of manifest.searchFusion ?? []) files.push(m.checkpoint);
-  files.push(...(manifest.generatorEnsemble ?? []));
-  return [...new Set(files.filter((f): f is string => f !== undefined))];
+/** The files of a bundle folder its manifest names, each with the bundle.json field naming it. */
+function bundleFiles(manifest: BundleManifest): [field: string, file: string][] {
+  const files: [string, string | undefined][] = [
+    ["alignment", manifest.alignment],
+    ["generator", manifest.generator],
+    ["regionGenerator", manifest.regionGenerator],
+    ...(manifest.searchFusion ?? []).map((m, i): [string, string] => [
+      `searchFusion[${i}].checkpoint`,
+      m.checkpoint,
+    ]),
+    ...(manifest.generatorEnsemble ?? []).map((f, i): [string, string] => [
+      `generatorEnsemble[${i}]`,
+      f,
+    ]),
+  ];
+  const seen = new Set<string>();
+  return files.filter((e): e is [string, string] => {
+    if (e[1] === undefined || seen.has(e[1])) return false;
+    seen.add(e[1]);
+    return true;
+  });
+}
+
+/**
+ * Checks that every file `manifest` names, and bundle.json itself, stays inside `dir` with its
+ * symlinks followed; errors name bundle.json and the field.
+ */
+function checkBundlePaths(dir: string, manifest: BundleManifest): void {
+  const where = join(dir, BUNDLE_FILE);
+  containedPath(dir, BUNDLE_FILE, where);
+  for (const [field, file] of bundleFiles(manifest)) containedPath(dir, file, `${where}: ${field}`);
 }
 
 /** A bundle's manifest with its models loaded. */
@@ -260,6 +298,7 @@ export function writeBundle(dir: string, options: WriteBundleOptions): BundleMan
   };
   parseBundleManifest(JSON.parse(JSON.stringify(manifest)), "bundle");
   mkdirSync(dir, { recursive: true });
+  checkBundlePaths(dir, manifest);
   fusion.members.forEach((m, i) => {
     saveWeightsF16(m.checkpoint, join(dir, memberFile(i)));
   });
@@ -298,6 +337,7 @@ function saveWeightsF16(from: string, to: string): void {
 export function readBundleManifest(dir: string): BundleManifest {
   const path = join(dir, BUNDLE_FILE);
   if (!existsSync(path)) throw new InputError(`${dir}: not a model bundle (no ${BUNDLE_FILE})`);
+  containedPath(dir, BUNDLE_FILE, path);
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(path, "utf8"));
@@ -312,8 +352,13 @@ export function readBundleManifest(dir: string): BundleManifest {
  * names an existing folder, or contains a path separator, is a path.
  */
 export function loadBundle(nameOrPath: string, cache = new BundleCache()): ModelBundle {
-  const dir = cache.resolve(nameOrPath);
+  return loadBundleFolder(cache.resolve(nameOrPath));
+}
+
+/** Loads the bundle in folder `dir`; every file it names must lie inside it. */
+function loadBundleFolder(dir: string): ModelBundle {
   const manifest = readBundleManifest(dir);
+  checkBundlePaths(dir, manifest);
   const alignment = AlignmentModel.load(join(dir, manifest.alignment)).model;
   const search = new AlignmentFusion(
     (manifest.searchFusion ?? [{ checkpoint: manifest.alignment, weight: 1 }]).map((m, i) => ({
@@ -379,19 +424,44 @@ export class BundleCache {
     return bundleNames(this.dir);
   }
 
-  /** Copies a bundle folder into the cache as `name` (checked first; replaces any of that name). */
+  /**
+   * Copies a bundle folder into the cache as `name`, replacing any of that name. The bundle is
+   * loaded first, so a bundle.json naming files outside the folder, a missing file or a
+   * checkpoint that does not read back (truncated, bit-flipped) leaves the cache as it was.
+   */
   add(name: string, from: string): string {
-    const manifest = readBundleManifest(from);
     const path = this.pathOf(name);
-    const tmp = `${path}.${process.pid}.tmp`;
-    rmSync(tmp, { recursive: true, force: true });
-    mkdirSync(tmp, { recursive: true });
-    for (const f of [...bundleFiles(manifest), BUNDLE_FILE]) {
-      if (!existsSync(join(from, f))) throw new InputError(`${join(from, f)}: file not found`);
-      cpSync(join(from, f), join(tmp, f));
+    if (!(existsSync(from) && statSync(from).isDirectory())) {
+      throw new InputError(`${from}: bundle folder not found`);
     }
-    rmSync(path, { recursive: true, force: true });
-    renameSync(tmp, path);
+    const bundleJson = join(from, BUNDLE_FILE);
+    const manifest = readBundleManifest(from);
+    for (const [field, f] of bundleFiles(manifest)) {
+      if (!existsSync(join(from, f))) {
+        throw new InputError(`${bundleJson}: ${field}: ${join(from, f)}: file not found`);
+      }
+    }
+    loadBundleFolder(from);
+    const tmp = join(this.dir, `.${name}.${process.pid}.tmp`);
+    const old = join(this.dir, `.${name}.${process.pid}.old`);
+    rmSync(tmp, { recursive: true, force: true });
+    try {
+      for (const f of [...bundleFiles(manifest).map((e) => e[1]), BUNDLE_FILE]) {
+        mkdirSync(dirname(join(tmp, f)), { recursive: true });
+        copyFileSync(join(from, f), join(tmp, f));
+      }
+      const replacing = existsSync(path);
+      if (replacing) renameSync(path, old);
+      try {
+        renameSync(tmp, path);
+      } catch (err) {
+        if (replacing) renameSync(old, path);
+        throw err;
+      }
+      rmSync(old, { recursive: true, force: true });
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
     return path;
   }
 
@@ -424,6 +494,6 @@ export class BundleCache {
 function bundleNames(dir: string): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
-    .filter((f) => existsSync(join(dir, f, BUNDLE_FILE)))
+    .filter((f) => NAME.test(f) && existsSync(join(dir, f, BUNDLE_FILE)))
     .sort();
 }

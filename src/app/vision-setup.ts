@@ -1,4 +1,4 @@
-import { isAbsolute, join } from "node:path";
+import { checkContainedName, containedPath } from "../core/contained-path.js";
 import { InputError } from "../errors.js";
 import { Detector } from "../vision/detector.js";
 import {
@@ -127,7 +127,10 @@ export interface VisionModels {
 }
 
 export interface OpenVisionOptions {
-  /** Folder relative .onnx paths are taken from (the bundle's). */
+  /**
+   * Folder relative .onnx paths are taken from (the bundle's); a path there must stay inside it
+   * (core/contained-path.ts), so a bundle from elsewhere cannot load a model from outside.
+   */
   readonly baseDir?: string;
   readonly registry?: ModelRegistry;
   /** onnxruntime threads per model run (default 2). */
@@ -141,31 +144,57 @@ export async function openVisionModels(
 ): Promise<VisionModels> {
   const registry = options.registry ?? new ModelRegistry();
   const threads = options.threads ?? 2;
-  const model = (name: string) =>
-    options.baseDir && isPath(name) && !isAbsolute(name) ? join(options.baseDir, name) : name;
-  let encoder: RegionEncoder;
-  if (typeof setup.encoder === "object" && setup.encoder.kind === "pixel-stats") {
-    const { kind: _, ...pixelOptions } = setup.encoder;
-    encoder = new PixelStatsEncoder(pixelOptions);
-  } else {
-    const config =
-      typeof setup.encoder === "string"
-        ? loadModelConfig(setup.encoder, "encoder")
+  const baseDir = options.baseDir;
+  const model = (name: string, field: string) =>
+    baseDir && isPath(name)
+      ? containedPath(
+          baseDir,
+          checkContainedName(name, `${baseDir}: vision.${field}`),
+          `${baseDir}: vision.${field}`,
+        )
+      : name;
+  const presetName = (name: string, field: string) => {
+    if (baseDir && (isPath(name) || name.endsWith(".json"))) {
+      throw new InputError(
+        `${baseDir}: vision.${field}: a bundle names a preset or embeds the config object, got the file ${JSON.stringify(name)}`,
+      );
+    }
+    return name;
+  };
+  // Every config and model file is resolved (and checked) before any model is loaded.
+  const encoderConfig =
+    typeof setup.encoder === "object" && setup.encoder.kind === "pixel-stats"
+      ? undefined
+      : typeof setup.encoder === "string"
+        ? loadModelConfig(presetName(setup.encoder, "encoder"), "encoder")
         : (setup.encoder as EncoderConfig);
-    const file = model(setup.encoderModel ?? config.model);
-    encoder = await OnnxEncoder.load({ ...config, model: file }, registry, { threads });
+  const encoderFile =
+    encoderConfig && model(setup.encoderModel ?? encoderConfig.model, "encoderModel");
+  const detectorConfig =
+    setup.detector === WORLD_SHAPES || setup.detector === null || setup.regions <= 1
+      ? undefined
+      : typeof setup.detector === "string"
+        ? loadModelConfig(presetName(setup.detector, "detector"), "detector")
+        : setup.detector;
+  const detectorFile =
+    detectorConfig && model(setup.detectorModel ?? detectorConfig.model, "detectorModel");
+  let encoder: RegionEncoder;
+  if (encoderConfig && encoderFile) {
+    encoder = await OnnxEncoder.load({ ...encoderConfig, model: encoderFile }, registry, {
+      threads,
+    });
+  } else {
+    const { kind: _, ...pixelOptions } = setup.encoder as PixelStatsSpec;
+    encoder = new PixelStatsEncoder(pixelOptions);
   }
   let detector: ObjectDetector | undefined;
   if (setup.detector === WORLD_SHAPES && setup.regions > 1) {
     detector = new ShapeDetector();
-  } else if (setup.detector !== null && setup.regions > 1) {
-    const config =
-      typeof setup.detector === "string"
-        ? loadModelConfig(setup.detector, "detector")
-        : setup.detector;
-    const file = model(setup.detectorModel ?? config.model);
+  } else if (detectorConfig && detectorFile) {
     try {
-      detector = await Detector.load({ ...config, model: file }, registry, { threads });
+      detector = await Detector.load({ ...detectorConfig, model: detectorFile }, registry, {
+        threads,
+      });
     } catch (err) {
       await encoder.close();
       throw err;

@@ -1,6 +1,6 @@
 import { DEFAULT_REGION_BEAM, type DescribeOptions } from "../app/describer.js";
-import { InputError } from "../errors.js";
-import { parseCommandArgs, positiveInt } from "./flags.js";
+import { MAX_BEAM } from "../app/model-bundle.js";
+import { boundedInt, finiteNumber, parseCommandArgs, positiveInt } from "./flags.js";
 
 /** Flag parsing shared by the app commands (describe, index, search). */
 
@@ -41,6 +41,20 @@ export function positiveIntFlag(flags: AppFlags, name: string, fallback: number)
   return v === undefined ? fallback : positiveInt(v, `--${name}`);
 }
 
+/** A positive integer flag of at most `max`, or `fallback` when absent. */
+export function boundedIntFlag(
+  flags: AppFlags,
+  name: string,
+  fallback: number,
+  max: number,
+): number {
+  const v = stringFlag(flags, name);
+  return v === undefined ? fallback : boundedInt(v, `--${name}`, max);
+}
+
+/** The most onnxruntime threads per model run a --threads flag may ask for: more only contend for the same cores. */
+export const MAX_THREADS = 64;
+
 /** The caption flags describe and serve share. */
 export const CAPTION_FLAGS = ["beam", "rerank-weight", "region-beam"] as const;
 
@@ -51,13 +65,9 @@ export const CAPTION_FLAGS = ["beam", "rerank-weight", "region-beam"] as const;
 export function captionOptions(flags: AppFlags): DescribeOptions {
   const beam = stringFlag(flags, "beam");
   const weight = stringFlag(flags, "rerank-weight");
-  const rerankWeight = weight === undefined ? undefined : Number(weight);
-  if (rerankWeight !== undefined && (weight!.trim() === "" || !(rerankWeight >= 0))) {
-    throw new InputError(`--rerank-weight: expected a number >= 0, got '${weight}'`);
-  }
   return {
-    ...(beam === undefined ? {} : { beam: positiveInt(beam, "--beam") }),
-    ...(rerankWeight === undefined ? {} : { rerankWeight }),
-    regionBeam: positiveIntFlag(flags, "region-beam", DEFAULT_REGION_BEAM),
+    ...(beam === undefined ? {} : { beam: boundedInt(beam, "--beam", MAX_BEAM) }),
+    ...(weight === undefined ? {} : { rerankWeight: finiteNumber(weight, "--rerank-weight", 0) }),
+    regionBeam: boundedIntFlag(flags, "region-beam", DEFAULT_REGION_BEAM, MAX_BEAM),
   };
 }

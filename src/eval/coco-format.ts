@@ -1,5 +1,13 @@
 import { readFileSync } from "node:fs";
 import { InputError } from "../errors.js";
+import { ptbTokenize } from "./ptb-tokenizer.js";
+
+/**
+ * The most words (PTB tokens, as scored) a candidate or reference caption may have. METEOR's
+ * alignment search grows steeply with length (a 200-word caption takes seconds, a 10,000-word
+ * one a gigabyte); COCO's and Flickr's captions are under 60 words.
+ */
+export const MAX_CAPTION_WORDS = 100;
 
 /** A COCO image id: a number in COCO itself, a string in some other datasets' files. */
 export type ImageId = number | string;
@@ -50,6 +58,12 @@ function captionEntry(entry: unknown, where: string): { imageId: ImageId; captio
   }
   if (typeof entry.caption !== "string") {
     throw new InputError(`${where}.caption: expected a string`);
+  }
+  const words = ptbTokenize(entry.caption).length;
+  if (words > MAX_CAPTION_WORDS) {
+    throw new InputError(
+      `${where}.caption: image ${imageId}: ${words} words, more than the ${MAX_CAPTION_WORDS} a caption may have`,
+    );
   }
   return { imageId, caption: entry.caption };
 }

@@ -1,18 +1,10 @@
 import { createHash } from "node:crypto";
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-} from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../core/atomic-file.js";
 import { InputError } from "../errors.js";
 import { imagesentHome } from "../home-dir.js";
+import { type OnnxGraph, readOnnxGraph } from "./onnx-proto.js";
 
 /**
  * The local model cache: NAME.onnx files under $IMAGESENT_HOME/models (default
@@ -63,16 +55,20 @@ export class ModelRegistry {
       });
   }
 
-  /** Copies a local file into the cache under `name` (replacing any model of that name). */
+  /**
+   * Copies a local file into the cache under `name` (replacing any model of that name); a file
+   * that is not an ONNX model is refused.
+   */
   add(name: string, file: string, sha256?: string): CachedModel {
     const path = this.pathOf(name);
     if (!existsSync(file)) throw new InputError(`${file}: model file not found`);
-    if (sha256) verify(readFileSync(file), sha256, file);
+    if (!statSync(file).isFile()) throw new InputError(`${file}: not a file`);
+    const data = readFileSync(file);
+    if (sha256) verify(data, sha256, file);
+    checkOnnxModel(data, file);
     mkdirSync(this.dir, { recursive: true });
-    const tmp = `${path}.${process.pid}.tmp`;
-    copyFileSync(file, tmp);
-    renameSync(tmp, path);
-    return { name, path, bytes: statSync(path).size };
+    writeFileAtomic(path, data);
+    return { name, path, bytes: data.length };
   }
 
   remove(name: string): boolean {
@@ -97,6 +93,7 @@ export class ModelRegistry {
     if (!response.ok) throw new InputError(`${url}: download failed (HTTP ${response.status})`);
     const data = new Uint8Array(await response.arrayBuffer());
     verify(data, sha256, url);
+    checkOnnxModel(data, url);
     mkdirSync(this.dir, { recursive: true });
     writeFileAtomic(path, data);
     return { name, path, bytes: data.length };
@@ -113,11 +110,34 @@ export class ModelRegistry {
     }
     const path = this.pathOf(nameOrPath);
     if (!existsSync(path)) {
+      const key = (n: string) => n.toLowerCase().replace(/[-_.]/g, "");
+      const near = this.list().find((m) => key(m.name) === key(nameOrPath));
       throw new InputError(
-        `model '${nameOrPath}' is not in ${this.dir}; add it with 'imagesent models add ${nameOrPath} FILE' or fetch it with 'imagesent models fetch'`,
+        `model '${nameOrPath}' is not in ${this.dir}${near ? ` (a model '${near.name}' is, but configs look this one up as '${nameOrPath}')` : ""}; add it with 'imagesent models add ${nameOrPath} FILE' or fetch it with 'imagesent models fetch'`,
       );
     }
     return path;
+  }
+}
+
+/**
+ * Refuses bytes that are not an ONNX model: a protobuf ModelProto whose graph has nodes and
+ * outputs. `what` (the file or URL) names them in the error.
+ */
+export function checkOnnxModel(data: Uint8Array, what: string): void {
+  let graph: OnnxGraph;
+  try {
+    graph = readOnnxGraph(data);
+  } catch (err) {
+    const why = (err as Error).message;
+    throw new InputError(
+      `${what}: ${why.startsWith("not an ONNX model") ? why : `not an ONNX model (${why})`}`,
+    );
+  }
+  if (graph.nodes.length === 0 || graph.outputs.length === 0) {
+    throw new InputError(
+      `${what}: not an ONNX model (its graph has no ${graph.nodes.length === 0 ? "nodes" : "outputs"})`,
+    );
   }
 }
 

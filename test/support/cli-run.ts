@@ -13,9 +13,11 @@ export interface CliResult {
 }
 
 /**
- * Runs `imagesent ...argv` in this process (as bin/imagesent.js does), capturing what it prints.
- * An error main() lets escape is returned as code -1 with its stack in stderr, so a test sees a
- * crash as a failed expectation, not as its own exception.
+ * Runs `imagesent ...argv` in this process (as bin/imagesent.js does), capturing what it prints
+ * through console and process.stderr (process.stdout is the test runner's own report, so it is
+ * left alone: commands print results with console.log). An error main() lets escape is returned as
+ * code -1 with its stack in stderr, so a test sees a crash as a failed expectation, not as its own
+ * exception.
  */
 export async function runCli(argv: string[]): Promise<CliResult> {
   const out: string[] = [];
@@ -24,7 +26,6 @@ export async function runCli(argv: string[]): Promise<CliResult> {
     log: console.log,
     error: console.error,
     warn: console.warn,
-    stdout: process.stdout.write,
     stderr: process.stderr.write,
   };
   const capture =
@@ -35,10 +36,6 @@ export async function runCli(argv: string[]): Promise<CliResult> {
   console.log = capture(out);
   console.error = capture(err);
   console.warn = capture(err);
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    out.push(String(chunk));
-    return true;
-  }) as typeof process.stdout.write;
   process.stderr.write = ((chunk: string | Uint8Array) => {
     err.push(String(chunk));
     return true;
@@ -53,7 +50,6 @@ export async function runCli(argv: string[]): Promise<CliResult> {
     console.log = saved.log;
     console.error = saved.error;
     console.warn = saved.warn;
-    process.stdout.write = saved.stdout;
     process.stderr.write = saved.stderr;
   }
   return { code, stdout: out.join(""), stderr: err.join("") };

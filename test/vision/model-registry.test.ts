@@ -7,9 +7,10 @@ import { join } from "node:path";
 import test from "node:test";
 import { InputError } from "../../src/errors.js";
 import { ModelRegistry, modelCacheDir, sha256Hex } from "../../src/vision/model-registry.js";
+import { quantizedModel } from "./tiny-models.js";
 
 const dir = mkdtempSync(join(tmpdir(), "imagesent-registry-"));
-const bytes = new TextEncoder().encode("pretend this is an onnx model");
+const bytes = quantizedModel();
 const file = join(dir, "m.onnx");
 writeFileSync(file, bytes);
 

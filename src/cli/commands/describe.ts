@@ -1,16 +1,19 @@
-import { basename } from "node:path";
+import { existsSync, statSync } from "node:fs";
+import { basename, dirname } from "node:path";
 import { DEFAULT_REGION_BEAM, Describer, type ImageDescription } from "../../app/describer.js";
 import { descriptionPage } from "../../app/description-page.js";
+import { MAX_BEAM } from "../../app/model-bundle.js";
 import { writeFileAtomic } from "../../core/atomic-file.js";
 import { InputError } from "../../errors.js";
 import { DEFAULT_BEAM } from "../../generate/decoding.js";
 import { imageDataUri } from "../../mrf/alignment-page.js";
 import {
+  boundedIntFlag,
   CAPTION_FLAGS,
   captionOptions,
   DEFAULT_BUNDLE,
+  MAX_THREADS,
   parseAppFlags,
-  positiveIntFlag,
   stringFlag,
 } from "../app-flags.js";
 import type { Command } from "../command.js";
@@ -24,13 +27,14 @@ has a region generator, a short phrase for it.
   --bundle B        bundle folder or cached bundle name (default '${DEFAULT_BUNDLE}'; add one with
                     'imagesent models bundle add NAME DIR')
   --json            print one JSON array of the descriptions instead of text
-  --html OUT        also write an HTML page with the boxes drawn (images embedded)
-  --beam N          beam width of the whole-image caption (default ${DEFAULT_BEAM}; with reranking,
-                    the bundle's rerank beam)
+  --html OUT        also write an HTML page with the boxes drawn (images embedded); its folder
+                    must exist
+  --beam N          beam width of the whole-image caption, at most ${MAX_BEAM} (default ${DEFAULT_BEAM}; with
+                    reranking, the bundle's rerank beam)
   --rerank-weight W rerank the caption's beam with the bundle's alignment model(s) at this
                     weight (default: the bundle's captionRerank, docs/bundle.md; 0 turns it off)
-  --region-beam N   beam width of each region's phrase (default ${DEFAULT_REGION_BEAM})
-  --threads N       onnxruntime threads per model run (default 2)`;
+  --region-beam N   beam width of each region's phrase, at most ${MAX_BEAM} (default ${DEFAULT_REGION_BEAM})
+  --threads N       onnxruntime threads per model run, at most ${MAX_THREADS} (default 2)`;
 
 export const describeCommand: Command = {
   name: "describe",
@@ -45,9 +49,11 @@ export const describeCommand: Command = {
     );
     const images = flags.positionals;
     if (images.length === 0) throw new InputError(`give at least one IMAGE\n\n${USAGE}`);
+    const html = stringFlag(flags, "html");
+    if (html !== undefined) checkHtmlOut(html);
     const describer = await Describer.load(stringFlag(flags, "bundle") ?? DEFAULT_BUNDLE, {
       ...captionOptions(flags),
-      threads: positiveIntFlag(flags, "threads", 2),
+      threads: boundedIntFlag(flags, "threads", 2, MAX_THREADS),
     });
     const described: { image: string; description: ImageDescription }[] = [];
     try {
@@ -62,8 +68,7 @@ export const describeCommand: Command = {
     if (flags.values.json) {
       console.log(JSON.stringify(described.map((d) => ({ image: d.image, ...d.description }))));
     }
-    const html = stringFlag(flags, "html");
-    if (html) {
+    if (html !== undefined) {
       const items = described.map((d) => ({
         title: basename(d.image),
         imageHref: imageDataUri(d.image),
@@ -75,6 +80,17 @@ export const describeCommand: Command = {
     return 0;
   },
 };
+
+/** Refuses an --html path that cannot be written, before any image is described. */
+function checkHtmlOut(html: string): void {
+  const folder = dirname(html);
+  if (html === "" || !existsSync(folder) || !statSync(folder).isDirectory()) {
+    throw new InputError(`--html ${html}: folder ${folder} does not exist`);
+  }
+  if (existsSync(html) && statSync(html).isDirectory()) {
+    throw new InputError(`--html ${html}: is a folder, not a file`);
+  }
+}
 
 /** The text form: the caption, then one line per region. */
 export function formatDescription(image: string, d: ImageDescription): string {

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { BundleCache, writeBundle } from "../../app/model-bundle.js";
+import { BundleCache, MAX_BEAM, writeBundle } from "../../app/model-bundle.js";
 import { type VisionSetup, WORLD_SHAPES } from "../../app/vision-setup.js";
 import { InputError } from "../../errors.js";
 import { DEFAULT_RERANK_BEAM } from "../../generate/alignment-rerank.js";
@@ -11,7 +11,7 @@ import {
 } from "../../vision/model-config.js";
 import { ModelRegistry } from "../../vision/model-registry.js";
 import type { Command } from "../command.js";
-import { parseCommandArgs } from "../flags.js";
+import { boundedInt, finiteNumber, parseCommandArgs } from "../flags.js";
 
 const USAGE = `usage: imagesent models <list | add NAME FILE | fetch NAME [URL --sha256 HEX] | remove NAME | path NAME>
        imagesent models bundle <list | add NAME DIR | remove NAME>
@@ -21,7 +21,8 @@ The model cache ($IMAGESENT_HOME/models, default ~/.cache/imagesent/models). Enc
 configs name their ONNX file by a cache name, so they work on any machine once the file is added.
 
   list                     cached models, and the presets with where their models come from
-  add NAME FILE            copy a local .onnx file into the cache as NAME (--sha256 HEX checks it)
+  add NAME FILE            copy a local .onnx file into the cache as NAME (--sha256 HEX checks it);
+                           NAME is the model name a config looks up ('list' shows each preset's)
   fetch NAME URL --sha256 HEX
                            download URL into the cache as NAME, kept only if its sha256 matches
   fetch PRESET             download a preset's model from its public source (checked the same way)
@@ -41,11 +42,11 @@ configs name their ONNX file by a cache name, so they work on any machine once t
                                (default mobilenetv2-12-int8; "pixel-stats" for the demo world)
       --detector D             detector preset or config file (default yolox-nano; "none";
                                "world-shapes" for the demo world)
-      --regions N              regions per image (default 20)
+      --regions N              regions per image, 1 to 20 (default 20)
       --beta B                 the chain MRF's beta for search phrases (default docs/results/mrf.md)
       --rerank-weight W        describe reranks its caption beam with the alignment model(s) at
                                this weight (eval-gen --rerank on val; default: no reranking)
-      --rerank-beam N          the beam describe reranks (default ${DEFAULT_RERANK_BEAM})
+      --rerank-beam N          the beam describe reranks, 2 to ${MAX_BEAM} (default ${DEFAULT_RERANK_BEAM})
       --description TEXT       one line saying what the models were trained on
 
 Only 'fetch' uses the network.`;
@@ -98,6 +99,12 @@ export const modelsCommand: Command = {
       }
       case "add": {
         need(2);
+        const preset = PRESETS.find(([p, c]) => p === rest[0] && c.model !== rest[0])?.[1];
+        if (preset) {
+          throw new InputError(
+            `models add: '${rest[0]}' is a preset, whose config looks its model up as '${preset.model}'; add it with 'imagesent models add ${preset.model} ${rest[1]}'`,
+          );
+        }
         const m = registry.add(rest[0], rest[1], sha256);
         console.log(`added ${m.name} (${m.bytes} bytes) at ${m.path}`);
         return 0;
@@ -215,18 +222,9 @@ function createBundle(args: string[]): number {
       `models bundle create: expected DIR, --alignment and --generator\n\n${USAGE}`,
     );
   }
-  const number = (flag: string, value: string | undefined, min: number): number | undefined => {
-    if (value === undefined) return undefined;
-    const x = Number(value);
-    if (!Number.isFinite(x) || x < min) {
-      throw new InputError(`--${flag}: expected a number >= ${min}, got '${value}'`);
-    }
-    return x;
-  };
-  const regions = number("regions", values.regions, 1) ?? 20;
-  if (!Number.isInteger(regions) || regions > 20) {
-    throw new InputError(`--regions: expected an integer from 1 to 20, got '${values.regions}'`);
-  }
+  const number = (flag: string, value: string | undefined, min: number): number | undefined =>
+    value === undefined ? undefined : finiteNumber(value, `--${flag}`, min);
+  const regions = values.regions === undefined ? 20 : boundedInt(values.regions, "--regions", 20);
   const encoder = values.encoder ?? "mobilenetv2-12-int8";
   const detector = values.detector ?? "yolox-nano";
   const vision: VisionSetup = {
@@ -246,8 +244,11 @@ function createBundle(args: string[]): number {
   };
   const beta = number("beta", values.beta, 0);
   const rerankWeight = number("rerank-weight", values["rerank-weight"], 0);
-  const rerankBeam = number("rerank-beam", values["rerank-beam"], 2);
-  if (rerankBeam !== undefined && (rerankWeight === undefined || !Number.isInteger(rerankBeam))) {
+  const rerankBeam =
+    values["rerank-beam"] === undefined
+      ? undefined
+      : boundedInt(values["rerank-beam"], "--rerank-beam", MAX_BEAM);
+  if (rerankBeam !== undefined && (rerankWeight === undefined || rerankBeam < 2)) {
     throw new InputError(
       `--rerank-beam: expected an integer >= 2 with --rerank-weight, got '${values["rerank-beam"]}'`,
     );

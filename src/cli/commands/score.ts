@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { InputError } from "../../errors.js";
-import { readCocoReferences, readCocoResults } from "../../eval/coco-format.js";
+import { MAX_CAPTION_WORDS, readCocoReferences, readCocoResults } from "../../eval/coco-format.js";
 import { MODULES } from "../../eval/meteor/aligner.js";
 import { METEOR_NAME } from "../../eval/meteor/meteor.js";
 import { type CaptionMetrics, scoreCaptions } from "../../eval/score.js";
@@ -10,7 +10,8 @@ const USAGE = `usage: imagesent score --refs REFS --cands CANDS [--json]
 
 Scores candidate captions against reference captions with coco-caption's metrics: BLEU-1..4,
 METEOR, ROUGE-L and CIDEr-D, after coco-caption's PTB tokenization. Only images with a
-candidate are scored; each needs at least one reference.
+candidate are scored; each needs at least one reference. A candidate or reference caption of more
+than ${MAX_CAPTION_WORDS} words is refused (METEOR's cost grows steeply with length).
 
   --refs REFS     COCO captions annotation file: {"annotations": [{"image_id", "caption"}, ...]}
   --cands CANDS   COCO results file: [{"image_id", "caption"}, ...], one caption per image

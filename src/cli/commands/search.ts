@@ -1,8 +1,17 @@
 import { type ImageHit, Searcher, type SentenceHit } from "../../app/searcher.js";
 import { InputError } from "../../errors.js";
-import { DEFAULT_BUNDLE, parseAppFlags, positiveIntFlag, stringFlag } from "../app-flags.js";
+import {
+  boundedIntFlag,
+  DEFAULT_BUNDLE,
+  MAX_THREADS,
+  parseAppFlags,
+  stringFlag,
+} from "../app-flags.js";
 import type { Command } from "../command.js";
 import { readSentences } from "./index-images.js";
+
+/** The most hits --k and --phrases may ask for. */
+const MAX_HITS = 1000;
 
 const USAGE = `usage: imagesent search INDEX "SENTENCE" [--k N] [--json] [--bundle NAME|DIR]
        imagesent search INDEX --image IMG [--sentences FILE] [--k N] [--json] [--bundle NAME|DIR]
@@ -12,14 +21,14 @@ sentence score S_kl, the top ones with the chain MRF's phrase-to-region segments
 the sentences that describe IMG best, of the index's sentences (imagesent index --sentences) or
 of FILE (one per line).
 
-  --k N              results to show (default 10)
-  --phrases N        hits shown with their phrase-to-region segments (default 3)
+  --k N              results to show, at most ${MAX_HITS} (default 10)
+  --phrases N        hits shown with their phrase-to-region segments, at most ${MAX_HITS} (default 3)
   --image IMG        search sentences with this image instead
   --sentences FILE   with --image: rank these sentences instead of the index's
   --json             print the results as one JSON array
   --bundle B         bundle folder or cached bundle name (default '${DEFAULT_BUNDLE}'); the one the
                      index was built with
-  --threads N        onnxruntime threads per model run (default 2)`;
+  --threads N        onnxruntime threads per model run, at most ${MAX_THREADS} (default 2)`;
 
 export const searchCommand: Command = {
   name: "search",
@@ -43,9 +52,10 @@ export const searchCommand: Command = {
     if (!image && stringFlag(flags, "sentences")) {
       throw new InputError("--sentences goes with --image");
     }
-    const k = positiveIntFlag(flags, "k", 10);
+    const k = boundedIntFlag(flags, "k", 10, MAX_HITS);
+    const withPhrases = boundedIntFlag(flags, "phrases", 3, MAX_HITS);
     const searcher = Searcher.open(stringFlag(flags, "bundle") ?? DEFAULT_BUNDLE, index, {
-      threads: positiveIntFlag(flags, "threads", 2),
+      threads: boundedIntFlag(flags, "threads", 2, MAX_THREADS),
     });
     try {
       if (image) {
@@ -54,7 +64,6 @@ export const searchCommand: Command = {
         const hits = await searcher.searchByImage(image, k, { sentences });
         console.log(flags.values.json ? JSON.stringify(hits) : formatSentenceHits(hits));
       } else {
-        const withPhrases = positiveIntFlag(flags, "phrases", 3);
         const hits = searcher.search(rest[0], k, { withPhrases });
         console.log(flags.values.json ? JSON.stringify(hits) : formatImageHits(hits));
       }
