@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../core/atomic-file.js";
-import { InputError } from "../errors.js";
+import { CorruptFileError, InputError } from "../errors.js";
 import { FeatureStore, type StoredImage, type StoreMeta } from "../vision/feature-store.js";
 
 /**
@@ -26,26 +26,26 @@ export class ImageIndex {
   static open(dir: string): ImageIndex {
     const path = join(dir, "index.json");
     if (!existsSync(path)) throw new InputError(`${dir}: not an image index (no index.json)`);
-    let json: { format?: unknown; version?: unknown };
-    try {
-      json = JSON.parse(readFileSync(path, "utf8"));
-    } catch (err) {
-      throw new InputError(`${path}: invalid JSON (${(err as Error).message})`);
-    }
-    if (json?.format !== INDEX_FORMAT || json.version !== INDEX_VERSION) {
-      throw new InputError(`${path}: not an ${INDEX_FORMAT} v${INDEX_VERSION} index`);
-    }
+    checkIndexJson(path);
     return new ImageIndex(dir, FeatureStore.open(join(dir, "features")));
   }
 
   /**
    * Opens the index at `dir` to add to it, creating it when absent; its features must come from
-   * the same encoder, detector and region count as `meta` says (the store refuses others).
+   * the same encoder, detector and region count as `meta` says (the store refuses others). The
+   * index is locked (its feature store's LOCK) until close() or the process exits.
    */
   static openForWriting(dir: string, meta: Omit<StoreMeta, "format" | "version">): ImageIndex {
-    mkdirSync(dir, { recursive: true });
-    const store = FeatureStore.openForWriting(join(dir, "features"), meta);
+    if (existsSync(dir) && !statSync(dir).isDirectory())
+      throw new InputError(`${dir}: exists and is not a folder (an index is a folder)`);
     const path = join(dir, "index.json");
+    if (existsSync(path)) checkIndexJson(path);
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (err) {
+      throw new InputError(`${dir}: cannot create the index folder (${(err as Error).message})`);
+    }
+    const store = FeatureStore.openForWriting(join(dir, "features"), meta);
     if (!existsSync(path)) {
       writeFileAtomic(
         path,
@@ -53,6 +53,11 @@ export class ImageIndex {
       );
     }
     return new ImageIndex(dir, store);
+  }
+
+  /** Releases the lock of an index opened for writing. */
+  close(): void {
+    this.store.close();
   }
 
   get size(): number {
@@ -81,10 +86,10 @@ export class ImageIndex {
     try {
       json = JSON.parse(readFileSync(path, "utf8"));
     } catch (err) {
-      throw new InputError(`${path}: invalid JSON (${(err as Error).message})`);
+      throw new CorruptFileError(`${path}: invalid JSON (${(err as Error).message})`);
     }
     if (!Array.isArray(json) || json.some((s) => typeof s !== "string")) {
-      throw new InputError(`${path}: expected a JSON array of sentences`);
+      throw new CorruptFileError(`${path}: expected a JSON array of sentences`);
     }
     return json as string[];
   }
@@ -98,5 +103,19 @@ export class ImageIndex {
       writeFileAtomic(join(this.dir, "sentences.json"), JSON.stringify([...have, ...added]));
     }
     return added.length;
+  }
+}
+
+/** Checks index.json: corrupt JSON is a CorruptFileError, another format or version is refused. */
+function checkIndexJson(path: string): void {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, "utf8"));
+  } catch (err) {
+    throw new CorruptFileError(`${path}: invalid JSON (${(err as Error).message})`);
+  }
+  const j = json as { format?: unknown; version?: unknown } | null;
+  if (j?.format !== INDEX_FORMAT || j.version !== INDEX_VERSION) {
+    throw new InputError(`${path}: not an ${INDEX_FORMAT} v${INDEX_VERSION} index`);
   }
 }

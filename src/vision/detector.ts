@@ -53,24 +53,30 @@ export class Detector {
   ): Promise<Detector> {
     const path = registry.resolve(config.model);
     const session = await openSession(readModelFile(path), path, options);
-    const input = imageInputName(session, config.input, path);
-    const output = config.output ?? session.outputNames[0];
-    if (!session.outputNames.includes(output)) {
-      throw new InputError(
-        `${path}: no output '${output}' (outputs: ${session.outputNames.join(", ")})`,
-      );
-    }
-    const name = `${config.format}:${basename(config.model, ".onnx")}@${config.preprocess.width}x${config.preprocess.height}`;
-    const detector = new Detector(name, config, session, input, output);
-    // One blank run checks that the output matches the configured layout (and warms up).
-    const blank = { width: 2, height: 2, data: new Uint8Array(12) };
     try {
-      await detector.detect(blank);
+      const input = imageInputName(session, config.input, path);
+      const output = config.output ?? session.outputNames[0];
+      if (!session.outputNames.includes(output)) {
+        throw new InputError(
+          `${path}: no output '${output}' (outputs: ${session.outputNames.join(", ")})`,
+        );
+      }
+      const name = `${config.format}:${basename(config.model, ".onnx")}@${config.preprocess.width}x${config.preprocess.height}`;
+      const detector = new Detector(name, config, session, input, output);
+      // One blank run checks that the output matches the configured layout (and warms up).
+      const blank = { width: 2, height: 2, data: new Uint8Array(12) };
+      try {
+        await detector.detect(blank);
+      } catch (err) {
+        throw new InputError(
+          `${path}: does not fit its detector config (${(err as Error).message.split("\n")[0]})`,
+        );
+      }
+      return detector;
     } catch (err) {
       await session.release();
-      throw new InputError(`${path}: does not fit its detector config (${(err as Error).message})`);
+      throw err;
     }
-    return detector;
   }
 
   /**

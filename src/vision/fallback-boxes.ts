@@ -23,12 +23,20 @@ export const FALLBACK_FRACTIONS: readonly (readonly [number, number, number, num
   [0.25, 0.25, 0.75, 0.75],
 ];
 
-/** The fallback boxes for a width x height image, in pixels (rounded to whole pixels). */
+/**
+ * The fallback boxes for a width x height image, in pixels (rounded to whole pixels, each at
+ * least one pixel wide and high: in an image a few pixels across, fine boxes become copies of
+ * coarser ones, and in a 1 x 1 image copies of the whole, so every image has its full count of
+ * regions and none is empty).
+ */
 export function fallbackBoxes(width: number, height: number): Box[] {
-  return FALLBACK_FRACTIONS.map(([x1, y1, x2, y2]) => ({
-    x1: Math.round(x1 * width),
-    y1: Math.round(y1 * height),
-    x2: Math.round(x2 * width),
-    y2: Math.round(y2 * height),
-  }));
+  const span = (a: number, b: number, size: number): [number, number] => {
+    const lo = Math.min(Math.round(a * size), size - 1);
+    return [lo, Math.max(Math.round(b * size), lo + 1)];
+  };
+  return FALLBACK_FRACTIONS.map(([x1, y1, x2, y2]) => {
+    const [bx1, bx2] = span(x1, x2, width);
+    const [by1, by2] = span(y1, y2, height);
+    return { x1: bx1, y1: by1, x2: bx2, y2: by2 };
+  });
 }

@@ -50,7 +50,12 @@ export class OnnxEncoder implements RegionEncoder {
   ): Promise<OnnxEncoder> {
     const path = registry.resolve(config.model);
     const bytes = readModelFile(path);
-    const graph = readOnnxGraph(bytes);
+    let graph: ReturnType<typeof readOnnxGraph>;
+    try {
+      graph = readOnnxGraph(bytes);
+    } catch (err) {
+      throw new InputError(`${path}: not an ONNX model (${(err as Error).message})`);
+    }
     const feature = config.feature;
     const known =
       graph.nodes.some((n) => n.outputs.includes(feature)) || graph.inputs.includes(feature);
@@ -66,17 +71,25 @@ export class OnnxEncoder implements RegionEncoder {
     const elemTypes = new Map(graph.elemTypes);
     if (quant?.elemType) elemTypes.set(feature, quant.elemType);
     const session = await openSession(addGraphOutputs(bytes, [feature], elemTypes), path, options);
-    const input = imageInputName(session, config.input, path);
-
-    const probe = new OnnxEncoder("", 0, config, session, input, quant, Number.POSITIVE_INFINITY);
+    let input: string;
     let maxBatch = Number.POSITIVE_INFINITY;
     let shape: readonly number[];
     try {
-      shape = await probe.runShape(2);
-    } catch {
-      // A graph exported with a fixed batch of 1 encodes one region per run.
-      maxBatch = 1;
-      shape = await probe.runShape(1);
+      input = imageInputName(session, config.input, path);
+      const probe = new OnnxEncoder("", 0, config, session, input, quant, maxBatch);
+      try {
+        shape = await probe.runShape(2);
+      } catch {
+        // A graph exported with a fixed batch of 1 encodes one region per run.
+        maxBatch = 1;
+        shape = await probe.runShape(1);
+      }
+    } catch (err) {
+      await session.release();
+      if (err instanceof InputError) throw err;
+      throw new InputError(
+        `${path}: does not fit its encoder config (${(err as Error).message.split("\n")[0]})`,
+      );
     }
     const dim = config.pool === "mean" ? shape[1] : shape.slice(1).reduce((a, b) => a * b, 1);
     const p = config.preprocess;

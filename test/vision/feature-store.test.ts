@@ -56,7 +56,7 @@ test("a store grows shard by shard and reopens with everything in it", () => {
   assert.ok(!readdirSync(dir).some((f) => f.endsWith(".tmp")));
   assert.deepEqual(FeatureStore.open(dir).meta, {
     format: "imagesent-features",
-    version: 1,
+    version: 2,
     ...meta,
   });
 });

@@ -116,7 +116,7 @@ test("flags are checked", async () => {
     Promise.resolve(
       featuresCommand.run(["--images", images, "--out", join(dir, "x"), "--regions", "21"]),
     ),
-    /at most 20/,
+    /--regions: expected at most 20, got "21"/,
   );
 });
 

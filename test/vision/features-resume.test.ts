@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import test from "node:test";
@@ -48,8 +48,11 @@ test("a run killed mid-way keeps its finished shards, and the rerun completes th
     "--shard",
     "1",
   ];
+  // Shards listed in store.json: a shard file is linked in just before it is listed.
   const shards = () =>
-    existsSync(out) ? readdirSync(out).filter((f) => f.endsWith(".isf")).length : 0;
+    existsSync(join(out, "store.json"))
+      ? (JSON.parse(readFileSync(join(out, "store.json"), "utf8")).shards?.length ?? 0)
+      : 0;
 
   const first = imagesent(args);
   const exited = new Promise<number | null>((resolve) => first.on("exit", (code) => resolve(code)));
@@ -70,4 +73,9 @@ test("a run killed mid-way keeps its finished shards, and the rerun completes th
   const store = FeatureStore.open(out);
   assert.equal(store.size, n);
   assert.equal([...store.entries()].length, n, "every shard reads back whole");
+  assert.deepEqual(
+    readdirSync(out).filter((f) => !f.endsWith(".isf")),
+    ["store.json"],
+    "the lock is released and no temporary file is left",
+  );
 });

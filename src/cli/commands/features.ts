@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { SPLITS, type Split } from "../../data/dataset.js";
 import { loadDataset } from "../../data/load.js";
 import { InputError } from "../../errors.js";
 import { Detector } from "../../vision/detector.js";
@@ -11,7 +12,9 @@ import { ModelRegistry } from "../../vision/model-registry.js";
 import { OnnxEncoder } from "../../vision/onnx-encoder.js";
 import { PixelStatsEncoder } from "../../vision/pixel-stats-encoder.js";
 import type { RegionEncoder } from "../../vision/region-encoder.js";
+import { MAX_THREADS } from "../app-flags.js";
 import type { Command } from "../command.js";
+import { boundedInt, positiveInt } from "../flags.js";
 import { Progress } from "../progress.js";
 
 const USAGE = `usage: imagesent features --images DIR --out STORE [options]
@@ -32,21 +35,36 @@ stopped. Unreadable images are listed at the end and skipped.
   --encoder-model FILE  use this .onnx file for the encoder instead of the config's model
   --detector D          detector preset (yolox-nano, default), JSON config file, or none
   --detector-model FILE use this .onnx file for the detector instead of the config's model
-  --threads N           onnxruntime threads per model run (default 2)
-  --shard N             images per shard, the most a kill can lose (default 16)
+  --threads N           onnxruntime threads per model run, 1 to 64 (default 2)
+  --shard N             images per shard, the most a kill can lose, 1 to 4096 (default 16)
   --limit N             only the first N images
+
+One run at a time writes a store: it holds STORE/LOCK, and a second is refused while the first
+lives.
 
 Models named in configs resolve through the model cache ($IMAGESENT_HOME/models, default
 ~/.cache/imagesent/models; see 'imagesent models').`;
 
 const IMAGE_EXT = /\.(jpe?g|png|webp|tiff?|gif|avif|heic)$/i;
 
-function positiveInt(value: string | undefined, flag: string, fallback: number): number {
+/** Most images per shard: a shard is held in memory (100 KiB per image of 20 x 1280 floats). */
+const MAX_SHARD = 4096;
+
+/** A flag's value as an integer in 1..max (digits only), or `fallback` when absent. */
+function intFlag(value: string | undefined, flag: string, fallback: number, max?: number): number {
   if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new InputError(`${flag} must be a positive integer, got '${value}'`);
-  return n;
+  return max === undefined ? positiveInt(value, flag) : boundedInt(value, flag, max);
+}
+
+/** --split's comma-separated names, each one of SPLITS. */
+function parseSplits(value: string | undefined): Split[] | undefined {
+  if (value === undefined) return undefined;
+  const names = value.split(",").map((s) => s.trim());
+  for (const name of names) {
+    if (!(SPLITS as readonly string[]).includes(name))
+      throw new InputError(`--split: unknown split '${name}' (splits: ${SPLITS.join(", ")})`);
+  }
+  return names as Split[];
 }
 
 /** The images to encode: those of the dataset (or every image file of the folder). */
@@ -99,59 +117,83 @@ export const featuresCommand: Command = {
         allowPositionals: false,
       }) as { values: Record<string, string | undefined> });
     } catch (err) {
-      throw new InputError(`${(err as Error).message}\n\n${USAGE}`);
+      // parseArgs explains over several lines; the error is one.
+      throw new InputError(`${(err as Error).message.replace(/\n/g, " ")}\n\n${USAGE}`);
     }
     if (!values.images || !values.out)
       throw new InputError(`--images and --out are required\n\n${USAGE}`);
-    const regions = positiveInt(values.regions, "--regions", 20);
-    if (regions > 20) throw new InputError(`--regions must be at most 20, got ${regions}`);
-    const threads = positiveInt(values.threads, "--threads", 2);
-    const splits = values.split?.split(",").map((s) => s.trim());
-    let jobs = listJobs(values.images, values.dataset, splits);
-    if (values.limit !== undefined) jobs = jobs.slice(0, positiveInt(values.limit, "--limit", 0));
+    // Every flag is checked before anything is loaded or written.
+    const out = values.out;
+    const regions = intFlag(values.regions, "--regions", 20, 20);
+    const threads = intFlag(values.threads, "--threads", 2, MAX_THREADS);
+    const imagesPerShard = intFlag(values.shard, "--shard", 16, MAX_SHARD);
+    const limit = intFlag(values.limit, "--limit", Number.POSITIVE_INFINITY);
+    const splits = parseSplits(values.split);
+    if (existsSync(out) && !statSync(out).isDirectory())
+      throw new InputError(
+        `--out ${out}: exists and is not a folder (a feature store is a folder)`,
+      );
+    const jobs = listJobs(values.images, values.dataset, splits).slice(0, limit);
 
     const registry = new ModelRegistry();
     const encoderName = values.encoder ?? "mobilenetv2-12-int8";
-    let encoder: RegionEncoder;
-    if (encoderName === "pixel-stats") encoder = new PixelStatsEncoder();
-    else {
-      const config = loadModelConfig(encoderName, "encoder");
-      const model = values["encoder-model"] ?? config.model;
-      encoder = await OnnxEncoder.load({ ...config, model }, registry, { threads });
-    }
     const detectorName = values.detector ?? "yolox-nano";
+    const encoderConfig =
+      encoderName === "pixel-stats" ? undefined : loadModelConfig(encoderName, "encoder");
+    const detectorConfig =
+      regions > 1 && detectorName !== "none"
+        ? loadModelConfig(detectorName, "detector")
+        : undefined;
+    if (!encoderConfig && values["encoder-model"] !== undefined)
+      throw new InputError("--encoder-model does not apply to --encoder pixel-stats");
+    if (!detectorConfig && values["detector-model"] !== undefined)
+      throw new InputError(
+        "--detector-model does not apply: no detector runs (--detector none or --regions 1)",
+      );
+    const encoder: RegionEncoder = encoderConfig
+      ? await OnnxEncoder.load(
+          { ...encoderConfig, model: values["encoder-model"] ?? encoderConfig.model },
+          registry,
+          { threads },
+        )
+      : new PixelStatsEncoder();
     let detector: Detector | undefined;
-    if (regions > 1 && detectorName !== "none") {
-      const config = loadModelConfig(detectorName, "detector");
-      const model = values["detector-model"] ?? config.model;
-      detector = await Detector.load({ ...config, model }, registry, { threads });
-    }
+    let store: FeatureStore | undefined;
     try {
-      const store = FeatureStore.openForWriting(values.out, {
+      if (detectorConfig) {
+        detector = await Detector.load(
+          { ...detectorConfig, model: values["detector-model"] ?? detectorConfig.model },
+          registry,
+          { threads },
+        );
+      }
+      const opened = FeatureStore.openForWriting(out, {
         encoder: encoder.name,
         dim: encoder.dim,
         regionsPerImage: regions,
         detector: detector?.name ?? null,
       });
-      const left = jobs.filter((j) => !store.has(j.filename)).length;
+      store = opened;
+      const left = jobs.filter((j) => !opened.has(j.filename)).length;
       console.error(
         `features: ${jobs.length} images, ${jobs.length - left} already in ${values.out}; encoder ${encoder.name} (${encoder.dim}-d), ${regions} regions${detector ? `, detector ${detector.name}` : ""}`,
       );
       const progress = new Progress({ label: "features", total: left, unit: "images" });
-      const result = await extractFeatures(jobs, store, {
+      const result = await extractFeatures(jobs, opened, {
         encoder,
         detector,
         regions,
-        imagesPerShard: positiveInt(values.shard, "--shard", 16),
+        imagesPerShard,
         onImage: () => progress.tick(),
       });
       progress.finish();
       console.error(
-        `features: wrote ${result.written}, kept ${result.skipped} already stored, ${result.failures.length} failed; store has ${store.size} images`,
+        `features: wrote ${result.written}, kept ${result.skipped} already stored, ${result.failures.length} failed; store has ${opened.size} images`,
       );
       for (const f of result.failures) console.error(`  failed: ${f.error}`);
       return result.failures.length > 0 ? 1 : 0;
     } finally {
+      store?.close();
       await encoder.close();
       await detector?.close();
     }

@@ -2,7 +2,14 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { Searcher } from "../../app/searcher.js";
 import { InputError } from "../../errors.js";
-import { DEFAULT_BUNDLE, parseAppFlags, positiveIntFlag, stringFlag } from "../app-flags.js";
+import {
+  boundedIntFlag,
+  DEFAULT_BUNDLE,
+  MAX_THREADS,
+  parseAppFlags,
+  positiveIntFlag,
+  stringFlag,
+} from "../app-flags.js";
 import type { Command } from "../command.js";
 import { Progress } from "../progress.js";
 
@@ -16,7 +23,10 @@ already in INDEX are skipped, so rerunning after a kill or with new images only 
   --bundle B         bundle folder or cached bundle name (default '${DEFAULT_BUNDLE}')
   --sentences FILE   a text file, one sentence per line, for 'imagesent search INDEX --image IMG'
   --limit N          only the first N images (by file name)
-  --threads N        onnxruntime threads per model run (default 2)`;
+  --threads N        onnxruntime threads per model run, 1 to ${MAX_THREADS} (default 2)
+
+One run at a time writes an index: it holds INDEX/features/LOCK, and a second is refused while
+the first lives.`;
 
 const IMAGE_FILE = /\.(jpe?g|png|webp|tiff?|gif|avif)$/i;
 
@@ -36,6 +46,9 @@ export const indexCommand: Command = {
     }
     const out = stringFlag(flags, "out");
     if (!out) throw new InputError(`--out is required\n\n${USAGE}`);
+    if (existsSync(out) && !statSync(out).isDirectory())
+      throw new InputError(`--out ${out}: exists and is not a folder (an index is a folder)`);
+    const threads = boundedIntFlag(flags, "threads", 2, MAX_THREADS);
     const dir = flags.positionals[0];
     if (!existsSync(dir) || !statSync(dir).isDirectory()) {
       throw new InputError(`${dir}: not a folder`);
@@ -49,9 +62,7 @@ export const indexCommand: Command = {
     if (images.length === 0) throw new InputError(`${dir}: no image files`);
     const sentencesFile = stringFlag(flags, "sentences");
     const sentences = sentencesFile ? readSentences(sentencesFile) : undefined;
-    const searcher = Searcher.open(stringFlag(flags, "bundle") ?? DEFAULT_BUNDLE, out, {
-      threads: positiveIntFlag(flags, "threads", 2),
-    });
+    const searcher = Searcher.open(stringFlag(flags, "bundle") ?? DEFAULT_BUNDLE, out, { threads });
     const progress = new Progress({ label: "indexing", total: images.length, unit: "images" });
     try {
       const result = await searcher.index(images, { sentences, onImage: () => progress.tick() });
