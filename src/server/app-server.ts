@@ -1,20 +1,24 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import { basename } from "node:path";
+import type { AddressInfo, Socket } from "node:net";
+import { basename, resolve, sep } from "node:path";
 import type { Describer } from "../app/describer.js";
 import type { ImageIndex } from "../app/image-index.js";
 import type { Searcher } from "../app/searcher.js";
-import { InputError } from "../errors.js";
+import { CorruptFileError, InputError } from "../errors.js";
+import { DescribeQueue } from "./describe-queue.js";
 import { HttpError } from "./http-error.js";
 import { APP_PAGE, APP_PAGE_CSP } from "./page.js";
 import { Thumbnails } from "./thumbnails.js";
-import { DEFAULT_MAX_UPLOAD_BYTES, readImageUpload } from "./upload.js";
+import { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_MAX_UPLOAD_PIXELS, readImageUpload } from "./upload.js";
 
 /** Results a search returns when the request does not say (`k`), and the most it may ask for. */
 export const DEFAULT_SEARCH_RESULTS = 12;
 export const MAX_SEARCH_RESULTS = 50;
 /** Longest query accepted, in characters. */
 const MAX_QUERY_LENGTH = 500;
+/** Describes run at once, and waiting, when the options do not say (`imagesent serve --max-concurrent`). */
+export const DEFAULT_CONCURRENT_DESCRIBES = 2;
+export const DEFAULT_QUEUED_DESCRIBES = 8;
 
 /** What the app needs of a Describer and a Searcher (tests may stand in for them). */
 export type ImageDescriber = Pick<Describer, "describe" | "describesRegions">;
@@ -33,6 +37,12 @@ export interface AppServerOptions {
   readonly bundleName: string;
   /** Largest upload in bytes (default DEFAULT_MAX_UPLOAD_BYTES). */
   readonly maxUploadBytes?: number;
+  /** Most pixels of an upload, by its header, checked before decoding (default DEFAULT_MAX_UPLOAD_PIXELS). */
+  readonly maxUploadPixels?: number;
+  /** Describes run at once (default DEFAULT_CONCURRENT_DESCRIBES). */
+  readonly maxConcurrentDescribes?: number;
+  /** Describes that wait for a turn before more are refused with 503 (default DEFAULT_QUEUED_DESCRIBES). */
+  readonly maxQueuedDescribes?: number;
   /** Where server errors (500s) are logged (default console.error). */
   readonly log?: (message: string) => void;
   /**
@@ -56,16 +66,25 @@ interface Route {
  * The web app's HTTP server (node:http, no framework): the page, and the JSON routes it calls.
  *
  *   GET  /                 the page (page.ts)
- *   GET  /api/info         the bundle's name, whether it describes regions, the index's size, the upload limit
+ *   GET  /api/info         the bundle's name, whether it describes regions, the index's size, the upload limits
  *   POST /api/describe     body: a JPEG, PNG or WebP file; answer: the Describer's ImageDescription
  *   GET  /api/search?q=S&k=N   the N indexed images that best match S, each with its phrases' regions
  *   GET  /thumbnail?image=KEY  a JPEG thumbnail of an indexed image (thumbnails.ts)
  *
- * A bad request is answered 400, 404, 405, 413 or 415 with {"error": message}; anything else that
- * goes wrong is a 500 with the error's message, logged, and the server keeps serving.
+ * A bad request is answered 400, 403, 404, 405, 413, 415 or 431 with {"error": message}, and a
+ * describe while the queue is full 503 with Retry-After (describe-queue.ts). A POST sent by a page
+ * of another origin is refused (403): the browser sends a text/plain or form POST from any page
+ * without asking, and this server has no credentials to check. Anything else that goes wrong,
+ * a corrupt index included (CorruptFileError), is a 500 with the error's message, logged, and
+ * the server keeps serving.
  */
 export function createAppServer(options: AppServerOptions): Server {
   const maxUploadBytes = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
+  const maxUploadPixels = options.maxUploadPixels ?? DEFAULT_MAX_UPLOAD_PIXELS;
+  const describes = new DescribeQueue(
+    options.maxConcurrentDescribes ?? DEFAULT_CONCURRENT_DESCRIBES,
+    options.maxQueuedDescribes ?? DEFAULT_QUEUED_DESCRIBES,
+  );
   const log = options.log ?? ((message: string) => console.error(message));
   const search = options.search;
   const thumbnails = search ? new Thumbnails(search.index, search.imagesDir) : undefined;
@@ -92,6 +111,7 @@ export function createAppServer(options: AppServerOptions): Server {
           describesRegions: options.describer.describesRegions,
           index: search ? { images: search.index.size } : null,
           maxUploadBytes,
+          maxUploadPixels,
         });
       },
     },
@@ -99,8 +119,17 @@ export function createAppServer(options: AppServerOptions): Server {
       method: "POST",
       path: "/api/describe",
       async handle(req, res) {
-        const { bytes } = await readImageUpload(req, maxUploadBytes);
-        sendJson(res, 200, await options.describer.describe(bytes, { name: "the upload" }));
+        const { bytes } = await readImageUpload(req, {
+          maxBytes: maxUploadBytes,
+          maxPixels: maxUploadPixels,
+        });
+        const gone = new AbortController();
+        res.once("close", () => gone.abort());
+        const description = await describes.run(
+          () => options.describer.describe(bytes, { name: "the upload" }),
+          gone.signal,
+        );
+        sendJson(res, 200, description);
       },
     },
     {
@@ -116,7 +145,12 @@ export function createAppServer(options: AppServerOptions): Server {
           throw new HttpError(400, `the sentence is longer than ${MAX_QUERY_LENGTH} characters`);
         }
         const k = resultCount(url.searchParams.get("k"));
-        const hits = search.searcher.search(query, k, { withPhrases: k });
+        let hits: ReturnType<SentenceSearcher["search"]>;
+        try {
+          hits = search.searcher.search(query, k, { withPhrases: k });
+        } catch (err) {
+          throw indexFault(err, search.index.dir);
+        }
         sendJson(res, 200, {
           query,
           hits: hits.map((hit) => ({
@@ -151,6 +185,7 @@ export function createAppServer(options: AppServerOptions): Server {
     res.setHeader("X-Content-Type-Options", "nosniff");
     try {
       checkHost(req.headers.host, options.hostnames);
+      if (req.method !== "GET" && req.method !== "HEAD") checkOrigin(req);
       const url = new URL(req.url ?? "/", "http://localhost");
       const forPath = routes.filter((r) => r.path === url.pathname);
       if (forPath.length === 0) throw new HttpError(404, `no such page: ${url.pathname}`);
@@ -166,13 +201,26 @@ export function createAppServer(options: AppServerOptions): Server {
     }
   }
 
-  const server = createServer((req, res) => {
+  // Without a Host header a request is refused by checkHost, with a message, not by node:http.
+  const server = createServer({ requireHostHeader: false }, (req, res) => {
     void dispatch(req, res);
   });
   server.requestTimeout = 120_000;
-  server.on("clientError", (_err, socket) => {
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
-    else socket.destroy();
+  server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
+    // Once an answer has been written (the error is in a body after it), none can follow.
+    if (!socket.writable || socket.bytesWritten > 0) {
+      socket.destroy();
+      return;
+    }
+    const [status, reason, message] =
+      err.code === "HPE_HEADER_OVERFLOW"
+        ? [431, "Request Header Fields Too Large", "the request line and headers are too long"]
+        : [400, "Bad Request", "not a well-formed HTTP request"];
+    const json = JSON.stringify({ error: message });
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`,
+    );
   });
   return server;
 }
@@ -187,6 +235,50 @@ function checkHost(host: string | undefined, hostnames: readonly string[] | unde
       `this server answers requests for ${hostnames.join(", ")}, not for "${host ?? ""}"`,
     );
   }
+}
+
+/**
+ * Refuses (403) a request sent by a page of another origin: one whose Sec-Fetch-Site is neither
+ * same-origin nor none (typed by the user), or whose Origin is not this server's own scheme,
+ * host and port, as the Host header names them. Clients that are not browsers send neither.
+ */
+function checkOrigin(req: IncomingMessage): void {
+  const site = req.headers["sec-fetch-site"];
+  if (site !== undefined && site !== "same-origin" && site !== "none") {
+    throw new HttpError(
+      403,
+      `${req.method} from another site (Sec-Fetch-Site: ${site}) is refused; use this server's own page`,
+    );
+  }
+  const origin = req.headers.origin;
+  if (origin !== undefined && !isOwnOrigin(origin, req.headers.host)) {
+    throw new HttpError(
+      403,
+      `${req.method} from the origin ${origin} is refused; use this server's own page`,
+    );
+  }
+}
+
+function isOwnOrigin(origin: string, host: string | undefined): boolean {
+  if (host === undefined) return false;
+  try {
+    return origin === new URL(`http://${host}`).origin;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * An error met while searching, as the index's fault: a CorruptFileError for an InputError that
+ * names a file of the index (a shard or store.json that no longer reads back, an index made with
+ * another encoder), which is not the request's fault; other errors as they are.
+ */
+function indexFault(err: unknown, indexDir: string): unknown {
+  if (!(err instanceof InputError) || err instanceof CorruptFileError) return err;
+  const root = resolve(indexDir);
+  const message = err.message;
+  const about = message.startsWith(`${root}${sep}`) || message.startsWith(`${root}:`);
+  return about ? new CorruptFileError(message, { cause: err }) : err;
 }
 
 /** The `k` parameter: absent means DEFAULT_SEARCH_RESULTS; else an integer 1..MAX_SEARCH_RESULTS. */
@@ -212,7 +304,10 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(json);
 }
 
-/** Answers a failed request: refusals with their status, the user's input errors 400, bugs 500. */
+/**
+ * Answers a failed request: refusals with their status, the user's input errors 400, and the
+ * server's faults (bugs, a corrupt index) 500, logged.
+ */
 function answerError(
   req: IncomingMessage,
   res: ServerResponse,
@@ -224,16 +319,17 @@ function answerError(
   if (err instanceof HttpError) {
     status = err.status;
     message = err.message;
+    for (const [name, value] of Object.entries(err.headers)) res.setHeader(name, value);
     if (err.closeConnection) {
       res.setHeader("Connection", "close");
       res.on("finish", () => req.destroy());
     }
-  } else if (err instanceof InputError) {
+  } else if (err instanceof InputError && !(err instanceof CorruptFileError)) {
     status = 400;
     message = err.message;
   } else {
     status = 500;
-    message = `the server failed: ${(err as Error)?.message ?? String(err)}`;
+    message = `the server failed: ${((err as Error)?.message ?? String(err)).split("\n")[0]}`;
     log(`imagesent serve: ${req.method} ${req.url}: ${(err as Error)?.stack ?? String(err)}`);
   }
   if (res.headersSent || res.destroyed) {

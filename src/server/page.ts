@@ -237,7 +237,8 @@ async function search(query) {
 }
 
 function setUp(info) {
-  byId("limit").textContent = megabytes(info.maxUploadBytes);
+  byId("limit").textContent =
+    megabytes(info.maxUploadBytes) + " and " + info.maxUploadPixels / 1e6 + " megapixels";
   byId("about").textContent =
     "Model bundle " + info.bundle + (info.describesRegions ? " (with region phrases)" : "") +
     (info.index ? " · index of " + info.index.images + " images" : " · no index");

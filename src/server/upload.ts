@@ -1,8 +1,17 @@
 import type { IncomingMessage } from "node:http";
+import { checkPixelLimit, TooManyPixelsError } from "../vision/decode.js";
 import { HttpError } from "./http-error.js";
 
 /** Uploads larger than this are refused with 413 (`imagesent serve --max-upload-mb`). */
 export const DEFAULT_MAX_UPLOAD_BYTES = 10_000_000;
+
+/**
+ * Uploads of more pixels than this are refused with 413 before they are decoded
+ * (`imagesent serve --max-megapixels`): decoding takes about 3 bytes a pixel and more in the
+ * steps after it, whatever the file's size, so 40 megapixels (a large phone photo) is about
+ * 120 MB of RGB.
+ */
+export const DEFAULT_MAX_UPLOAD_PIXELS = 40_000_000;
 
 /**
  * How far past the limit an upload is still read (and dropped) before answering 413. Reading it
@@ -26,7 +35,9 @@ export function formatMegabytes(bytes: number): string {
  */
 export function readLimitedBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const tooLarge = (size: string, close: boolean) =>
-    new HttpError(413, `the upload is ${size}; the limit is ${formatMegabytes(maxBytes)}`, close);
+    new HttpError(413, `the upload is ${size}; the limit is ${formatMegabytes(maxBytes)}`, {
+      closeConnection: close,
+    });
   const declared = Number(req.headers["content-length"]);
   if (Number.isFinite(declared) && declared > maxBytes + DRAIN_BYTES) {
     return Promise.reject(tooLarge(formatMegabytes(declared), true));
@@ -79,13 +90,15 @@ export function sniffImageType(bytes: Uint8Array): UploadType | undefined {
 }
 
 /**
- * An uploaded image: the body, checked to be non-empty, within `maxBytes` and a JPEG, PNG or
- * WebP file (400, 413 and 415 otherwise, with a message that says what was wrong).
+ * An uploaded image: the body, checked to be non-empty, within `maxBytes`, a JPEG, PNG or WebP
+ * file, and of at most `maxPixels` pixels by its header (400, 413 and 415 otherwise, with a
+ * message that says what was wrong).
  */
 export async function readImageUpload(
   req: IncomingMessage,
-  maxBytes: number,
+  limits: { readonly maxBytes: number; readonly maxPixels: number },
 ): Promise<{ bytes: Buffer; type: UploadType }> {
+  const { maxBytes, maxPixels } = limits;
   const bytes = await readLimitedBody(req, maxBytes);
   if (bytes.length === 0) {
     throw new HttpError(400, "the upload is empty: choose a JPEG, PNG or WebP image");
@@ -97,6 +110,12 @@ export async function readImageUpload(
       ? `this file is ${other[0]}`
       : `this file starts with the bytes ${[...bytes.subarray(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join(" ")}`;
     throw new HttpError(415, `expected a JPEG, PNG or WebP image; ${what}`);
+  }
+  try {
+    await checkPixelLimit(bytes, maxPixels, "the upload");
+  } catch (err) {
+    if (err instanceof TooManyPixelsError) throw new HttpError(413, err.message);
+    throw err;
   }
   return { bytes, type };
 }

@@ -1,17 +1,35 @@
 import assert from "node:assert/strict";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import {
+  copyFileSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import sharp from "sharp";
 import type { ImageDescription } from "../../src/app/describer.js";
-import type { ImageHit, PhraseRegion } from "../../src/app/searcher.js";
-import { createAppServer, listen } from "../../src/server/app-server.js";
+import { ImageIndex } from "../../src/app/image-index.js";
+import { type ImageHit, type PhraseRegion, Searcher } from "../../src/app/searcher.js";
+import { CorruptFileError, InputError } from "../../src/errors.js";
+import {
+  type AppServerOptions,
+  createAppServer,
+  type ImageDescriber,
+  listen,
+} from "../../src/server/app-server.js";
 import { THUMBNAIL_SIZE } from "../../src/server/thumbnails.js";
 import { type ServedApp, serveTrainedWorld } from "./fixtures.js";
 
 const LIMIT = 200_000;
+const PIXEL_LIMIT = 100_000;
 
 let dir: string;
 let app: ServedApp;
@@ -36,6 +54,7 @@ before(async () => {
     named: ["inside.jpg", "../outside.jpg", "link.jpg"].map((name) => ({ name, image: data })),
     imagesDir,
     maxUploadBytes: LIMIT,
+    maxUploadPixels: PIXEL_LIMIT,
     log: (line) => serverLog.push(line),
   });
   jpeg = readFileSync(app.indexed[0]);
@@ -110,6 +129,7 @@ test("info names the bundle, the index size and the upload limit", async () => {
     describesRegions: true,
     index: { images: 13 },
     maxUploadBytes: LIMIT,
+    maxUploadPixels: PIXEL_LIMIT,
   });
 });
 
@@ -164,6 +184,20 @@ test("an upload over the limit is refused with 413 saying both sizes", async () 
   assert.equal(early.status, 413);
   assert.equal(early.headers.connection, "close");
   assert.match(JSON.parse(early.body).error, /the upload is 500 MB; the limit is 0.2 MB/);
+});
+
+test("an upload of more pixels than the limit is refused with 413 from its header", async () => {
+  const png = await sharp({ create: { width: 400, height: 300, channels: 3, background: "#888" } })
+    .png()
+    .toBuffer();
+  const { status, json } = await post(png);
+  assert.equal(status, 413);
+  assert.equal(
+    json.error,
+    "the upload is 400 x 300 pixels (0.12 megapixels); the limit is 0.1 megapixels",
+  );
+  const within = await post(await sharp(png).resize(300, 300).png().toBuffer());
+  assert.equal(within.status, 200);
 });
 
 test("an empty or undecodable upload is a 400 that says so", async () => {
@@ -265,6 +299,163 @@ test("a request addressed to another host name is refused (DNS rebinding)", asyn
     JSON.parse(rebound.body).error,
     /answers requests for 127\.0\.0\.1, localhost, \[::1\], not for "attacker\.example:\d+"/,
   );
+});
+
+/** Runs `use` against a server of `options` (a stand-in describer by default) on a free port. */
+async function withServer(
+  options: Partial<AppServerOptions>,
+  use: (url: string) => Promise<void>,
+): Promise<void> {
+  const server = createAppServer({
+    describer: { describesRegions: false, describe: () => Promise.reject(new Error("unused")) },
+    bundleName: "stand-in",
+    ...options,
+  });
+  const url = await listen(server, 0, "127.0.0.1");
+  try {
+    await use(url);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+test("a POST from a page of another origin is refused with 403 before it is read", async () => {
+  let described = 0;
+  const describer: ImageDescriber = {
+    describesRegions: false,
+    describe: async () => {
+      described++;
+      return { caption: "x" } as unknown as ImageDescription;
+    },
+  };
+  await withServer({ describer }, async (url) => {
+    const own = new URL(url).origin;
+    const refused: Record<string, string>[] = [
+      { Origin: "http://evil.example", "Content-Type": "text/plain" },
+      { Origin: "null" },
+      { Origin: own.replace("http:", "https:") },
+      { Origin: `http://localhost:${new URL(url).port}` },
+      { "Sec-Fetch-Site": "cross-site" },
+      { "Sec-Fetch-Site": "same-site", Origin: "http://localhost:3000" },
+    ];
+    for (const headers of refused) {
+      const res = await fetch(new URL("api/describe", url), {
+        method: "POST",
+        headers,
+        body: jpeg,
+      });
+      assert.equal(res.status, 403, JSON.stringify(headers));
+      assert.match(((await res.json()) as Refusal).error, /is refused; use this server's own page/);
+    }
+    assert.equal(described, 0);
+    const allowed: Record<string, string>[] = [
+      { Origin: own, "Sec-Fetch-Site": "same-origin" },
+      {},
+    ];
+    for (const headers of allowed) {
+      const res = await fetch(new URL("api/describe", url), {
+        method: "POST",
+        headers,
+        body: jpeg,
+      });
+      assert.equal(res.status, 200, JSON.stringify(headers));
+    }
+    assert.equal(described, 2);
+  });
+});
+
+test("describes past the running and waiting ones are refused with 503 and Retry-After", async () => {
+  const held: (() => void)[] = [];
+  let started = 0;
+  const describer: ImageDescriber = {
+    describesRegions: false,
+    describe: () => {
+      started++;
+      return new Promise((resolve) =>
+        held.push(() => resolve({ caption: "held" } as unknown as ImageDescription)),
+      );
+    },
+  };
+  await withServer({ describer, maxConcurrentDescribes: 1, maxQueuedDescribes: 1 }, async (url) => {
+    const send = () =>
+      fetch(new URL("api/describe", url), { method: "POST", body: jpeg }).then(async (r) => ({
+        status: r.status,
+        retryAfter: r.headers.get("retry-after"),
+        json: (await r.json()) as Refusal & { caption?: string },
+      }));
+    const first = send();
+    while (started === 0) await new Promise((r) => setTimeout(r, 5));
+    const second = send();
+    const refused = await Promise.all([send(), send(), send()]);
+    for (const r of refused) {
+      assert.equal(r.status, 503);
+      assert.equal(r.retryAfter, "2");
+      assert.equal(
+        r.json.error,
+        "the server is busy describing other images (1 running, 1 waiting); try again in 2 s",
+      );
+    }
+    assert.equal(started, 1);
+    held.shift()!();
+    assert.equal((await first).json.caption, "held");
+    while (held.length === 0) await new Promise((r) => setTimeout(r, 5));
+    held.shift()!();
+    assert.equal((await second).status, 200);
+    assert.equal(started, 2);
+  });
+});
+
+test("a corrupt index is a 500 that names its file, logged; a bad query stays a 400", async () => {
+  const copy = join(dir, "corrupt-index");
+  cpSync(app.indexDir, copy, { recursive: true });
+  const features = join(copy, "features");
+  const shard = readdirSync(features).find((f) => f.endsWith(".isf"))!;
+  // The header still reads (the index opens); a feature after it is overwritten with a NaN.
+  const path = join(features, shard);
+  const bytes = readFileSync(path);
+  bytes.fill(0xff, bytes.length - 8);
+  writeFileSync(path, bytes);
+  const searcher = Searcher.open(app.trained.bundleDir, copy);
+  const log: string[] = [];
+  const index = ImageIndex.open(copy);
+  try {
+    await withServer({ search: { searcher, index }, log: (l) => log.push(l) }, async (url) => {
+      const bad = await fetch(new URL("api/search?q=zzz", url));
+      assert.equal(bad.status, 400);
+      const res = await fetch(new URL("api/search?q=red", url));
+      assert.equal(res.status, 500);
+      const { error } = (await res.json()) as Refusal;
+      assert.match(error, /^the server failed: \S+shard-\d+\.isf: /);
+      assert.ok(error.includes(join(features, shard)), error);
+      assert.match(log.join("\n"), /GET \/api\/search\?q=red: .*shard/);
+    });
+  } finally {
+    await searcher.close();
+  }
+  const named = `${copy}/features/store.json: not an imagesent-features store`;
+  const thrown = [
+    [new InputError(named), 500, /^the server failed: \S+\/store\.json: not an imagesent/],
+    [
+      new CorruptFileError("index.json: not JSON"),
+      500,
+      /^the server failed: index.json: not JSON$/,
+    ],
+    [new InputError("no word of it"), 400, /^no word of it$/],
+    [new RangeError("out of range\n  at x"), 500, /^the server failed: out of range$/],
+  ] as const;
+  for (const [err, status, message] of thrown) {
+    const stub = {
+      search: () => {
+        throw err;
+      },
+    };
+    await withServer({ search: { searcher: stub, index }, log: () => {} }, async (url) => {
+      const res = await fetch(new URL("api/search?q=red", url));
+      assert.equal(res.status, status, err.message);
+      assert.match(((await res.json()) as Refusal).error, message);
+    });
+  }
 });
 
 test("a failing describer is a 500 with its message, and the server keeps serving", async () => {

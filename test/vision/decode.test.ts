@@ -5,7 +5,7 @@ import { join } from "node:path";
 import test from "node:test";
 import sharp, { type Color } from "sharp";
 import { InputError } from "../../src/errors.js";
-import { decodeImage } from "../../src/vision/decode.js";
+import { checkPixelLimit, decodeImage, TooManyPixelsError } from "../../src/vision/decode.js";
 
 const solid = (width: number, height: number, background: Color, channels: 3 | 4 = 3) =>
   sharp({ create: { width, height, channels, background } });
@@ -53,4 +53,44 @@ test("an unreadable file is an InputError naming it", async () => {
   );
   await assert.rejects(decodeImage(join(dir, "missing.png")), /missing\.png/);
   await assert.rejects(decodeImage(Buffer.from("not an image"), "bytes.jpg"), /bytes\.jpg/);
+});
+
+test("maxPixels refuses an image of more pixels, by its header, before decoding it", async () => {
+  const png = await solid(300, 200, "#00f").png().toBuffer();
+  await assert.rejects(
+    decodeImage(png, "wide.png", { maxPixels: 50_000 }),
+    (e: Error) =>
+      e instanceof TooManyPixelsError &&
+      e instanceof InputError &&
+      e.message === "wide.png is 300 x 200 pixels (0.06 megapixels); the limit is 0.05 megapixels",
+  );
+  assert.equal((await decodeImage(png, "wide.png", { maxPixels: 60_000 })).width, 300);
+  const dir = mkdtempSync(join(tmpdir(), "imagesent-decode-"));
+  const file = join(dir, "wide.png");
+  writeFileSync(file, png);
+  await assert.rejects(decodeImage(file, undefined, { maxPixels: 1_000 }), (e: Error) =>
+    e.message.startsWith(`${file} is 300 x 200 pixels`),
+  );
+  // Without the option, the image decodes as before.
+  assert.equal((await decodeImage(file)).height, 200);
+});
+
+test("checkPixelLimit reads only the header: a 10000 x 10000 PNG is refused at once", async () => {
+  // Grayscale compresses a single colour to a few hundred KB; decoding it would take 300 MB.
+  const png = await solid(10_000, 10_000, "#777")
+    .toColourspace("b-w")
+    .png({ compressionLevel: 9 })
+    .toBuffer();
+  const rss = process.memoryUsage().rss;
+  const start = performance.now();
+  await assert.rejects(
+    checkPixelLimit(png, 40_000_000, "big.png"),
+    /^TooManyPixelsError: big\.png is 10000 x 10000 pixels \(100 megapixels\); the limit is 40 megapixels$/,
+  );
+  assert.ok(performance.now() - start < 1_000);
+  assert.ok(process.memoryUsage().rss - rss < 100_000_000);
+  await assert.rejects(
+    checkPixelLimit(Buffer.from("not an image"), 10, "x.png"),
+    (e: Error) => e instanceof InputError && /^x\.png: cannot decode image/.test(e.message),
+  );
 });

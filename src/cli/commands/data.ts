@@ -4,6 +4,7 @@ import { computeDatasetStats, formatDatasetStats } from "../../data/stats.js";
 import { DEFAULT_MIN_COUNT } from "../../data/vocabulary.js";
 import { InputError } from "../../errors.js";
 import type { Command } from "../command.js";
+import { positiveInt } from "../flags.js";
 
 const usage = `usage: imagesent data stats DATASET [--min-count N] [--json]
 
@@ -40,12 +41,9 @@ export const dataCommand: Command = {
       throw new InputError(`expected one DATASET path, got ${positionals.length}\n\n${usage}`);
     }
     const minCount =
-      values["min-count"] === undefined ? DEFAULT_MIN_COUNT : Number(values["min-count"]);
-    if (!Number.isInteger(minCount) || minCount < 1) {
-      throw new InputError(
-        `--min-count: expected a positive integer, got "${values["min-count"]}"`,
-      );
-    }
+      values["min-count"] === undefined
+        ? DEFAULT_MIN_COUNT
+        : positiveInt(values["min-count"], "--min-count");
     const source = locateDataset(positionals[0]!);
     const stats = computeDatasetStats(loadDataset(source), { minCount });
     if (values.json) {

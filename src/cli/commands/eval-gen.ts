@@ -84,7 +84,7 @@ export function numberFlag(
   if (
     value.trim() === "" ||
     !Number.isFinite(n) ||
-    (opts.integer && !Number.isInteger(n)) ||
+    (opts.integer && !/^-?\d+$/.test(value)) ||
     n < min ||
     n > max
   ) {

@@ -1,12 +1,19 @@
 import { existsSync, statSync } from "node:fs";
+import { resolve } from "node:path";
 import { DEFAULT_REGION_BEAM, Describer } from "../../app/describer.js";
 import { ImageIndex } from "../../app/image-index.js";
 import { loadBundle } from "../../app/model-bundle.js";
 import { Searcher } from "../../app/searcher.js";
-import { InputError } from "../../errors.js";
+import { CorruptFileError, InputError } from "../../errors.js";
 import { DEFAULT_BEAM } from "../../generate/decoding.js";
-import { createAppServer, LOOPBACK_HOSTNAMES, listen } from "../../server/app-server.js";
-import { DEFAULT_MAX_UPLOAD_BYTES } from "../../server/upload.js";
+import {
+  createAppServer,
+  DEFAULT_CONCURRENT_DESCRIBES,
+  DEFAULT_QUEUED_DESCRIBES,
+  LOOPBACK_HOSTNAMES,
+  listen,
+} from "../../server/app-server.js";
+import { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_MAX_UPLOAD_PIXELS } from "../../server/upload.js";
 import {
   type AppFlags,
   CAPTION_FLAGS,
@@ -32,10 +39,15 @@ Stop it with Ctrl-C.
   --host H           address to listen on (default ${DEFAULT_HOST}, this machine only; 0.0.0.0
                      lets anyone who can reach this machine use the app)
   --bundle B         bundle folder or cached bundle name (default '${DEFAULT_BUNDLE}')
-  --index INDEX      index folder to search (from 'imagesent index'; built with the same bundle)
+  --index INDEX      index folder to search (from 'imagesent index'; built with the same bundle);
+                     read through once at start-up, so that a corrupt index is refused there
   --images DIR       folder that images indexed by name are read from, for their thumbnails
                      (images indexed by path are read where they are)
   --max-upload-mb N  largest image accepted, in MB (default ${DEFAULT_MAX_UPLOAD_BYTES / 1e6})
+  --max-megapixels N most pixels of an image accepted, in millions, checked in its header
+                     before it is decoded (default ${DEFAULT_MAX_UPLOAD_PIXELS / 1e6}; decoding takes 3 bytes a pixel)
+  --max-concurrent N images described at once (default ${DEFAULT_CONCURRENT_DESCRIBES}); ${DEFAULT_QUEUED_DESCRIBES} more wait their turn,
+                     and uploads past that are answered 503 with Retry-After
   --beam N           beam width of the whole-image caption (default ${DEFAULT_BEAM}; with reranking,
                      the bundle's rerank beam)
   --rerank-weight W  rerank the caption's beam with the bundle's alignment model(s) at this
@@ -71,7 +83,18 @@ export const serveCommand: Command = {
   async run(args) {
     const flags = parseAppFlags(
       args,
-      ["port", "host", "bundle", "index", "images", "max-upload-mb", "threads", ...CAPTION_FLAGS],
+      [
+        "port",
+        "host",
+        "bundle",
+        "index",
+        "images",
+        "max-upload-mb",
+        "max-megapixels",
+        "max-concurrent",
+        "threads",
+        ...CAPTION_FLAGS,
+      ],
       [],
       USAGE,
     );
@@ -84,18 +107,29 @@ export const serveCommand: Command = {
     const imagesDir = folderFlag(flags, "images");
     if (imagesDir && !indexDir) throw new InputError("--images goes with --index");
     const maxUploadBytes = positiveIntFlag(flags, "max-upload-mb", 10) * 1_000_000;
+    const maxUploadPixels =
+      positiveIntFlag(flags, "max-megapixels", DEFAULT_MAX_UPLOAD_PIXELS / 1e6) * 1_000_000;
+    const maxConcurrentDescribes = positiveIntFlag(
+      flags,
+      "max-concurrent",
+      DEFAULT_CONCURRENT_DESCRIBES,
+    );
     const threads = positiveIntFlag(flags, "threads", 2);
     const caption = captionOptions(flags);
     const bundleName = stringFlag(flags, "bundle") ?? DEFAULT_BUNDLE;
-    const index = indexDir ? ImageIndex.open(indexDir) : undefined;
+    // Absolute, so that the index's errors name its files as the server recognises them.
+    const indexPath = indexDir ? resolve(indexDir) : undefined;
+    const index = indexPath ? openIndex(indexPath) : undefined;
 
     const bundle = loadBundle(bundleName);
     const describer = await Describer.load(bundle, { ...caption, threads });
-    const searcher = indexDir ? Searcher.open(bundle, indexDir, { threads }) : undefined;
+    const searcher = indexPath ? Searcher.open(bundle, indexPath, { threads }) : undefined;
     const server = createAppServer({
       describer,
       bundleName,
       maxUploadBytes,
+      maxUploadPixels,
+      maxConcurrentDescribes,
       ...(LOOPBACK.has(host) ? { hostnames: LOOPBACK_HOSTNAMES } : {}),
       ...(searcher && index ? { search: { searcher, index, imagesDir } } : {}),
     });
@@ -121,6 +155,25 @@ export const serveCommand: Command = {
     return 0;
   },
 };
+
+/**
+ * The index at `dir`, every shard read through once: a corrupt index stops serve at start-up
+ * with one line and exit 2, rather than failing every search later. An error the readers did not
+ * foresee is reported as a CorruptFileError too: it is the index's fault.
+ */
+function openIndex(dir: string): ImageIndex {
+  try {
+    const index = ImageIndex.open(dir);
+    index.store.verify();
+    return index;
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    const why = err instanceof Error ? err.message.split("\n")[0] : String(err);
+    throw new CorruptFileError(
+      `${dir}: cannot read the index (${why}); rebuild it with imagesent index`,
+    );
+  }
+}
 
 /** Why the server could not listen, said in terms of the flags; other errors as they are. */
 function listenError(err: NodeJS.ErrnoException, host: string, port: number): Error {

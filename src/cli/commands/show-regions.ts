@@ -11,6 +11,10 @@ import { loadModelConfig } from "../../vision/model-config.js";
 import { ModelRegistry } from "../../vision/model-registry.js";
 import { regionsSvg } from "../../vision/region-svg.js";
 import type { Command } from "../command.js";
+import { boundedInt } from "../flags.js";
+
+/** The largest picture side show-regions draws. */
+const MAX_SIDE = 8192;
 
 const USAGE = `usage: imagesent show-regions IMAGE... --out DIR [options]
 
@@ -47,12 +51,12 @@ export const showRegionsCommand: Command = {
     const { values, positionals: images } = parsed;
     if (!values.out || images.length === 0)
       throw new InputError(`IMAGE... and --out are required\n\n${USAGE}`);
-    const regions = Number(values.regions ?? 20);
-    const maxSide = Number(values["max-side"] ?? 400);
-    if (!Number.isInteger(regions) || regions < 1 || regions > 20)
-      throw new InputError("--regions must be 1..20");
-    if (!Number.isInteger(maxSide) || maxSide < 16)
-      throw new InputError("--max-side must be an integer >= 16");
+    const regions = values.regions === undefined ? 20 : boundedInt(values.regions, "--regions", 20);
+    const maxSide =
+      values["max-side"] === undefined
+        ? 400
+        : boundedInt(values["max-side"], "--max-side", MAX_SIDE);
+    if (maxSide < 16) throw new InputError(`--max-side: expected at least 16, got "${maxSide}"`);
     const config = loadModelConfig(values.detector ?? "yolox-nano", "detector");
     const detector = await Detector.load(
       { ...config, model: values["detector-model"] ?? config.model },

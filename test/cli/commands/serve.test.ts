@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,13 +8,20 @@ import { Searcher } from "../../../src/app/searcher.js";
 import { serveCommand } from "../../../src/cli/commands/serve.js";
 import { InputError } from "../../../src/errors.js";
 import { type TrainedWorld, trainedWorld } from "../../app/fixtures.js";
+import { assertClearError, runCli } from "../../support/cli-run.js";
 
 let dir: string;
 let trained: TrainedWorld;
+/** An index of one world image. */
+let index: string;
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "imagesent-serve-cli-"));
   trained = await trainedWorld(dir, { images: 30 });
+  index = join(dir, "index");
+  const searcher = Searcher.open(trained.bundleDir, index);
+  await searcher.index([join(trained.world.imagesDir, trained.world.world.images[0].filename)]);
+  await searcher.close();
 });
 
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -27,6 +34,8 @@ test("argument errors are InputErrors that say what is wrong", async () => {
     [["--index", join(dir, "none")], /--index .*none: not a folder/],
     [["--images", dir], /--images goes with --index/],
     [["--max-upload-mb", "0"], /--max-upload-mb: expected a positive integer, got "0"/],
+    [["--max-megapixels", "0.5"], /--max-megapixels: expected a positive integer, got "0.5"/],
+    [["--max-concurrent", "none"], /--max-concurrent: expected a positive integer, got "none"/],
     [["--bundle", "./no/such/bundle"], /no\/such\/bundle: bundle folder not found/],
     [["--colour", "red"], /colour/],
   ];
@@ -40,10 +49,6 @@ test("argument errors are InputErrors that say what is wrong", async () => {
 });
 
 test("serve prints its loopback URL, answers there, and stops on SIGTERM", async (t) => {
-  const index = join(dir, "index");
-  const searcher = Searcher.open(trained.bundleDir, index);
-  await searcher.index([join(trained.world.imagesDir, trained.world.world.images[0].filename)]);
-  await searcher.close();
   const printed: string[] = [];
   let announced: (url: string) => void;
   const url = new Promise<string>((resolve) => {
@@ -64,6 +69,8 @@ test("serve prints its loopback URL, answers there, and stops on SIGTERM", async
     "0",
     "--max-upload-mb",
     "3",
+    "--max-megapixels",
+    "5",
   ]);
   const root = await url;
   assert.match(root, /^http:\/\/127\.0\.0\.1:\d+\/$/);
@@ -73,6 +80,7 @@ test("serve prints its loopback URL, answers there, and stops on SIGTERM", async
     describesRegions: true,
     index: { images: 1 },
     maxUploadBytes: 3_000_000,
+    maxUploadPixels: 5_000_000,
   });
   process.emit("SIGTERM");
   assert.equal(await run, 0);
@@ -93,5 +101,53 @@ test("a port in use is an InputError that says to pick another", async () => {
     );
   } finally {
     await new Promise((resolve) => taken.close(resolve));
+  }
+});
+
+test("a corrupt index stops serve at start-up with one line and exit 2", {
+  timeout: 60_000,
+}, async () => {
+  const shardOf = (copy: string) =>
+    join(copy, "features", readdirSync(join(copy, "features")).find((f) => f.endsWith(".isf"))!);
+  const corruptions: [string, (copy: string) => void, RegExp][] = [
+    [
+      "store.json is garbage",
+      (copy) => writeFileSync(join(copy, "features", "store.json"), "\x00\x01 garbage {"),
+      /store\.json/,
+    ],
+    [
+      "store.json is null",
+      (copy) => writeFileSync(join(copy, "features", "store.json"), "null"),
+      /store\.json/,
+    ],
+    [
+      "a shard is garbage",
+      (copy) => writeFileSync(shardOf(copy), "garbage garbage garbage"),
+      /shard-\d+\.isf/,
+    ],
+    [
+      "a shard's features are NaN",
+      (copy) => {
+        const bytes = readFileSync(shardOf(copy));
+        writeFileSync(shardOf(copy), bytes.fill(0xff, bytes.length - 8));
+      },
+      /shard-\d+\.isf/,
+    ],
+  ];
+  for (const [what, corrupt, names] of corruptions) {
+    const copy = join(dir, `corrupt-${what.replace(/\W+/g, "-")}`);
+    cpSync(index, copy, { recursive: true });
+    corrupt(copy);
+    const r = await runCli([
+      "serve",
+      "--bundle",
+      trained.bundleDir,
+      "--index",
+      copy,
+      "--port",
+      "0",
+    ]);
+    assertClearError(r, names, what);
+    assert.equal(r.stderr.trim().split("\n").length, 1, what);
   }
 });
