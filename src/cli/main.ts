@@ -5,6 +5,7 @@ import { dataCommand } from "./commands/data.js";
 import { demoCommand } from "./commands/demo.js";
 import { describeCommand } from "./commands/describe.js";
 import { evalGenCommand } from "./commands/eval-gen.js";
+import { evalGroundingCommand } from "./commands/eval-grounding.js";
 import { evalRetrievalCommand } from "./commands/eval-retrieval.js";
 import { featuresCommand } from "./commands/features.js";
 import { fuseAlignCommand } from "./commands/fuse-align.js";
@@ -30,6 +31,7 @@ const commands: Command[] = [
   showRegionsCommand,
   trainAlignCommand,
   evalRetrievalCommand,
+  evalGroundingCommand,
   fuseAlignCommand,
   alignCommand,
   showAlignmentCommand,

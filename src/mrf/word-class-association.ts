@@ -1,0 +1,204 @@
+import { readFileSync } from "node:fs";
+import { writeFileAtomic } from "../core/atomic-file.js";
+import { InputError } from "../errors.js";
+
+/**
+ * Which detector class a caption word names, learned from image-sentence pairs alone: the only
+ * "labels" are the classes the detector found in each training image, never a phrase's box or
+ * type. Two statistics per (word, class), both from the train split:
+ *
+ * - naming t(c | w): IBM Model 1 with the classes of an image as the target sentence and the
+ *   words of one of its captions (plus a null word) as the source, fitted by EM. Each class the
+ *   detector found must be "said" by some word of the caption, so a class present in nearly
+ *   every image (person) is explained by the words that come only with it (man, girl), and
+ *   "bike" takes the bicycle while "man" takes the person who rides it.
+ * - lift log P(w in caption | c detected) / P(w in caption | c not detected), add-one smoothed:
+ *   whether the word is said *because* of the class at all. Function words ("a") have lift 0.
+ *
+ * A phrase scores each class present in its image by A(c) = Σ_k λ^k · max(0, lift(w_k, c)) ·
+ * t(c | w_k) / Σ_{c' present} t(c' | w_k), its words read from the end (k = 0 is the last word, the
+ * head of an English noun phrase); a word that is the class's own name (its last word, or that
+ * word's plural) scores at least NAME_MATCH.
+ */
+export interface WordClassAssociation {
+  readonly classes: readonly string[];
+  /** word -> per class [naming t(c|w), lift], only pairs with lift > 0 and t > MIN_NAMING. */
+  readonly words: ReadonlyMap<string, ReadonlyMap<string, { naming: number; lift: number }>>;
+}
+
+/** One training image: the classes the detector found in it and the tokens of its captions. */
+export interface LabelledCaptions {
+  readonly labels: readonly string[];
+  readonly captions: readonly (readonly string[])[];
+}
+
+export interface AssociationOptions {
+  /** EM iterations (default 15). */
+  readonly iterations?: number;
+  /** Words said fewer times than this over all captions are left out (default 2). */
+  readonly minCount?: number;
+  /** Pseudo-count added to every (word, class) pair in the M step (default 0.01). */
+  readonly smoothing?: number;
+}
+
+/** Entries below this naming probability are dropped from the table (they score ~0). */
+const MIN_NAMING = 1e-3;
+const NULL_WORD = "\u0000null";
+
+/** Fits the association on `images` (the train split). */
+export function fitWordClassAssociation(
+  images: readonly LabelledCaptions[],
+  options: AssociationOptions = {},
+): WordClassAssociation {
+  const iterations = options.iterations ?? 15;
+  const minCount = options.minCount ?? 2;
+  const eps = options.smoothing ?? 0.01;
+  const said = new Map<string, number>();
+  for (const im of images)
+    for (const c of im.captions) for (const w of c) said.set(w, (said.get(w) ?? 0) + 1);
+  const vocab = [NULL_WORD, ...[...said].filter(([, n]) => n >= minCount).map(([w]) => w)];
+  const wid = new Map(vocab.map((w, i) => [w, i]));
+  const classes = [...new Set(images.flatMap((im) => im.labels))].sort();
+  const cid = new Map(classes.map((c, i) => [c, i]));
+  const V = vocab.length;
+  const C = classes.length;
+  // One pair per caption: its image's classes, its distinct known words with the null word first.
+  const pairs: { cs: number[]; ws: number[] }[] = [];
+  // Co-occurrence counts for the lift, over every caption (those of images without detections too).
+  const nw = new Float64Array(V);
+  const nwc = new Float64Array(V * C);
+  const nc = new Float64Array(C);
+  let n = 0;
+  for (const im of images) {
+    const cs = [...new Set(im.labels.map((l) => cid.get(l)!))].sort((a, b) => a - b);
+    for (const caption of im.captions) {
+      const ws = [...new Set(caption.flatMap((w) => wid.get(w) ?? []))].sort((a, b) => a - b);
+      n++;
+      for (const c of cs) nc[c]++;
+      for (const w of ws) {
+        nw[w]++;
+        for (const c of cs) nwc[w * C + c]++;
+      }
+      if (cs.length > 0) pairs.push({ cs, ws: [0, ...ws] });
+    }
+  }
+  let t = new Float64Array(V * C).fill(1 / Math.max(C, 1));
+  for (let it = 0; it < iterations; it++) {
+    const count = new Float64Array(V * C).fill(eps);
+    for (const { cs, ws } of pairs) {
+      for (const c of cs) {
+        let z = 0;
+        for (const w of ws) z += t[w * C + c];
+        for (const w of ws) count[w * C + c] += t[w * C + c] / z;
+      }
+    }
+    for (let w = 0; w < V; w++) {
+      let z = 0;
+      for (let c = 0; c < C; c++) z += count[w * C + c];
+      for (let c = 0; c < C; c++) count[w * C + c] /= z;
+    }
+    t = count;
+  }
+  const words = new Map<string, Map<string, { naming: number; lift: number }>>();
+  for (let w = 1; w < V; w++) {
+    for (let c = 0; c < C; c++) {
+      const k = w * C + c;
+      const present = (nwc[k] + 1) / (nc[c] + 2);
+      const absent = (nw[w] - nwc[k] + 1) / (n - nc[c] + 2);
+      const lift = Math.log(present / absent);
+      if (lift <= 0 || t[k] < MIN_NAMING) continue;
+      const row = words.get(vocab[w]) ?? new Map();
+      row.set(classes[c], { naming: t[k], lift });
+      words.set(vocab[w], row);
+    }
+  }
+  return { classes, words };
+}
+
+/** A word that is a class's own name scores at least this (the detector's label is given). */
+export const NAME_MATCH = 4;
+
+/** The word as written and its regular singulars (dogs -> dog, puppies -> puppy, buses -> bus). */
+function singulars(word: string): string[] {
+  const out = [word];
+  if (word.endsWith("ies")) out.push(`${word.slice(0, -3)}y`);
+  if (word.endsWith("es")) out.push(word.slice(0, -2));
+  if (word.endsWith("s")) out.push(word.slice(0, -1));
+  return out;
+}
+
+/**
+ * A(c) for each of `present` (the classes detected in the image) given a phrase's words; `decay`
+ * is λ, the weight of each word before the last relative to the one after it.
+ */
+export function phraseClassScores(
+  assoc: WordClassAssociation,
+  words: readonly string[],
+  present: readonly string[],
+  decay: number,
+): Map<string, number> {
+  const scores = new Map(present.map((c) => [c, 0]));
+  let weight = 1;
+  for (let k = words.length - 1; k >= 0; k--, weight *= decay) {
+    const row = assoc.words.get(words[k]);
+    let z = 0;
+    for (const c of present) z += row?.get(c)?.naming ?? 0;
+    const forms = singulars(words[k]);
+    for (const c of present) {
+      const e = row?.get(c);
+      let v = e && z > 0 ? e.lift * (e.naming / z) : 0;
+      const name = c.split(" ").pop()!;
+      if (forms.includes(name)) v = Math.max(v, NAME_MATCH);
+      scores.set(c, scores.get(c)! + weight * v);
+    }
+  }
+  return scores;
+}
+
+const FORMAT = "imagesent-word-class-association";
+
+/** Writes the table as a small JSON file (words -> class -> [naming, lift]). */
+export function saveWordClassAssociation(path: string, assoc: WordClassAssociation): void {
+  const words = Object.fromEntries(
+    [...assoc.words].map(([w, row]) => [
+      w,
+      Object.fromEntries([...row].map(([c, e]) => [c, [round(e.naming), round(e.lift)]])),
+    ]),
+  );
+  writeFileAtomic(
+    path,
+    `${JSON.stringify({ format: FORMAT, version: 1, classes: assoc.classes, words })}\n`,
+  );
+}
+
+const round = (x: number) => Math.round(x * 1e5) / 1e5;
+
+export function loadWordClassAssociation(path: string): WordClassAssociation {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new InputError(`${path}: not a JSON file (${(e as Error).message})`);
+  }
+  const o = json as { format?: unknown; classes?: unknown; words?: unknown };
+  if (
+    o?.format !== FORMAT ||
+    !Array.isArray(o.classes) ||
+    typeof o.words !== "object" ||
+    !o.words
+  ) {
+    throw new InputError(`${path}: not a word-class association (format ${FORMAT})`);
+  }
+  const words = new Map<string, Map<string, { naming: number; lift: number }>>();
+  for (const [w, row] of Object.entries(o.words as Record<string, Record<string, unknown>>)) {
+    const m = new Map<string, { naming: number; lift: number }>();
+    for (const [c, e] of Object.entries(row)) {
+      if (!Array.isArray(e) || e.length !== 2 || !e.every((x) => typeof x === "number")) {
+        throw new InputError(`${path}: words.${w}.${c}: expected [naming, lift]`);
+      }
+      m.set(c, { naming: e[0], lift: e[1] });
+    }
+    words.set(w, m);
+  }
+  return { classes: o.classes as string[], words };
+}
