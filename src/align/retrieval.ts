@@ -20,11 +20,26 @@ export interface RetrievalResult {
 }
 
 /**
+ * A score as ranking reads it: NaN (a diverged model, a broken feature) ranks below every
+ * number, so it is never a hit and never pushes a real score down.
+ */
+export function rankable(score: number): number {
+  return Number.isNaN(score) ? Number.NEGATIVE_INFINITY : score;
+}
+
+/** Compares scores for sorting best first, NaN after every number. */
+export function byScoreDescending(a: number, b: number): number {
+  if (Number.isNaN(a) || Number.isNaN(b)) return Number(Number.isNaN(a)) - Number(Number.isNaN(b));
+  return a === b ? 0 : a > b ? -1 : 1;
+}
+
+/**
  * Table 1's protocol on a score matrix S (images x sentences, row-major) where sentence l
  * belongs to image `imageOf[l]`. Image annotation ranks every sentence for each image and counts
  * the best-ranked true one; image search ranks every image for each sentence. Ties count
  * against the model (an image scoring every sentence alike ranks them all last), so a constant
- * model gets chance-level numbers, not perfect ones.
+ * model gets chance-level numbers, not perfect ones. A NaN score ranks below every number, and
+ * a truth whose score is NaN is never found: its rank is infinite, a miss at every K.
  */
 export function retrievalMetrics(
   S: Float32Array,
@@ -38,25 +53,25 @@ export function retrievalMetrics(
   const annotation: number[] = [];
   for (let k = 0; k < images; k++) {
     const row = S.subarray(k * sentences, (k + 1) * sentences);
-    let best = Number.NEGATIVE_INFINITY;
+    let best = Number.NaN;
     let has = false;
     for (let l = 0; l < sentences; l++) {
       if (imageOf[l] === k) {
         has = true;
-        if (row[l] > best) best = row[l];
+        if (Number.isNaN(best) || row[l] > best) best = row[l];
       }
     }
     if (!has) continue;
-    let rank = 1;
-    for (let l = 0; l < sentences; l++) if (imageOf[l] !== k && row[l] >= best) rank++;
+    let rank = Number.isNaN(best) ? Number.POSITIVE_INFINITY : 1;
+    for (let l = 0; l < sentences; l++) if (imageOf[l] !== k && rankable(row[l]) >= best) rank++;
     annotation.push(rank);
   }
   const search: number[] = [];
   for (let l = 0; l < sentences; l++) {
     const truth = S[imageOf[l] * sentences + l];
-    let rank = 1;
+    let rank = Number.isNaN(truth) ? Number.POSITIVE_INFINITY : 1;
     for (let k = 0; k < images; k++) {
-      if (k !== imageOf[l] && S[k * sentences + l] >= truth) rank++;
+      if (k !== imageOf[l] && rankable(S[k * sentences + l]) >= truth) rank++;
     }
     search.push(rank);
   }

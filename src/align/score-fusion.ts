@@ -77,6 +77,8 @@ export class AlignmentFusion {
   ): Float32Array {
     const S = new Float32Array(images * sentences.length);
     this.members.forEach((m, i) => {
+      // A member weighted 0 is left out, so its NaN scores (0 x NaN) do not spoil the sum.
+      if (m.weight === 0) return;
       const encoded = sentences.map((tokens) => m.model.encode(tokens));
       const Sm = scoreEmbedded(m.model, vs[i], images, encoded);
       for (let j = 0; j < S.length; j++) S[j] += m.weight * Sm[j];
@@ -207,14 +209,24 @@ export function firstRegions(
   return out;
 }
 
-/** The standard deviation of a score matrix: the scale one member's scores move on. */
+/**
+ * The standard deviation of a score matrix's finite scores: the scale one member's scores move
+ * on. 1 where they do not move (constant, or none finite), so that dividing by it leaves them.
+ */
 export function scoreSpread(S: Float32Array): number {
+  let n = 0;
   let mean = 0;
-  for (const x of S) mean += x;
-  mean /= S.length;
+  for (const x of S) {
+    if (Number.isFinite(x)) {
+      mean += x;
+      n++;
+    }
+  }
+  mean /= n;
   let v = 0;
-  for (const x of S) v += (x - mean) * (x - mean);
-  return Math.sqrt(v / S.length);
+  for (const x of S) if (Number.isFinite(x)) v += (x - mean) * (x - mean);
+  const spread = Math.sqrt(v / n);
+  return spread > 0 ? spread : 1;
 }
 
 /**
@@ -234,8 +246,9 @@ export function tuneFusionWeights(
   const fuse = (w: readonly number[]) => {
     const S = new Float32Array(matrices[0].length);
     matrices.forEach((M, m) => {
+      if (w[m] === 0) return;
       const f = w[m] / spreads[m];
-      if (f !== 0) for (let i = 0; i < S.length; i++) S[i] += f * M[i];
+      for (let i = 0; i < S.length; i++) S[i] += f * M[i];
     });
     return retrievalMetrics(S, images, imageOf);
   };

@@ -2,6 +2,12 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Progress } from "../cli/progress.js";
 import { writeFileAtomic } from "../core/atomic-file.js";
+import {
+  describeNonFinite,
+  nonFiniteIn,
+  nonFiniteParam,
+  TrainingDivergedError,
+} from "../core/divergence.js";
 import { backward, give, Rng, Sgd, Tensor, take } from "../core/index.js";
 import type { Dataset } from "../data/dataset.js";
 import { buildVocabulary } from "../data/vocabulary.js";
@@ -72,9 +78,15 @@ export interface TrainAlignmentResult {
   readonly sentencesPerSecond: number;
 }
 
+type EpochSoFar = "epochLossSum" | "epochLossCount" | "epochSeconds";
+
 interface RunState {
   epoch: number;
   batch: number;
+  /** The current epoch's batch losses so far (summed, counted) and seconds of updates. */
+  epochLossSum: number;
+  epochLossCount: number;
+  epochSeconds: number;
   history: EpochRecord[];
   bestRecallSum: number;
   trainSeconds: number;
@@ -98,7 +110,6 @@ export function trainAlignment(
   options: TrainAlignmentOptions,
 ): TrainAlignmentResult {
   const log = options.log ?? (() => {});
-  mkdirSync(options.out, { recursive: true });
   const lastPath = join(options.out, "last.ckpt");
   const bestPath = join(options.out, "best.ckpt");
   const runStart = Date.now();
@@ -110,7 +121,9 @@ export function trainAlignment(
   if (existsSync(lastPath)) {
     const loaded = AlignmentModel.load(lastPath);
     model = loaded.model;
-    state = loaded.checkpoint.meta.run as RunState;
+    // Runs saved before the epoch's loss was kept resume with it counted from here.
+    const saved = loaded.checkpoint.meta.run as Partial<RunState> & Omit<RunState, EpochSoFar>;
+    state = { epochLossSum: 0, epochLossCount: 0, epochSeconds: 0, ...saved };
     if (options.train?.epochs !== undefined)
       state.train = { ...state.train, epochs: options.train.epochs };
     optimizer = makeOptimizer(state.train);
@@ -139,6 +152,9 @@ export function trainAlignment(
     state = {
       epoch: 0,
       batch: 0,
+      epochLossSum: 0,
+      epochLossCount: 0,
+      epochSeconds: 0,
       history: [],
       bestRecallSum: Number.NEGATIVE_INFINITY,
       trainSeconds: 0,
@@ -147,6 +163,8 @@ export function trainAlignment(
       train: trainConfig,
     };
   }
+  // Made only once the run's model is in hand, so a refused --init leaves no folder behind.
+  mkdirSync(options.out, { recursive: true });
   const config = model.config;
   const cfg = state.train;
   if (train.regions !== config.regions || train.dim !== config.featureDim) {
@@ -209,27 +227,24 @@ export function trainAlignment(
             unit: "sentences",
           });
     progress?.tick(batches.slice(0, state.batch).reduce((n, b) => n + b.length, 0));
-    let lossSum = 0;
-    let lossCount = 0;
     let recent = 0;
-    let epochSeconds = 0;
+    let recentCount = 0;
     while (state.batch < batches.length) {
       const batch = batches[state.batch];
       optimizer.lr = epochLr * Math.min(1, (optimizer.steps + 1) / Math.max(1, cfg.warmup ?? 0));
       const t0 = performance.now();
       const loss = alignmentStep(model, batch, trainFeatures, block, drop, cfg, optimizer);
       const seconds = (performance.now() - t0) / 1000;
-      if (!Number.isFinite(loss)) {
-        throw new Error(
-          `loss is ${loss} at epoch ${state.epoch + 1}, batch ${state.batch + 1}: lower the learning rate`,
-        );
-      }
-      epochSeconds += seconds;
+      const where = `epoch ${state.epoch + 1}, batch ${state.batch + 1} (iteration ${optimizer.steps})`;
+      if (!Number.isFinite(loss)) throw diverged(where, `the loss is ${loss}`, cfg);
+      const weight = nonFiniteParam(model.params);
+      if (weight) throw diverged(where, describeNonFinite("parameter", weight), cfg);
+      state.epochSeconds += seconds;
       state.trainSeconds += seconds;
       state.sentences += batch.length;
-      lossSum += loss;
-      lossCount++;
-      recent = lossCount === 1 ? loss : 0.9 * recent + 0.1 * loss;
+      state.epochLossSum += loss;
+      state.epochLossCount++;
+      recent = recentCount++ === 0 ? loss : 0.9 * recent + 0.1 * loss;
       state.batch++;
       progress?.tick(
         batch.length,
@@ -239,14 +254,22 @@ export function trainAlignment(
     }
     progress?.finish();
     const result = evaluateRetrieval(model, val.images, valFeatures);
-    const { scores: _, ...valResult } = result;
+    const { scores, ...valResult } = result;
+    const badScore = nonFiniteIn("S_kl", scores);
+    if (badScore) {
+      throw diverged(
+        `epoch ${state.epoch + 1} (validation)`,
+        `${badScore.count} of ${badScore.of} image-sentence scores are not finite`,
+        cfg,
+      );
+    }
     const record: EpochRecord = {
       epoch: state.epoch + 1,
       lr: epochLr,
-      loss: lossCount > 0 ? lossSum / lossCount : Number.NaN,
+      loss: state.epochLossCount > 0 ? state.epochLossSum / state.epochLossCount : Number.NaN,
       val: valResult,
       recallSum: recallSum(valResult),
-      trainSeconds: epochSeconds,
+      trainSeconds: state.epochSeconds,
     };
     state.history.push(record);
     log(`epoch ${record.epoch}: loss ${record.loss.toFixed(3)}, val ${formatRetrieval(valResult)}`);
@@ -260,6 +283,9 @@ export function trainAlignment(
     }
     state.epoch++;
     state.batch = 0;
+    state.epochLossSum = 0;
+    state.epochLossCount = 0;
+    state.epochSeconds = 0;
     save();
     writeSummary(options.out, model, state, options.init);
   }
@@ -277,6 +303,13 @@ export function trainAlignment(
     wallSeconds: state.wallSeconds,
     sentencesPerSecond: state.trainSeconds > 0 ? state.sentences / state.trainSeconds : 0,
   };
+}
+
+/** The error that stops a run whose loss, weights or scores stopped being finite. */
+function diverged(where: string, what: string, cfg: TrainConfig): TrainingDivergedError {
+  return new TrainingDivergedError(
+    `training diverged at ${where}: ${what}; lower --lr (it is ${cfg.lr}); nothing diverged was saved`,
+  );
 }
 
 /** summary.json: the run's history and speed, for reports (eval-retrieval --markdown reads it). */

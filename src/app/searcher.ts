@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import type { AlignmentModel } from "../align/model.js";
+import { byScoreDescending } from "../align/retrieval.js";
 import type { Tensor } from "../core/index.js";
 import { tokenize } from "../data/tokenizer.js";
 import { InputError } from "../errors.js";
@@ -261,9 +262,9 @@ export class Searcher {
   }
 }
 
-/** Indices of the k largest scores, largest first (ties: lower index first). */
+/** Indices of the k largest scores, largest first, NaN last (ties: lower index first). */
 function topIndices(scores: Float32Array, k: number): number[] {
   return Array.from(scores.keys())
-    .sort((a, b) => scores[b] - scores[a] || a - b)
+    .sort((a, b) => byScoreDescending(scores[a], scores[b]) || a - b)
     .slice(0, Math.max(0, k));
 }

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { crc32 } from "node:zlib";
-import { InputError } from "../errors.js";
+import { CorruptFileError, InputError } from "../errors.js";
 import { writeFileAtomic } from "./atomic-file.js";
+import { describeNonFinite, nonFiniteIn } from "./divergence.js";
 import type { Optimizer, OptimizerState } from "./optim/optimizer.js";
 import type { Params } from "./params.js";
 import type { Rng } from "./rng.js";
@@ -11,20 +12,27 @@ import { sameShape, shapeSize } from "./tensor.js";
  * One file holds everything needed to use a model or resume training it:
  *
  *   "IMSCKPT\n"  magic (8 bytes)
- *   u32 LE       format version (1)
+ *   u32 LE       format version (2)
  *   u32 LE       header length in bytes
+ *   u32 LE       CRC-32 of the version and length fields and of every byte after this one
  *   header       UTF-8 JSON: step, config, vocabulary, meta, RNG state, optimiser scalars, and
  *                for each tensor its name, shape, dtype and byte range in the payload, plus the
  *                payload's length and CRC-32
  *   padding      zeros up to a multiple of 8 bytes
  *   payload      the tensors' values, little-endian, each starting on a multiple of 8 bytes
  *
- * Weights may be stored as float16 to halve a shipped model; optimiser buffers are always float32.
- * Files are written atomically, so a run killed while saving leaves the previous checkpoint whole.
+ * Version 1 files (still read) lack the file CRC: their header starts at byte 16 and only the
+ * payload is checked, so a flipped bit in a vocabulary went unnoticed. Weights may be stored as
+ * float16 to halve a shipped model; optimiser buffers are always float32. Weights and buffers
+ * must be finite: a diverged model is refused on save and on load. Files are written atomically,
+ * so a run killed while saving leaves the previous checkpoint whole.
  */
 
 const MAGIC = "IMSCKPT\n";
-const VERSION = 1;
+const MAGIC_BYTES = Buffer.from(MAGIC, "latin1");
+const VERSION = 2;
+/** Where the header starts in each version. */
+const HEADER_START: Record<number, number> = { 1: 16, 2: 20 };
 
 export type StorageDtype = "f32" | "f16";
 
@@ -76,13 +84,17 @@ export interface CheckpointHeader {
   crc32: number;
 }
 
-/** Writes a checkpoint to `path` atomically. */
+/** Writes a checkpoint to `path` atomically; refuses weights that are not finite. */
 export function saveCheckpoint(path: string, c: CheckpointContents, opts: SaveOptions = {}): void {
-  writeFileAtomic(path, encodeCheckpoint(c, opts));
+  writeFileAtomic(path, encode(c, opts, path));
 }
 
-/** The bytes of a checkpoint file. */
+/** The bytes of a checkpoint file; refuses weights that are not finite. */
 export function encodeCheckpoint(c: CheckpointContents, opts: SaveOptions = {}): Uint8Array {
+  return encode(c, opts, "checkpoint");
+}
+
+function encode(c: CheckpointContents, opts: SaveOptions, target: string): Uint8Array {
   const dtype = opts.dtype ?? "f32";
   const blobs: { entry: TensorEntry; data: Float32Array }[] = [];
   let offset = 0;
@@ -93,6 +105,7 @@ export function encodeCheckpoint(c: CheckpointContents, opts: SaveOptions = {}):
     data: Float32Array,
     dt: StorageDtype,
   ) => {
+    refuseNonFinite(target, kind, name, data, dt);
     const bytes = data.length * (dt === "f16" ? 2 : 4);
     blobs.push({ entry: { name, kind, shape: [...shape], dtype: dt, offset, bytes }, data });
     offset += align8(bytes);
@@ -127,15 +140,47 @@ export function encodeCheckpoint(c: CheckpointContents, opts: SaveOptions = {}):
     crc32: crc32(payload),
   };
   const json = Buffer.from(JSON.stringify(header), "utf8");
-  const start = align8(16 + json.length);
+  const headerStart = HEADER_START[VERSION];
+  const start = align8(headerStart + json.length);
   const out = new Uint8Array(start + payload.length);
-  out.set(Buffer.from(MAGIC, "latin1"), 0);
+  out.set(MAGIC_BYTES, 0);
   const head = new DataView(out.buffer);
   head.setUint32(8, VERSION, true);
   head.setUint32(12, json.length, true);
-  out.set(json, 16);
+  out.set(json, headerStart);
   out.set(payload, start);
+  head.setUint32(16, fileCrc(out), true);
   return out;
+}
+
+/** The version 2 file CRC: over bytes 8-15 (version, header length) and 20 to the end. */
+function fileCrc(bytes: Uint8Array): number {
+  return crc32(bytes.subarray(20), crc32(bytes.subarray(8, 16)));
+}
+
+/** Throws when `data` holds a value that is not finite, or would not be once stored as `dtype`. */
+function refuseNonFinite(
+  target: string,
+  kind: TensorEntry["kind"],
+  name: string,
+  data: Float32Array,
+  dtype: StorageDtype,
+): void {
+  const what = kind === "param" ? "parameter" : "optimiser buffer";
+  const bad = nonFiniteIn(name, data);
+  if (bad) {
+    throw new InputError(
+      `${target}: not saved: ${describeNonFinite(what, bad)}; the training that made it diverged`,
+    );
+  }
+  if (dtype === "f16") {
+    const big = data.findIndex((x) => !Number.isFinite(fromFloat16(toFloat16(x))));
+    if (big >= 0) {
+      throw new InputError(
+        `${target}: not saved: ${what} ${name} holds ${data[big]}, beyond float16's range (65504)`,
+      );
+    }
+  }
 }
 
 /** Reads a checkpoint; errors name the file and what is wrong with it. */
@@ -149,56 +194,134 @@ export function loadCheckpoint(path: string): Checkpoint {
   return decodeCheckpoint(bytes, path);
 }
 
-/** Parses checkpoint bytes; `source` names them in errors. */
+/**
+ * Parses checkpoint bytes; `source` names them in errors. A file that does not read back as
+ * written (truncated, a flipped bit anywhere) is a CorruptFileError; one that is not a
+ * checkpoint at all, or holds weights that are not finite, an InputError.
+ */
 export function decodeCheckpoint(bytes: Uint8Array, source: string): Checkpoint {
-  const fail = (why: string) => new InputError(`${source}: ${why}`);
-  if (bytes.length < 16 || Buffer.from(bytes.subarray(0, 8)).toString("latin1") !== MAGIC) {
-    throw fail("not an imagesent checkpoint (bad magic bytes)");
+  const corrupt = (why: string) => new CorruptFileError(`${source}: ${why}`);
+  const magic = Buffer.from(bytes.subarray(0, MAGIC_BYTES.length));
+  if (bytes.length < MAGIC_BYTES.length && magic.equals(MAGIC_BYTES.subarray(0, bytes.length))) {
+    throw corrupt(`truncated: ${bytes.length} bytes, not even the magic bytes of a checkpoint`);
   }
+  if (!magic.equals(MAGIC_BYTES)) {
+    throw new InputError(`${source}: not an imagesent checkpoint (bad magic bytes)`);
+  }
+  if (bytes.length < 16) throw corrupt(`truncated: ${bytes.length} bytes, the preamble is 16`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = dv.getUint32(8, true);
-  if (version !== VERSION)
-    throw fail(`checkpoint format version ${version}, this build reads ${VERSION}`);
-  const jsonLength = dv.getUint32(12, true);
-  if (16 + jsonLength > bytes.length) {
-    throw fail(`truncated: header needs ${16 + jsonLength} bytes, file has ${bytes.length}`);
+  const headerStart = HEADER_START[version];
+  if (headerStart === undefined) {
+    throw new InputError(
+      `${source}: checkpoint format version ${version}, this build reads 1 and ${VERSION} ` +
+        "(a newer imagesent's file, or a corrupt one)",
+    );
   }
-  let header: CheckpointHeader;
-  try {
-    header = JSON.parse(Buffer.from(bytes.subarray(16, 16 + jsonLength)).toString("utf8"));
-  } catch (err) {
-    throw fail(`corrupt header (${(err as Error).message})`);
+  if (bytes.length < headerStart) {
+    throw corrupt(`truncated: ${bytes.length} bytes, the preamble is ${headerStart}`);
   }
-  if (typeof header !== "object" || header === null || !Array.isArray(header.tensors)) {
-    throw fail("corrupt header (no tensor list)");
-  }
-  const start = align8(16 + jsonLength);
-  const end = start + header.payloadBytes;
-  if (end > bytes.length) throw fail(`truncated: expected ${end} bytes, file has ${bytes.length}`);
-  if (end < bytes.length) throw fail(`${bytes.length - end} unexpected bytes after the payload`);
-  const payload = bytes.subarray(start, end);
-  if (crc32(payload) !== header.crc32) throw fail("corrupt payload (CRC-32 mismatch)");
+  const intact = version === 1 || dv.getUint32(16, true) === fileCrc(bytes);
+  // A damaged file still goes through the layout checks, which say how it is damaged.
+  const { header, payload } = readLayout(bytes, dv, headerStart, corrupt);
+  if (!intact) throw corrupt("corrupt header (CRC-32 mismatch)");
 
   const pv = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   const params = new Map<string, StoredTensor>();
   const buffers: Record<string, Float32Array> = {};
   for (const e of header.tensors) {
     const n = shapeSize(e.shape);
-    const width = e.dtype === "f16" ? 2 : 4;
-    if (n * width !== e.bytes || e.offset + e.bytes > payload.length) {
-      throw fail(`corrupt tensor entry ${e.name} [${e.shape}] ${e.dtype}`);
-    }
     const data = new Float32Array(n);
     if (e.dtype === "f16") {
       for (let i = 0; i < n; i++) data[i] = fromFloat16(pv.getUint16(e.offset + 2 * i, true));
     } else {
       for (let i = 0; i < n; i++) data[i] = pv.getFloat32(e.offset + 4 * i, true);
     }
+    const bad = nonFiniteIn(e.name, data);
+    if (bad) {
+      const what = e.kind === "param" ? "parameter" : "optimiser buffer";
+      throw new InputError(
+        `${source}: ${describeNonFinite(what, bad)}; the training that wrote it diverged`,
+      );
+    }
     if (e.kind === "optimizer") buffers[e.name] = data;
     else params.set(e.name, { shape: e.shape, dtype: e.dtype, data });
   }
   const optimizer = header.optimizer ? { ...header.optimizer, buffers } : null;
   return new Checkpoint(source, header, params, optimizer);
+}
+
+/** The header and payload of a checkpoint whose header starts at `headerStart`, checked. */
+function readLayout(
+  bytes: Uint8Array,
+  dv: DataView,
+  headerStart: number,
+  corrupt: (why: string) => CorruptFileError,
+): { header: CheckpointHeader; payload: Uint8Array } {
+  const jsonLength = dv.getUint32(12, true);
+  if (headerStart + jsonLength > bytes.length) {
+    throw corrupt(
+      `truncated: header needs ${headerStart + jsonLength} bytes, file has ${bytes.length}`,
+    );
+  }
+  let header: CheckpointHeader;
+  try {
+    header = JSON.parse(
+      Buffer.from(bytes.subarray(headerStart, headerStart + jsonLength)).toString("utf8"),
+    );
+  } catch (err) {
+    throw corrupt(`corrupt header (${(err as Error).message})`);
+  }
+  const why = headerFault(header);
+  if (why) throw corrupt(`corrupt header (${why})`);
+  const start = align8(headerStart + jsonLength);
+  const end = start + header.payloadBytes;
+  if (end > bytes.length)
+    throw corrupt(`truncated: expected ${end} bytes, file has ${bytes.length}`);
+  if (end < bytes.length) throw corrupt(`${bytes.length - end} unexpected bytes after the payload`);
+  const payload = bytes.subarray(start, end);
+  if (crc32(payload) !== header.crc32) throw corrupt("corrupt payload (CRC-32 mismatch)");
+  for (const e of header.tensors) {
+    if (e.offset + e.bytes > payload.length) {
+      throw corrupt(`corrupt tensor entry ${e.name} [${e.shape}] ${e.dtype}`);
+    }
+  }
+  return { header, payload };
+}
+
+/** What is wrong with a parsed header's shape, or null when decoding can trust it. */
+function headerFault(h: CheckpointHeader): string | null {
+  if (typeof h !== "object" || h === null) return "not an object";
+  if (!Array.isArray(h.tensors)) return "no tensor list";
+  if (!isCount(h.payloadBytes)) return "payloadBytes is not a byte count";
+  if (!isCount(h.crc32)) return "crc32 is not a number";
+  if (typeof h.step !== "number" || !Number.isFinite(h.step)) return "step is not a number";
+  if (typeof h.meta !== "object" || h.meta === null) return "meta is not an object";
+  if (h.rng !== null && !(Array.isArray(h.rng) && h.rng.every((x) => typeof x === "number"))) {
+    return "rng is not a list of numbers";
+  }
+  if (h.optimizer !== null && typeof h.optimizer !== "object") return "optimizer is not an object";
+  for (const e of h.tensors as unknown[]) {
+    const t = (e ?? {}) as Partial<TensorEntry>;
+    const label = `tensor entry ${typeof t.name === "string" ? t.name : JSON.stringify(e)}`;
+    if (
+      typeof t.name !== "string" ||
+      (t.kind !== "param" && t.kind !== "optimizer") ||
+      (t.dtype !== "f32" && t.dtype !== "f16") ||
+      !Array.isArray(t.shape) ||
+      !t.shape.every(isCount) ||
+      !isCount(t.offset) ||
+      !isCount(t.bytes) ||
+      shapeSize(t.shape) * (t.dtype === "f16" ? 2 : 4) !== t.bytes
+    ) {
+      return `${label} is malformed`;
+    }
+  }
+  return null;
+}
+
+function isCount(x: unknown): x is number {
+  return typeof x === "number" && Number.isSafeInteger(x) && x >= 0;
 }
 
 /** A loaded checkpoint: read the config first to build the model, then `restore` into it. */

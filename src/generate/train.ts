@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { backward, noGrad } from "../core/autodiff.js";
 import { type Checkpoint, loadCheckpoint, saveCheckpoint } from "../core/checkpoint.js";
+import { describeNonFinite, nonFiniteParam, TrainingDivergedError } from "../core/divergence.js";
 import { Rmsprop } from "../core/optim/rmsprop.js";
 import { Rng } from "../core/rng.js";
 import type { Vocabulary } from "../data/vocabulary.js";
@@ -209,9 +210,14 @@ export function trainGenerator(args: TrainArgs): TrainResult {
       seconds: speed.seconds + (performance.now() - started) / 1000,
       wallSeconds: wallBefore + (Date.now() - startWall) / 1000,
     };
-    if (!Number.isFinite(loss) || loss > 50) {
-      throw new Error(
-        `training diverged at iteration ${step}: loss ${loss}; lower --lr (last good state: ${lastPath})`,
+    // A mean loss per word above 50 (perplexity e^50) is worse than guessing from any vocabulary.
+    const weight = nonFiniteParam(model.params);
+    if (!Number.isFinite(loss) || loss > 50 || weight) {
+      const what = weight ? describeNonFinite("parameter", weight) : `the loss is ${loss}`;
+      const kept = existsSync(lastPath) ? `; the last good state is ${lastPath}` : "";
+      throw new TrainingDivergedError(
+        `training diverged at epoch ${epoch + 1}, iteration ${step}: ${what}; lower --lr ` +
+          `(it is ${opts.lr})${kept}`,
       );
     }
     args.onIteration?.(

@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { epochBatches } from "../../src/align/batches.js";
-import { recallSum, retrievalMetrics, summarise } from "../../src/align/retrieval.js";
+import {
+  byScoreDescending,
+  recallSum,
+  retrievalMetrics,
+  summarise,
+} from "../../src/align/retrieval.js";
 import { retrievalMarkdown } from "../../src/align/retrieval-report.js";
 import { Rng } from "../../src/core/index.js";
 
@@ -38,6 +43,34 @@ test("retrievalMetrics counts ties against the model, so constant scores are at 
   assert.equal(r.annotation.r10, 0);
   assert.equal(r.search.r1, 0);
   assert.equal(r.search.medianRank, 20);
+});
+
+test("retrievalMetrics ranks NaN scores last and never counts a NaN truth as a hit", () => {
+  const imageOf = Int32Array.of(0, 1, 2);
+  const nan = Number.NaN;
+  // A diverged model: every score NaN. Before, every comparison with NaN was false: all rank 1.
+  const dead = retrievalMetrics(new Float32Array(9).fill(nan), 3, imageOf);
+  for (const m of [dead.annotation, dead.search]) {
+    assert.deepEqual(m, { r1: 0, r5: 0, r10: 0, medianRank: Number.POSITIVE_INFINITY });
+  }
+  assert.equal(recallSum(dead), 0);
+  // biome-ignore format: one row per image
+  const S = Float32Array.from([
+    1, nan, 0, // image 0: its sentence first; a NaN rival does not outrank it
+    nan, 2, 3, // image 1: its sentence beaten by 3 only -> rank 2
+    0, 0, nan, // image 2: its own score NaN -> never found
+  ]);
+  const r = retrievalMetrics(S, 3, imageOf);
+  assert.deepEqual(r.annotation, { r1: 100 / 3, r5: 200 / 3, r10: 200 / 3, medianRank: 2 });
+  // Search: s0 rank 1 (NaN for image 1 ranks last); s1 rank 1; s2 NaN truth -> never found.
+  assert.deepEqual(r.search, { r1: 200 / 3, r5: 200 / 3, r10: 200 / 3, medianRank: 1 });
+});
+
+test("byScoreDescending sorts best first with NaN after every number", () => {
+  const sorted = [0.5, Number.NaN, 3, Number.NEGATIVE_INFINITY, Number.NaN, -1].sort(
+    byScoreDescending,
+  );
+  assert.deepEqual(sorted, [3, 0.5, -1, Number.NEGATIVE_INFINITY, Number.NaN, Number.NaN]);
 });
 
 test("epochBatches uses every sentence once and never puts an image twice in a batch", () => {

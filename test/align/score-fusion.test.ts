@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { evaluateRetrieval } from "../../src/align/retrieval.js";
+import { evaluateRetrieval, retrievalMetrics } from "../../src/align/retrieval.js";
 import {
   AlignmentFusion,
   firstRegions,
@@ -66,6 +66,28 @@ test("tuneFusionWeights takes the grid weight that fixes what the first member r
   // A member that only adds noise keeps weight 0: the first member alone.
   const alone = tuneFusionWeights([M1, M0], 2, imageOf, [0, 1]);
   assert.deepEqual(alone.relative, [1, 0]);
+});
+
+test("a member whose scores are NaN never wins a weight nor makes the fusion look perfect", () => {
+  const good = Float32Array.of(1, 0, 2, 1);
+  const broken = Float32Array.of(Number.NaN, 0, 0, Number.NaN);
+  const imageOf = Int32Array.of(0, 1);
+  const tuned = tuneFusionWeights([good, broken], 2, imageOf, [0, 1, 5]);
+  assert.deepEqual(tuned.relative, [1, 0]);
+  assert.deepEqual(tuned.result, retrievalMetrics(good, 2, imageOf));
+  assert.equal(tuned.spreads[1], 1, "no spread among its finite scores: left unscaled");
+  // Weighted 0 in a fusion, its NaN scores do not reach the sum.
+  const m = model(1, REGIONS);
+  const nanModel = model(2, REGIONS);
+  nanModel.params.all()[0].tensor.data.fill(Number.NaN);
+  const fusion = new AlignmentFusion([
+    { model: m, checkpoint: "a", weight: 1 },
+    { model: nanModel, checkpoint: "b", weight: 0 },
+  ]);
+  const fused = fusion.scores(features, IMAGES, sentences);
+  const alone = new AlignmentFusion([{ model: m, checkpoint: "a", weight: 1 }]);
+  assert.deepEqual(fused, alone.scores(features, IMAGES, sentences));
+  assert.ok(fused.every(Number.isFinite));
 });
 
 test("a one-model fusion scores as the model does; members read their own first regions", () => {

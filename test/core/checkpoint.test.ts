@@ -5,6 +5,8 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { backward } from "../../src/core/autodiff.js";
 import {
+  decodeCheckpoint,
+  encodeCheckpoint,
   fromFloat16,
   loadCheckpoint,
   saveCheckpoint,
@@ -18,7 +20,13 @@ import { Rmsprop } from "../../src/core/optim/rmsprop.js";
 import { Sgd } from "../../src/core/optim/sgd.js";
 import { Params } from "../../src/core/params.js";
 import { Rng } from "../../src/core/rng.js";
-import { InputError } from "../../src/errors.js";
+import { CorruptFileError, InputError } from "../../src/errors.js";
+import {
+  flipBit,
+  joinCheckpoint,
+  splitCheckpoint,
+  withTensorValue,
+} from "../support/checkpoint-bytes.js";
 
 const dir = mkdtempSync(join(tmpdir(), "imagesent-ckpt-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -207,9 +215,13 @@ test("truncated, corrupt, foreign and missing files fail with the file named", (
 
   const header = join(dir, "header.ckpt");
   const badHeader = Buffer.from(bytes);
-  badHeader[17] = 0x7b; // breaks the JSON just after its opening brace
+  badHeader[21] = 0x7b; // breaks the JSON just after its opening brace
   writeFileSync(header, badHeader);
-  assert.throws(() => loadCheckpoint(header), /header.ckpt: corrupt header/);
+  assert.throws(
+    () => loadCheckpoint(header),
+    (err: Error) =>
+      err instanceof CorruptFileError && /header.ckpt: corrupt header/.test(err.message),
+  );
 
   const foreign = join(dir, "foreign.ckpt");
   writeFileSync(foreign, "not a checkpoint at all");
@@ -220,5 +232,105 @@ test("truncated, corrupt, foreign and missing files fail with the file named", (
     (err: Error) => {
       return err instanceof InputError && /absent.ckpt: cannot read checkpoint/.test(err.message);
     },
+  );
+});
+
+test("the checksum covers the header: a flipped bit in the vocabulary is a corrupt file", () => {
+  const vocabulary = { words: ["a", "dog", "runs"] };
+  const bytes = encodeCheckpoint({ params: tinyModel(1).params, vocabulary });
+  const at = Buffer.from(bytes).indexOf("dog");
+  assert.ok(at > 0);
+  // "dog" -> "eog": the JSON still parses, and the payload is untouched.
+  const flipped = flipBit(bytes, at, 0);
+  assert.deepEqual(splitCheckpoint(flipped).header.vocabulary, { words: ["a", "eog", "runs"] });
+  assert.throws(
+    () => decodeCheckpoint(flipped, "vocab.ckpt"),
+    (err: Error) =>
+      err instanceof CorruptFileError &&
+      err.message === "vocab.ckpt: corrupt header (CRC-32 mismatch)",
+  );
+  assert.deepEqual(decodeCheckpoint(bytes, "vocab.ckpt").vocabulary, vocabulary);
+});
+
+test("every truncation and every flipped byte of a checkpoint is a CorruptFileError", () => {
+  const bytes = encodeCheckpoint({ params: tinyModel(1).params, meta: { epoch: 1 } });
+  for (let n = 0; n < bytes.length; n++) {
+    assert.throws(
+      () => decodeCheckpoint(bytes.subarray(0, n), "cut.ckpt"),
+      (err: Error) => err instanceof CorruptFileError && err.message.startsWith("cut.ckpt: "),
+      `truncated to ${n} bytes`,
+    );
+  }
+  for (let at = 0; at < bytes.length; at++) {
+    // The magic and version say whose file it is; a wrong one is not ours to call corrupt.
+    const expected = at < 8 ? /not an imagesent checkpoint/ : at < 12 ? /format version/ : /./;
+    assert.throws(
+      () => decodeCheckpoint(flipBit(bytes, at, at % 8), "flip.ckpt"),
+      (err: Error) =>
+        err instanceof InputError &&
+        (at < 12 || err instanceof CorruptFileError) &&
+        err.message.startsWith("flip.ckpt: ") &&
+        expected.test(err.message),
+      `bit ${at % 8} of byte ${at}`,
+    );
+  }
+});
+
+test("format version 1 files (no header checksum) still load", () => {
+  const m = tinyModel(1);
+  const vocabulary = { words: ["a", "dog"] };
+  const v2 = encodeCheckpoint({ params: m.params, step: 7, vocabulary }, { dtype: "f16" });
+  const v1 = joinCheckpoint(splitCheckpoint(v2), 1);
+  assert.equal(new DataView(v1.buffer).getUint32(8, true), 1);
+  const ck = decodeCheckpoint(v1, "old.ckpt");
+  assert.equal(ck.step, 7);
+  assert.deepEqual(ck.vocabulary, vocabulary);
+  assert.deepEqual(
+    ck.tensors.get("W1")!.data,
+    decodeCheckpoint(v2, "new.ckpt").tensors.get("W1")!.data,
+  );
+  // Its payload is still checked.
+  assert.throws(
+    () => decodeCheckpoint(flipBit(v1, v1.length - 1), "old.ckpt"),
+    (err: Error) =>
+      err instanceof CorruptFileError && /old.ckpt: corrupt payload/.test(err.message),
+  );
+});
+
+test("weights that are not finite are refused on save and on load, naming the parameter", () => {
+  for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+    const m = tinyModel(1);
+    m.params.get("W2").data[3] = bad;
+    const path = join(dir, "diverged.ckpt");
+    assert.throws(
+      () => saveCheckpoint(path, { params: m.params }),
+      (err: Error) =>
+        err instanceof InputError &&
+        err.message.startsWith(`${path}: not saved: parameter W2 holds ${bad}`),
+    );
+    assert.ok(!readdirSync(dir).includes("diverged.ckpt"), "nothing written");
+    // A file that holds one anyway (an older imagesent wrote it) does not load.
+    const good = encodeCheckpoint({ params: tinyModel(1).params });
+    assert.throws(
+      () => decodeCheckpoint(withTensorValue(good, "b1", 0, bad), "nan.ckpt"),
+      new RegExp(`nan.ckpt: parameter b1 holds ${bad} \\(1 of 8 values are not finite\\)`),
+    );
+  }
+  const huge = tinyModel(1);
+  huge.params.get("E").data[0] = 1e5;
+  assert.throws(
+    () => encodeCheckpoint({ params: huge.params }, { dtype: "f16" }),
+    /parameter E holds 100000, beyond float16's range/,
+  );
+  const opt = new Sgd({ lr: 0.1, momentum: 0.9 });
+  const m = tinyModel(2);
+  trainStep(m, opt, new Rng(1));
+  const state = opt.exportState();
+  const [key] = Object.keys(state.buffers);
+  state.buffers[key][0] = Number.NaN;
+  opt.importState(state, m.params, "test");
+  assert.throws(
+    () => encodeCheckpoint({ params: m.params, optimizer: opt }),
+    new RegExp(`optimiser buffer ${key.replace("/", "\\/")} holds NaN`),
   );
 });

@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { TrainingDivergedError } from "../../src/core/divergence.js";
 import { buildVocabulary } from "../../src/data/vocabulary.js";
 import { loadCaptionData, normalizeCaptionData } from "../../src/generate/caption-data.js";
 import { beamSearch, greedy } from "../../src/generate/decoding.js";
@@ -55,6 +56,29 @@ for (const cell of ["rnn", "lstm"] as const) {
     assert.deepEqual(readdirSync(out).sort(), ["best.ckpt", "last.ckpt"]);
   });
 }
+
+test("a diverging run stops with a TrainingDivergedError and saves nothing as best", () => {
+  const { vocabulary, data, normalizer } = setup();
+  const out = mkdtempSync(join(tmpdir(), "imagesent-gen-diverge-"));
+  assert.throws(
+    () =>
+      trainGenerator({
+        data,
+        mode: "fullframe",
+        vocabulary,
+        normalizer,
+        model: { cell: "rnn", hidden: 32, embed: 16, dropout: 0 },
+        training: { ...QUICK, lr: 1e10, warmup: 1, epochs: 2 },
+        out,
+      }),
+    (err: Error) =>
+      err instanceof TrainingDivergedError &&
+      /^training diverged at epoch 1, iteration \d+: .*; lower --lr \(it is 10000000000\)$/.test(
+        err.message,
+      ),
+  );
+  assert.deepEqual(readdirSync(out), []);
+});
 
 test("a resumed run ends where an uninterrupted one does, and the checkpoint captions alike", () => {
   const { vocabulary, data, normalizer } = setup();

@@ -105,8 +105,9 @@ export const fuseAlignCommand: Command = {
 };
 
 function parseGrid(text: string): number[] {
-  const grid = text.split(",").map((s) => Number(s.trim()));
-  if (grid.length === 0 || grid.some((w) => !Number.isFinite(w) || w < 0)) {
+  const items = text.split(",").map((s) => s.trim());
+  const grid = items.map(Number);
+  if (items.some((s) => s === "") || grid.some((w) => !Number.isFinite(w) || w < 0)) {
     throw new InputError(`--grid: expected comma-separated weights >= 0, got "${text}"`);
   }
   return grid;

@@ -12,6 +12,7 @@ import { InputError } from "../../errors.js";
 import { FeatureStore } from "../../vision/feature-store.js";
 import type { Command } from "../command.js";
 import { formatSeconds } from "../progress.js";
+import { integerFlag, MAX_EPOCHS, realFlag } from "../training-flags.js";
 
 const USAGE = `usage: imagesent train-align --dataset D --features STORE --out DIR [options]
 
@@ -93,28 +94,44 @@ export const trainAlignCommand: Command = {
     if (!datasetPath || !features || !out) {
       throw new InputError(`--dataset, --features and --out are required\n\n${USAGE}`);
     }
-    const int = (flag: string, min = 1) => {
-      const v = values[flag] as string | undefined;
-      if (v === undefined) return undefined;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < min)
-        throw new InputError(`--${flag}: expected an integer >= ${min}, got '${v}'`);
-      return n;
-    };
-    const num = (flag: string, min: number, max = Number.POSITIVE_INFINITY) => {
-      const v = values[flag] as string | undefined;
-      if (v === undefined) return undefined;
-      const n = Number(v);
-      if (v.trim() === "" || !Number.isFinite(n) || n < min || n > max) {
-        throw new InputError(`--${flag}: expected a number in [${min}, ${max}], got '${v}'`);
-      }
-      return n;
-    };
+    const int = (flag: string, min = 1, max?: number) =>
+      integerFlag(values[flag] as string | undefined, `--${flag}`, min, max);
+    const num = (flag: string, min: number, max?: number) =>
+      realFlag(values[flag] as string | undefined, `--${flag}`, min, max);
     const loss = values.loss as string | undefined;
     if (loss !== undefined && !RANKING_LOSS_KINDS.includes(loss as RankingLossKind)) {
       throw new InputError(`--loss: expected ${RANKING_LOSS_KINDS.join(" or ")}, got '${loss}'`);
     }
     const regions = int("regions") ?? DEFAULT_ALIGNMENT_CONFIG.regions;
+    // Every flag is checked before any data is read.
+    const options = {
+      out,
+      minCount: int("min-count"),
+      ...(values.init ? { init: values.init as string } : {}),
+      maxSeconds: values["max-minutes"] === undefined ? undefined : num("max-minutes", 0)! * 60,
+      model: {
+        regions,
+        embed: int("embed"),
+        hidden: int("hidden"),
+        wordDim: int("word-dim"),
+        trainWordVectors: values["freeze-words"] ? false : undefined,
+      },
+      train: {
+        epochs: int("epochs", 1, MAX_EPOCHS),
+        batchSize: int("batch", 2),
+        lr: num("lr", 1e-12),
+        lrDecay: num("lr-decay", 1e-12, 1),
+        momentum: num("momentum", 0, 0.999),
+        warmup: int("warmup", 0),
+        weightDecay: num("weight-decay", 0),
+        dropout: num("dropout", 0, 0.95),
+        clip: num("clip", 1e-12),
+        margin: num("margin", 0),
+        loss: loss as RankingLossKind | undefined,
+        checkpointEvery: int("checkpoint-every"),
+        seed: int("seed", 0),
+      },
+    };
     const dataset = loadDataset(datasetPath);
     const store = FeatureStore.open(features);
     const log = (line: string) => console.log(line);
@@ -133,35 +150,7 @@ export const trainAlignCommand: Command = {
         `${features}: needs features of train images and of at least 2 val images`,
       );
     }
-    const result = trainAlignment(dataset, train, val, {
-      out,
-      log,
-      minCount: int("min-count"),
-      ...(values.init ? { init: values.init as string } : {}),
-      maxSeconds: values["max-minutes"] === undefined ? undefined : num("max-minutes", 0)! * 60,
-      model: {
-        regions,
-        embed: int("embed"),
-        hidden: int("hidden"),
-        wordDim: int("word-dim"),
-        trainWordVectors: values["freeze-words"] ? false : undefined,
-      },
-      train: {
-        epochs: int("epochs"),
-        batchSize: int("batch", 2),
-        lr: num("lr", 1e-12),
-        lrDecay: num("lr-decay", 1e-12, 1),
-        momentum: num("momentum", 0, 0.999),
-        warmup: int("warmup", 0),
-        weightDecay: num("weight-decay", 0),
-        dropout: num("dropout", 0, 0.95),
-        clip: num("clip", 1e-12),
-        margin: num("margin", 0),
-        loss: loss as RankingLossKind | undefined,
-        checkpointEvery: int("checkpoint-every"),
-        seed: int("seed", 0),
-      },
-    });
+    const result = trainAlignment(dataset, train, val, { ...options, log });
     log(
       `trained in ${formatSeconds(result.wallSeconds)} wall (${formatSeconds(result.trainSeconds)} of updates, ` +
         `${result.sentencesPerSecond.toFixed(0)} sentences/s)`,

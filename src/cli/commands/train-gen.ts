@@ -15,7 +15,7 @@ import { readSnippets } from "../../mrf/snippets.js";
 import { FeatureStore } from "../../vision/feature-store.js";
 import type { Command } from "../command.js";
 import { formatSeconds, Progress } from "../progress.js";
-import { numberFlag } from "./eval-gen.js";
+import { integerFlag, MAX_EPOCHS, realFlag } from "../training-flags.js";
 
 const T = DEFAULT_TRAINING;
 const USAGE = `usage: imagesent train-gen --dataset D --features STORE --out DIR [options]
@@ -112,10 +112,10 @@ export const trainGenCommand: Command = {
     }
     if (mode === "region" && !str("snippets"))
       throw new InputError("--mode region needs --snippets");
-    const int = (k: string, fallback: number, min = 1) =>
-      numberFlag(str(k), `--${k}`, fallback, { integer: true, min });
-    const real = (k: string, fallback: number, min = 0, max = Number.POSITIVE_INFINITY) =>
-      numberFlag(str(k), `--${k}`, fallback, { min, max });
+    const int = (k: string, fallback: number, min = 1, max?: number) =>
+      integerFlag(str(k), `--${k}`, min, max) ?? fallback;
+    const real = (k: string, fallback: number, min = 0, max?: number) =>
+      realFlag(str(k), `--${k}`, min, max) ?? fallback;
     const training: TrainingOptions = {
       batchSize: int("batch", T.batchSize),
       lr: real("lr", T.lr, 1e-12),
@@ -124,7 +124,7 @@ export const trainGenCommand: Command = {
       clip: real("clip", T.clip, 1e-12),
       warmup: int("warmup", T.warmup),
       lrDecay: real("lr-decay", T.lrDecay, 1e-6, 1),
-      epochs: int("epochs", T.epochs),
+      epochs: int("epochs", T.epochs, 1, MAX_EPOCHS),
       evalEvery: int("eval-every", T.evalEvery, 0),
       valBeam: int("val-beam", T.valBeam),
       valCaptions: int("val-captions", T.valCaptions, 0),
@@ -133,12 +133,17 @@ export const trainGenCommand: Command = {
       seed: int("seed", T.seed, 0),
     };
     const limit = str("limit") === undefined ? undefined : int("limit", 0);
+    const model = {
+      cell,
+      hidden: int("hidden", DEFAULT_MODEL.hidden),
+      embed: int("embed", DEFAULT_MODEL.embed),
+      dropout: real("dropout", DEFAULT_MODEL.dropout, 0, 0.99),
+    };
+    const minCount = int("min-count", DEFAULT_MIN_COUNT);
 
     const started = Date.now();
     const dataset = loadDataset(str("dataset")!);
-    const vocabulary = buildVocabulary(dataset, {
-      minCount: int("min-count", DEFAULT_MIN_COUNT),
-    });
+    const vocabulary = buildVocabulary(dataset, { minCount });
     const store = FeatureStore.open(str("features")!);
     const snippets = mode === "region" ? readSnippets(str("snippets")!) : undefined;
     const raw = loadCaptionData(dataset, store, vocabulary, {
@@ -166,12 +171,7 @@ export const trainGenCommand: Command = {
       mode,
       vocabulary,
       normalizer,
-      model: {
-        cell,
-        hidden: int("hidden", DEFAULT_MODEL.hidden),
-        embed: int("embed", DEFAULT_MODEL.embed),
-        dropout: real("dropout", DEFAULT_MODEL.dropout, 0, 0.99),
-      },
+      model,
       training,
       out: str("out")!,
       onIteration: (n, status) => progress.tick(n, status),
