@@ -155,10 +155,14 @@ export class Searcher {
         if (pending.length === 16) flush();
         options.onImage?.();
       }
+      if (options.sentences) index.addSentences(options.sentences);
     } finally {
-      flush();
+      try {
+        flush();
+      } finally {
+        index.close();
+      }
     }
-    if (options.sentences) index.addSentences(options.sentences);
     this.cache = undefined;
     return { added, skipped, failures };
   }

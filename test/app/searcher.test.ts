@@ -6,6 +6,7 @@ import { after, before, test } from "node:test";
 import { ImageIndex } from "../../src/app/image-index.js";
 import { Searcher } from "../../src/app/searcher.js";
 import { InputError } from "../../src/errors.js";
+import { LOCK_FILE } from "../../src/vision/feature-store.js";
 import type { WorldImage } from "../../src/world/world-file.js";
 import { type TrainedWorld, trainedWorld } from "./fixtures.js";
 
@@ -40,6 +41,7 @@ test("the index is a feature store of the images plus their sentences; re-indexi
   const distinct = new Set(tests.flatMap((im) => im.sentences.map((s) => s.tokens.join(" "))));
   assert.equal(index.sentences().length, distinct.size);
   assert.ok(existsSync(join(dir, "index", "features", "store.json")));
+  assert.ok(!existsSync(join(dir, "index", "features", LOCK_FILE)), "index() releases its lock");
   const again = await searcher.index([path(tests[0])], { sentences: [sentence(tests[0])] });
   assert.deepEqual(again, { added: 0, skipped: 1, failures: [] });
   assert.equal(ImageIndex.open(join(dir, "index")).sentences().length, distinct.size);
