@@ -6,6 +6,7 @@ import { demoCommand } from "./commands/demo.js";
 import { describeCommand } from "./commands/describe.js";
 import { evalGenCommand } from "./commands/eval-gen.js";
 import { evalGroundingCommand } from "./commands/eval-grounding.js";
+import { evalRegionsCommand } from "./commands/eval-regions.js";
 import { evalRetrievalCommand } from "./commands/eval-retrieval.js";
 import { featuresCommand } from "./commands/features.js";
 import { fuseAlignCommand } from "./commands/fuse-align.js";
@@ -38,6 +39,7 @@ const commands: Command[] = [
   mrfGridCommand,
   trainGenCommand,
   evalGenCommand,
+  evalRegionsCommand,
   resultsCommand,
   describeCommand,
   indexCommand,
