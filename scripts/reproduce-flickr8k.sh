@@ -19,7 +19,7 @@ npm run --silent build
 mkdir -p "$RUNS" docs/results docs/alignment
 
 step "features: 20 regions per image"
-cli features --dataset "$DATA" --images "$DATA/images" --out "$STORE" \
+cli features --dataset "$DATA" --images "$DATA/images" --out "$STORE" --detector yolox-nano \
   --encoder-model "$MODELS/mobilenetv2-12-int8.onnx" --detector-model "$MODELS/yolox_nano.onnx"
 
 step "alignment model, 20 regions"

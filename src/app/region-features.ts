@@ -38,7 +38,7 @@ export async function regionFeatures(
     given || !models.detector || models.regions < 2 ? [] : await models.detector.detect(rgb);
   const regions = given
     ? [...given]
-    : selectRegions(rgb.width, rgb.height, detections, models.regions);
+    : selectRegions(rgb.width, rgb.height, detections, models.regions, models.detector?.selection);
   const t2 = performance.now();
   const features = await models.encoder.encode(
     rgb,

@@ -21,7 +21,7 @@ import {
   type Warp,
   writeResized,
 } from "./preprocess.js";
-import type { LabelledDetection } from "./regions.js";
+import { type LabelledDetection, type RegionSelection, selectionName } from "./regions.js";
 import { decodeYolox } from "./yolox.js";
 
 /** A detector's network input for one image. */
@@ -32,9 +32,24 @@ export interface DetectorInput {
   readonly height: number;
 }
 
+/**
+ * What a detector config changes beyond its network, for its name: "" for the paper's settings
+ * (score 0.25, class-aware NMS at 0.45, score selection), so stores made with them keep their name.
+ */
+export function detectorSettingsName(c: DetectorConfig): string {
+  const parts: string[] = [];
+  if (c.scoreThreshold !== 0.25) parts.push(`score${c.scoreThreshold}`);
+  if (c.nms !== "class" || c.nmsThreshold !== 0.45) parts.push(`nms-${c.nms}${c.nmsThreshold}`);
+  const selection = selectionName(c.selection);
+  if (selection) parts.push(`regions-${selection}`);
+  return parts.map((p) => `:${p}`).join("");
+}
+
 /** Finds objects in an image: boxes in image pixels with class labels and scores, best first. */
 export class Detector {
   private readonly norm: Normalisation;
+  /** How regions are chosen from this detector's boxes (selectRegions). */
+  readonly selection: RegionSelection;
 
   private constructor(
     readonly name: string,
@@ -44,6 +59,7 @@ export class Detector {
     private readonly output: string,
   ) {
     this.norm = normalisation(config.preprocess);
+    this.selection = config.selection;
   }
 
   static async load(
@@ -61,7 +77,7 @@ export class Detector {
           `${path}: no output '${output}' (outputs: ${session.outputNames.join(", ")})`,
         );
       }
-      const name = `${config.format}:${basename(config.model, ".onnx")}@${config.preprocess.width}x${config.preprocess.height}`;
+      const name = `${config.format}:${basename(config.model, ".onnx")}@${config.preprocess.width}x${config.preprocess.height}${detectorSettingsName(config)}`;
       const detector = new Detector(name, config, session, input, output);
       // One blank run checks that the output matches the configured layout (and warms up).
       const blank = { width: 2, height: 2, data: new Uint8Array(12) };
@@ -122,7 +138,15 @@ export class Detector {
       },
       c.scoreThreshold,
     );
-    return nonMaxSuppression(candidates, c.nmsThreshold, c.maxDetections)
+    // Class-agnostic NMS runs the class-aware one with every box in one class.
+    const agnostic = c.nms === "agnostic";
+    const byBox = new Map(candidates.map((d) => [d.box, d]));
+    const kept = nonMaxSuppression(
+      agnostic ? candidates.map((d) => ({ ...d, classIndex: 0 })) : candidates,
+      c.nmsThreshold,
+      c.maxDetections,
+    );
+    return (agnostic ? kept.map((d) => byBox.get(d.box)!) : kept)
       .map((d) => ({
         box: clipBox(boxToImage(d.box, warp), image.width, image.height),
         label: c.labels[d.classIndex],

@@ -6,7 +6,10 @@ import type { Region, RgbImage } from "./image.js";
 import type { RegionEncoder } from "./region-encoder.js";
 import { selectRegions } from "./regions.js";
 
-/** The regions of a decoded image: the whole image alone, or whole + detections + fallback. */
+/**
+ * The regions of a decoded image: the whole image alone, or whole + detections + fallback, chosen
+ * as the detector's config says (its `selection`).
+ */
 export async function imageRegions(
   image: RgbImage,
   detector: Detector | undefined,
@@ -14,7 +17,7 @@ export async function imageRegions(
   prepared?: Promise<DetectorInput>,
 ): Promise<Region[]> {
   const detections = detector && count > 1 ? await detector.detect(image, prepared) : [];
-  return selectRegions(image.width, image.height, detections, count);
+  return selectRegions(image.width, image.height, detections, count, detector?.selection);
 }
 
 /** An image to extract: its key in the store, dataset id and file. */

@@ -7,7 +7,7 @@ import { InputError } from "../../errors.js";
 import { Detector } from "../../vision/detector.js";
 import { extractFeatures, type ImageJob } from "../../vision/extract.js";
 import { FeatureStore } from "../../vision/feature-store.js";
-import { loadModelConfig } from "../../vision/model-config.js";
+import { DEFAULT_DETECTOR, loadModelConfig } from "../../vision/model-config.js";
 import { ModelRegistry } from "../../vision/model-registry.js";
 import { OnnxEncoder } from "../../vision/onnx-encoder.js";
 import { PixelStatsEncoder } from "../../vision/pixel-stats-encoder.js";
@@ -19,8 +19,9 @@ import { Progress } from "../progress.js";
 
 const USAGE = `usage: imagesent features --images DIR --out STORE [options]
 
-Encodes every image as region feature vectors (the paper's 20 regions: the whole image, the top
-19 detections, fallback boxes when there are fewer) into a feature store (docs/feature-store.md).
+Encodes every image as region feature vectors (the paper's 20 regions: the whole image and 19
+chosen from the detections, boxes for the parts of people and fallback boxes, as the detector's
+config says) into a feature store (docs/feature-store.md).
 The store is written in shards as it goes; rerunning the same command resumes where a killed run
 stopped. Unreadable images are listed at the end and skipped.
 
@@ -33,7 +34,9 @@ stopped. Unreadable images are listed at the end and skipped.
   --encoder E           encoder preset (mobilenetv2-12-int8, default), JSON config file, or
                         pixel-stats (weight-free, for the demo)
   --encoder-model FILE  use this .onnx file for the encoder instead of the config's model
-  --detector D          detector preset (yolox-nano, default), JSON config file, or none
+  --detector D          detector preset (yolox-nano-proposals, default: low-score boxes, person
+                        parts and wide fallbacks ranked by value; yolox-nano: the paper's top 19
+                        boxes and grid fallbacks, as stores made before), JSON config file, or none
   --detector-model FILE use this .onnx file for the detector instead of the config's model
   --threads N           onnxruntime threads per model run, 1 to 64 (default 2)
   --shard N             images per shard, the most a kill can lose, 1 to 4096 (default 16)
@@ -137,7 +140,7 @@ export const featuresCommand: Command = {
 
     const registry = new ModelRegistry();
     const encoderName = values.encoder ?? "mobilenetv2-12-int8";
-    const detectorName = values.detector ?? "yolox-nano";
+    const detectorName = values.detector ?? DEFAULT_DETECTOR;
     const encoderConfig =
       encoderName === "pixel-stats" ? undefined : loadModelConfig(encoderName, "encoder");
     const detectorConfig =

@@ -7,7 +7,7 @@ import { InputError } from "../../errors.js";
 import { decodeImage } from "../../vision/decode.js";
 import { Detector } from "../../vision/detector.js";
 import { imageRegions } from "../../vision/extract.js";
-import { loadModelConfig } from "../../vision/model-config.js";
+import { DEFAULT_DETECTOR, loadModelConfig } from "../../vision/model-config.js";
 import { ModelRegistry } from "../../vision/model-registry.js";
 import { regionsSvg } from "../../vision/region-svg.js";
 import type { Command } from "../command.js";
@@ -23,7 +23,8 @@ score, fallback boxes dashed) as DIR/NAME.svg, and an index DIR/README.md showin
 
   --out DIR             output folder
   --regions N           regions per image (default 20)
-  --detector D          detector preset (yolox-nano, default) or JSON config file
+  --detector D          detector preset (yolox-nano-proposals, default; yolox-nano) or JSON
+                        config file
   --detector-model FILE use this .onnx file instead of the config's model
   --max-side N          longest side of the embedded picture in pixels (default 400)`;
 
@@ -57,7 +58,7 @@ export const showRegionsCommand: Command = {
         ? 400
         : boundedInt(values["max-side"], "--max-side", MAX_SIDE);
     if (maxSide < 16) throw new InputError(`--max-side: expected at least 16, got "${maxSide}"`);
-    const config = loadModelConfig(values.detector ?? "yolox-nano", "detector");
+    const config = loadModelConfig(values.detector ?? DEFAULT_DETECTOR, "detector");
     const detector = await Detector.load(
       { ...config, model: values["detector-model"] ?? config.model },
       new ModelRegistry(),
