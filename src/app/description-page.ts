@@ -10,6 +10,14 @@ export interface DescribedImage {
   readonly description: ImageDescription;
 }
 
+/** An image that could not be described, shown on the page with the reason. */
+export interface FailedImage {
+  readonly title: string;
+  readonly error: string;
+}
+
+export type PageImage = DescribedImage | FailedImage;
+
 /** Longest side of each drawn image, in CSS pixels. */
 const SIZE = 420;
 const LABEL_FONT = 12;
@@ -31,7 +39,13 @@ function labelColour(label: string): string {
  * fallback boxes dashed grey, their text on hover), the caption below and the numbered list of
  * regions with their phrases.
  */
-function figure(item: DescribedImage): string {
+function figure(item: PageImage): string {
+  if ("error" in item) {
+    return `<figure class="failed">
+<figcaption>${escapeHtml(item.title)}</figcaption>
+<p class="error">not described: ${escapeHtml(item.error)}</p>
+</figure>`;
+  }
   const d = item.description;
   const scale = SIZE / Math.max(d.width, d.height);
   const w = Math.round(d.width * scale);
@@ -102,12 +116,12 @@ export interface PageSection {
 }
 
 /**
- * A standalone page describing each image (boxes drawn, caption, regions with their phrases),
- * then any further sections.
+ * A standalone page describing each image (boxes drawn, caption, regions with their phrases; or
+ * why it could not be described), then any further sections.
  */
 export function descriptionPage(
   title: string,
-  items: readonly DescribedImage[],
+  items: readonly PageImage[],
   sections: readonly PageSection[] = [],
 ): string {
   const more = sections.map(
@@ -130,6 +144,7 @@ ${ALIGNMENT_FIGURE_CSS}
 .caption { font-size: 17px; font-weight: bold; margin: 8px 0 4px; }
 .regions { font-size: 13px; margin: 0; padding-left: 26px; color: #ccc; }
 .what { color: #888; }
+.error { color: #f88; font-size: 14px; }
 h2 { font-size: 17px; margin: 28px 0 4px; }
 .intro { color: #aaa; font-size: 13px; margin: 2px 0; }
 </style>

@@ -1,11 +1,39 @@
+import { readdirSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import { DEFAULT_REGION_BEAM, type DescribeOptions } from "../app/describer.js";
-import { MAX_BEAM } from "../app/model-bundle.js";
+import { MAX_BEAM, PACKAGED_BUNDLES, PACKAGED_DEFAULT } from "../app/model-bundle.js";
 import { boundedInt, finiteNumber, parseCommandArgs, positiveInt } from "./flags.js";
 
-/** Flag parsing shared by the app commands (describe, index, search). */
+/** Flag parsing shared by the app commands (describe, index, search, serve). */
 
-/** The bundle used when a command is given no --bundle: the cached bundle of this name. */
+/**
+ * The bundle used when a command is given no --bundle: the cached bundle of this name, else the
+ * packaged PACKAGED_DEFAULT (BundleCache.resolve).
+ */
 export const DEFAULT_BUNDLE = "default";
+
+/** What --bundle defaults to, as the usage texts say it. */
+export const DEFAULT_BUNDLE_HELP = `the bundle cached as '${DEFAULT_BUNDLE}', else the packaged '${PACKAGED_DEFAULT}'`;
+
+/**
+ * The bundle a command loaded, for people to read: a packaged bundle by its name and
+ * "(packaged)", a cached one by its name, a folder as given.
+ */
+export function bundleLabel(requested: string, dir: string): string {
+  if (dirname(resolve(dir)) === resolve(PACKAGED_BUNDLES)) return `${basename(dir)} (packaged)`;
+  return requested;
+}
+
+/** Image files by name, as describe and index take them from a folder. */
+const IMAGE_FILE = /\.(jpe?g|png|webp|tiff?|gif|avif)$/i;
+
+/** The image files directly in folder `dir`, by file name. */
+export function imageFilesIn(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => IMAGE_FILE.test(f))
+    .sort()
+    .map((f) => join(dir, f));
+}
 
 export interface AppFlags {
   readonly values: Readonly<Record<string, string | string[] | boolean | undefined>>;

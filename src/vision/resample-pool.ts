@@ -37,16 +37,20 @@ export class ResampleWorker {
       })();`,
       { eval: true, workerData: { url, tsx } },
     );
-    this.worker.unref();
     this.worker.on("message", (id: number) => {
       this.waiting.get(id)?.();
       this.waiting.delete(id);
+      if (this.waiting.size === 0) this.worker.unref();
     });
     this.worker.on("error", (err) => {
       this.failure = err;
       for (const done of this.waiting.values()) done();
       this.waiting.clear();
     });
+    // The worker holds the event loop only while a job is out, so a program that never calls
+    // close() still exits when its work is done. unref() comes after on("message"), which would
+    // otherwise ref the worker's port again.
+    this.worker.unref();
   }
 
   /** False once the worker has failed; callers then resample on their own thread. */
@@ -82,6 +86,7 @@ export class ResampleWorker {
       tasks: theirs.map((i, k) => ({ level: levels[i], warp: warps[i], offset: k * size })),
     };
     const done = new Promise<void>((resolve) => this.waiting.set(id, resolve));
+    this.worker.ref();
     this.worker.postMessage(job);
     for (let i = 0; i < warps.length; i += 2)
       writeWarp(levels[i], warps[i], config, norm.pad, out, i * size);

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import { DEFAULT_REGION_BEAM, Describer, type ImageDescription } from "../../app/describer.js";
-import { descriptionPage } from "../../app/description-page.js";
+import { descriptionPage, type PageImage } from "../../app/description-page.js";
 import { MAX_BEAM } from "../../app/model-bundle.js";
 import { writeFileAtomic } from "../../core/atomic-file.js";
 import { InputError } from "../../errors.js";
@@ -12,21 +12,26 @@ import {
   CAPTION_FLAGS,
   captionOptions,
   DEFAULT_BUNDLE,
+  DEFAULT_BUNDLE_HELP,
+  imageFilesIn,
   MAX_THREADS,
   parseAppFlags,
   stringFlag,
 } from "../app-flags.js";
 import type { Command } from "../command.js";
 
-const USAGE = `usage: imagesent describe IMAGE... [--bundle NAME|DIR] [--json] [--html OUT]
+const USAGE = `usage: imagesent describe IMAGE|DIR... [--bundle NAME|DIR] [--json] [--html OUT]
 
-Describes each image (JPEG, PNG, WebP, ... of any size) with a model bundle (docs/bundle.md): a
-caption of the whole image, and each region's box, detector label and score and, when the bundle
-has a region generator, a short phrase for it.
+Describes each image (JPEG, PNG, WebP, ... of any size; a folder: the image files in it) with a
+model bundle (docs/bundle.md): a caption of the whole image, and each region's box, detector
+label and score and, when the bundle has a region generator, a short phrase for it. An image
+that cannot be described is reported (a line on stderr, an entry with its error in the JSON and
+the page) and the others are still described; the exit code is then 1.
 
-  --bundle B        bundle folder or cached bundle name (default '${DEFAULT_BUNDLE}'; add one with
-                    'imagesent models bundle add NAME DIR')
-  --json            print one JSON array of the descriptions instead of text
+  --bundle B        bundle folder or cached bundle name (add one with 'imagesent models bundle
+                    add NAME DIR')
+                    (default: ${DEFAULT_BUNDLE_HELP})
+  --json            print one JSON array of the descriptions ({image, error} for a failure)
   --html OUT        also write an HTML page with the boxes drawn (images embedded); its folder
                     must exist
   --beam N          beam width of the whole-image caption, at most ${MAX_BEAM} (default ${DEFAULT_BEAM}; with
@@ -47,39 +52,78 @@ export const describeCommand: Command = {
       ["json"],
       USAGE,
     );
-    const images = flags.positionals;
-    if (images.length === 0) throw new InputError(`give at least one IMAGE\n\n${USAGE}`);
+    if (flags.positionals.length === 0) {
+      throw new InputError(`give at least one IMAGE or DIR\n\n${USAGE}`);
+    }
+    const images = flags.positionals.flatMap(imagesOf);
     const html = stringFlag(flags, "html");
     if (html !== undefined) checkHtmlOut(html);
     const describer = await Describer.load(stringFlag(flags, "bundle") ?? DEFAULT_BUNDLE, {
       ...captionOptions(flags),
       threads: boundedIntFlag(flags, "threads", 2, MAX_THREADS),
     });
-    const described: { image: string; description: ImageDescription }[] = [];
+    const results: Described[] = [];
     try {
       for (const image of images) {
-        const description = await describer.describe(image);
-        described.push({ image, description });
-        if (!flags.values.json) console.log(formatDescription(image, description));
+        try {
+          const description = await describer.describe(image);
+          results.push({ image, description });
+          if (!flags.values.json) console.log(formatDescription(image, description));
+        } catch (err) {
+          // Bad input is this image's failure; anything else is a fault that stops the run.
+          if (!(err instanceof InputError)) throw err;
+          const error = err.message.split("\n")[0];
+          results.push({ image, error });
+          console.error(`failed: ${error}`);
+        }
       }
     } finally {
       await describer.close();
     }
     if (flags.values.json) {
-      console.log(JSON.stringify(described.map((d) => ({ image: d.image, ...d.description }))));
+      console.log(
+        JSON.stringify(
+          results.map((r) =>
+            "error" in r
+              ? { image: r.image, error: r.error }
+              : { image: r.image, ...r.description },
+          ),
+        ),
+      );
     }
     if (html !== undefined) {
-      const items = described.map((d) => ({
-        title: basename(d.image),
-        imageHref: imageDataUri(d.image),
-        description: d.description,
-      }));
+      const items: PageImage[] = results.map((r) =>
+        "error" in r
+          ? { title: basename(r.image), error: r.error }
+          : {
+              title: basename(r.image),
+              imageHref: imageDataUri(r.image),
+              description: r.description,
+            },
+      );
       writeFileAtomic(html, descriptionPage("imagesent describe", items));
       console.error(`wrote ${html}`);
     }
-    return 0;
+    const failed = results.filter((r) => "error" in r).length;
+    if (failed > 0) console.error(`described ${results.length - failed}, ${failed} failed`);
+    return failed > 0 ? 1 : 0;
   },
 };
+
+/** One image's outcome: its description, or why it could not be described. */
+type Described =
+  | { readonly image: string; readonly description: ImageDescription }
+  | { readonly image: string; readonly error: string };
+
+/** An IMAGE argument as images: a folder gives the image files in it, anything else itself. */
+function imagesOf(arg: string): string[] {
+  if (!(existsSync(arg) && statSync(arg).isDirectory())) return [arg];
+  const images = imageFilesIn(arg);
+  if (images.length === 0) {
+    throw new InputError(`${arg}: a folder with no image files (.jpg, .png, .webp, ...)`);
+  }
+  return images;
+}
 
 /** Refuses an --html path that cannot be written, before any image is described. */
 function checkHtmlOut(html: string): void {

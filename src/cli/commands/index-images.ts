@@ -1,10 +1,11 @@
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { Searcher } from "../../app/searcher.js";
 import { InputError } from "../../errors.js";
 import {
   boundedIntFlag,
   DEFAULT_BUNDLE,
+  DEFAULT_BUNDLE_HELP,
+  imageFilesIn,
   MAX_THREADS,
   parseAppFlags,
   positiveIntFlag,
@@ -20,15 +21,14 @@ with the bundle's vision setup, stored in INDEX (a feature store plus the senten
 already in INDEX are skipped, so rerunning after a kill or with new images only does the new ones.
 
   --out INDEX        index folder (created, or added to)
-  --bundle B         bundle folder or cached bundle name (default '${DEFAULT_BUNDLE}')
+  --bundle B         bundle folder or cached bundle name (default:
+                     ${DEFAULT_BUNDLE_HELP})
   --sentences FILE   a text file, one sentence per line, for 'imagesent search INDEX --image IMG'
   --limit N          only the first N images (by file name)
   --threads N        onnxruntime threads per model run, 1 to ${MAX_THREADS} (default 2)
 
 One run at a time writes an index: it holds INDEX/features/LOCK, and a second is refused while
 the first lives.`;
-
-const IMAGE_FILE = /\.(jpe?g|png|webp|tiff?|gif|avif)$/i;
 
 export const indexCommand: Command = {
   name: "index",
@@ -53,10 +53,7 @@ export const indexCommand: Command = {
     if (!existsSync(dir) || !statSync(dir).isDirectory()) {
       throw new InputError(`${dir}: not a folder`);
     }
-    let images = readdirSync(dir)
-      .filter((f) => IMAGE_FILE.test(f))
-      .sort()
-      .map((f) => join(dir, f));
+    let images = imageFilesIn(dir);
     const limit = stringFlag(flags, "limit");
     if (limit !== undefined) images = images.slice(0, positiveIntFlag(flags, "limit", 1));
     if (images.length === 0) throw new InputError(`${dir}: no image files`);

@@ -3,6 +3,7 @@ import { InputError } from "../../errors.js";
 import {
   boundedIntFlag,
   DEFAULT_BUNDLE,
+  DEFAULT_BUNDLE_HELP,
   MAX_THREADS,
   parseAppFlags,
   stringFlag,
@@ -26,8 +27,8 @@ of FILE (one per line).
   --image IMG        search sentences with this image instead
   --sentences FILE   with --image: rank these sentences instead of the index's
   --json             print the results as one JSON array
-  --bundle B         bundle folder or cached bundle name (default '${DEFAULT_BUNDLE}'); the one the
-                     index was built with
+  --bundle B         bundle folder or cached bundle name, the one the index was built with
+                     (default: ${DEFAULT_BUNDLE_HELP})
   --threads N        onnxruntime threads per model run, at most ${MAX_THREADS} (default 2)`;
 
 export const searchCommand: Command = {

@@ -16,9 +16,11 @@ import {
 import { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_MAX_UPLOAD_PIXELS } from "../../server/upload.js";
 import {
   type AppFlags,
+  bundleLabel,
   CAPTION_FLAGS,
   captionOptions,
   DEFAULT_BUNDLE,
+  DEFAULT_BUNDLE_HELP,
   parseAppFlags,
   positiveIntFlag,
   stringFlag,
@@ -38,7 +40,8 @@ Stop it with Ctrl-C.
   --port N           port to listen on (default ${DEFAULT_PORT}; 0 picks a free one)
   --host H           address to listen on (default ${DEFAULT_HOST}, this machine only; 0.0.0.0
                      lets anyone who can reach this machine use the app)
-  --bundle B         bundle folder or cached bundle name (default '${DEFAULT_BUNDLE}')
+  --bundle B         bundle folder or cached bundle name (default:
+                     ${DEFAULT_BUNDLE_HELP})
   --index INDEX      index folder to search (from 'imagesent index'; built with the same bundle);
                      read through once at start-up, so that a corrupt index is refused there
   --images DIR       folder that images indexed by name are read from, for their thumbnails
@@ -126,7 +129,7 @@ export const serveCommand: Command = {
     const searcher = indexPath ? Searcher.open(bundle, indexPath, { threads }) : undefined;
     const server = createAppServer({
       describer,
-      bundleName,
+      bundleName: bundleLabel(bundleName, bundle.dir),
       maxUploadBytes,
       maxUploadPixels,
       maxConcurrentDescribes,

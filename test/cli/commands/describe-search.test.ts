@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -39,6 +39,7 @@ test("argument errors are InputErrors that say what is wrong", async () => {
       ["a.jpg", "--bundle", "./no/such/bundle"],
       /no\/such\/bundle: bundle folder not found/,
     ],
+    [describeCommand, [trained.bundleDir], /bundle: a folder with no image files/],
     [indexCommand, ["imgs"], /--out is required/],
     [indexCommand, ["a", "b", "--out", "x"], /exactly one image folder/],
     [indexCommand, [join(dir, "none"), "--out", "x"], /none: not a folder/],
@@ -119,4 +120,60 @@ test("describe prints text, JSON and an HTML page; index and search find the ima
   assert.equal(await searchCommand.run([index, "--image", image, ...bundle, "--k", "3"]), 0);
   assert.equal(lines.join("\n").split("\n").length, 3);
   assert.match(lines[0], /^ {2}1\. +-?\d+\.\d{3} {2}\w/);
+});
+
+test("describe reports each image it cannot describe, describes the rest, and exits 1", async (t) => {
+  const out: string[] = [];
+  const err: string[] = [];
+  t.mock.method(console, "log", (line: string) => out.push(line));
+  t.mock.method(console, "error", (line: string) => err.push(line));
+  const good = join(trained.world.imagesDir, trained.world.world.images[0].filename);
+  const broken = join(dir, "broken.jpg");
+  writeFileSync(broken, "not a jpeg");
+  const missing = join(dir, "missing.png");
+  const html = join(dir, "partial.html");
+  const args = [good, broken, missing, "--bundle", trained.bundleDir, "--json", "--html", html];
+  assert.equal(await describeCommand.run(args), 1);
+
+  const described = JSON.parse(out.join("\n"));
+  assert.deepEqual(
+    described.map((d: { image: string }) => d.image),
+    [good, broken, missing],
+  );
+  assert.equal(described[0].regions.length, 19);
+  assert.match(described[1].error, /broken\.jpg: cannot decode image/);
+  assert.match(described[2].error, /missing\.png/);
+  assert.equal(described[1].regions, undefined);
+
+  const failures = err.filter((line) => line.startsWith("failed: "));
+  assert.equal(failures.length, 2, err.join("\n"));
+  assert.ok(failures.every((line) => !line.includes("\n")));
+  assert.match(failures[0], /broken\.jpg/);
+  assert.match(err.at(-1) ?? "", /described 1, 2 failed/);
+
+  const page = readFileSync(html, "utf8");
+  assert.equal(page.match(/<figure>/g)?.length, 1, "the described image is drawn");
+  assert.equal(page.match(/<figure class="failed">/g)?.length, 2);
+  assert.match(page, /broken\.jpg: cannot decode image/);
+});
+
+test("describe DIR describes the image files in the folder, by name", async (t) => {
+  const out: string[] = [];
+  t.mock.method(console, "log", (line: string) => out.push(line));
+  t.mock.method(console, "error", () => {});
+  const folder = join(dir, "photos");
+  mkdirSync(folder);
+  const names = trained.world.world.images.slice(0, 2).map((im) => im.filename);
+  for (const name of names.toReversed()) {
+    copyFileSync(join(trained.world.imagesDir, name), join(folder, name));
+  }
+  writeFileSync(join(folder, "notes.txt"), "not an image");
+  mkdirSync(join(folder, "sub"));
+  assert.equal(await describeCommand.run([folder, "--bundle", trained.bundleDir, "--json"]), 0);
+  const described = JSON.parse(out.join("\n"));
+  assert.deepEqual(
+    described.map((d: { image: string }) => d.image),
+    names.map((n) => join(folder, n)),
+  );
+  assert.ok(described.every((d: { caption: string }) => typeof d.caption === "string"));
 });
