@@ -64,7 +64,7 @@ function main(): void {
     const t = performance.now();
     for (let i = 0; i < images; i++) {
       const stepper = model.stepper(features.subarray(i * FEATURE_DIM, (i + 1) * FEATURE_DIM));
-      beamSearch(stepper, { beam, maxLength: 20 });
+      beamSearch(stepper, { beam, lengthNormalization: 0, maxLength: 20 });
     }
     return (performance.now() - t) / images;
   };

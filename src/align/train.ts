@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { Progress } from "../cli/progress.js";
 import { writeFileAtomic } from "../core/atomic-file.js";
 import {
   describeNonFinite,
@@ -39,8 +38,8 @@ export interface TrainAlignmentOptions {
   /** Vocabulary: words seen at least this often in the train split (paper: 5). */
   readonly minCount?: number;
   readonly log?: (line: string) => void;
-  /** Show a progress line per epoch (default true). */
-  readonly progress?: boolean;
+  /** Told of each epoch's start and each batch, e.g. to draw a progress line (the CLI does). */
+  readonly onProgress?: (event: AlignmentProgress) => void;
   /**
    * Wall-clock budget for the run in seconds (resumed parts included): no epoch is started that
    * would, at the pace of the epochs so far, end after it.
@@ -53,6 +52,26 @@ export interface TrainAlignmentOptions {
    */
   readonly init?: string;
 }
+
+/** What training reports as it runs, in order: per epoch a start, its batches, an end. */
+export type AlignmentProgress =
+  | {
+      readonly kind: "epoch-start";
+      /** 1-based. */
+      readonly epoch: number;
+      readonly epochs: number;
+      /** Sentences in the epoch, and those already done (a resumed epoch). */
+      readonly sentences: number;
+      readonly done: number;
+    }
+  | {
+      readonly kind: "batch";
+      /** Sentences in this batch; `status` has the smoothed loss and speed. */
+      readonly sentences: number;
+      readonly status: string;
+    }
+  /** The epoch's updates are done; its validation follows. */
+  | { readonly kind: "epoch-end" };
 
 /** One epoch's record, kept in the checkpoints. */
 export interface EpochRecord {
@@ -218,15 +237,13 @@ export function trainAlignment(
     );
     const epochLr = cfg.lr * cfg.lrDecay ** state.epoch;
     const total = batches.reduce((n, b) => n + b.length, 0);
-    const progress =
-      options.progress === false
-        ? null
-        : new Progress({
-            label: `epoch ${state.epoch + 1}/${cfg.epochs}`,
-            total,
-            unit: "sentences",
-          });
-    progress?.tick(batches.slice(0, state.batch).reduce((n, b) => n + b.length, 0));
+    options.onProgress?.({
+      kind: "epoch-start",
+      epoch: state.epoch + 1,
+      epochs: cfg.epochs,
+      sentences: total,
+      done: batches.slice(0, state.batch).reduce((n, b) => n + b.length, 0),
+    });
     let recent = 0;
     let recentCount = 0;
     while (state.batch < batches.length) {
@@ -246,13 +263,14 @@ export function trainAlignment(
       state.epochLossCount++;
       recent = recentCount++ === 0 ? loss : 0.9 * recent + 0.1 * loss;
       state.batch++;
-      progress?.tick(
-        batch.length,
-        `loss ${recent.toFixed(2)} (${(state.sentences / state.trainSeconds).toFixed(0)} sentences/s training)`,
-      );
+      options.onProgress?.({
+        kind: "batch",
+        sentences: batch.length,
+        status: `loss ${recent.toFixed(2)} (${(state.sentences / state.trainSeconds).toFixed(0)} sentences/s training)`,
+      });
       if (optimizer.steps % cfg.checkpointEvery === 0 && state.batch < batches.length) save();
     }
-    progress?.finish();
+    options.onProgress?.({ kind: "epoch-end" });
     const result = evaluateRetrieval(model, val.images, valFeatures);
     const { scores, ...valResult } = result;
     const badScore = nonFiniteIn("S_kl", scores);

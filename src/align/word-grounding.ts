@@ -1,6 +1,20 @@
 import { iou } from "../vision/boxes.js";
-import type { WorldImage } from "../world/world-file.js";
+import type { Box } from "../vision/image.js";
 import type { AlignmentModel } from "./model.js";
+
+/**
+ * An image whose regions, object boxes and the object each sentence word names are known: a
+ * world.json image (src/world/world-file.ts) is one.
+ */
+export interface GroundTruthImage {
+  readonly regions: readonly { readonly box: Box }[];
+  readonly objects: readonly { readonly box: Box }[];
+  readonly sentences: readonly {
+    readonly tokens: readonly string[];
+    /** Each token's object (index into objects) or -1. */
+    readonly refs: readonly number[];
+  }[];
+}
 
 export interface WordGroundingResult {
   /** Object words (tokens that name an object and are in the vocabulary) scored. */
@@ -14,12 +28,12 @@ export interface WordGroundingResult {
 
 /**
  * How often each object word's best region (argmax_i v_i . s_t) lands on the object it names, on
- * the synthetic world where the true boxes are known. `features(k)` gives image k's raw CNN codes
- * for the regions world.json lists, in that order.
+ * images whose true boxes are known (the synthetic world's). `features(k)` gives image k's raw
+ * CNN codes for the regions the image lists, in that order.
  */
 export function wordGrounding(
   model: AlignmentModel,
-  images: readonly WorldImage[],
+  images: readonly GroundTruthImage[],
   features: (k: number) => Float32Array,
   minIou = 0.5,
 ): WordGroundingResult {

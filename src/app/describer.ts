@@ -46,7 +46,7 @@ export interface DescribeOptions {
    * DEFAULT_LENGTH_NORMALIZATION, the setting eval-gen reports).
    */
   readonly lengthNormalization?: number;
-  /** Beam width for each region's caption (default DEFAULT_REGION_BEAM). */
+  /** Beam width for each region's caption (default DEFAULT_REGION_BEAM; ranked by logProb). */
   readonly regionBeam?: number;
   /** Longest caption in words (default 20). */
   readonly maxLength?: number;
@@ -246,8 +246,10 @@ export class Describer {
     const steppers = Array.from({ length: features.length / dim }, (_, i) =>
       g.model.stepper(normalized.subarray(i * dim, (i + 1) * dim)),
     );
-    return batchedBeamSearch(steppers, { beam: this.regionBeam, maxLength: this.maxLength }).map(
-      (captions) => g.vocabulary.decode(captions[0].words).join(" "),
+    // Region phrases are short: ranked by logProb, as eval-regions scores them.
+    const decoding = { beam: this.regionBeam, lengthNormalization: 0, maxLength: this.maxLength };
+    return batchedBeamSearch(steppers, decoding).map((captions) =>
+      g.vocabulary.decode(captions[0].words).join(" "),
     );
   }
 

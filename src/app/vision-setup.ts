@@ -12,7 +12,7 @@ import type { ObjectDetector } from "../vision/object-detector.js";
 import { OnnxEncoder } from "../vision/onnx-encoder.js";
 import { PixelStatsEncoder, type PixelStatsOptions } from "../vision/pixel-stats-encoder.js";
 import type { RegionEncoder } from "../vision/region-encoder.js";
-import { ShapeDetector } from "../world/shape-detector.js";
+import { ShapeDetector } from "../vision/shape-detector.js";
 
 /** The weight-free encoder of the synthetic world, with its options (defaults when omitted). */
 export interface PixelStatsSpec extends Partial<PixelStatsOptions> {

@@ -1,13 +1,15 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { InputError } from "../errors.js";
 
+type FlagOptions = NonNullable<ParseArgsConfig["options"]>;
+
 /**
- * `node:util` parseArgs, strict and with positionals, where a bad flag is an InputError that
- * shows the command's usage.
+ * `node:util` parseArgs, strict and with positionals, where a bad flag is an InputError in
+ * imagesent's words (see {@link flagError}).
  */
 export function parseCommandArgs(
   args: string[],
-  options: NonNullable<ParseArgsConfig["options"]>,
+  options: FlagOptions,
   usage: string,
 ): { values: Record<string, string | string[] | boolean | undefined>; positionals: string[] } {
   try {
@@ -22,8 +24,94 @@ export function parseCommandArgs(
       positionals,
     };
   } catch (err) {
-    throw new InputError(`${(err as Error).message}\n\n${usage}`);
+    throw flagError(err, options, usage);
   }
+}
+
+/**
+ * Turns an error thrown by `node:util` parseArgs into one line for the user: the flag at fault,
+ * the nearest known flag for a mistyped one, and where the command's help is (the command is read
+ * from the first line of `usage`, "usage: imagesent CMD ..."). Any other error is returned as is.
+ */
+export function flagError(err: unknown, options: FlagOptions, usage: string): unknown {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== "string" || !code.startsWith("ERR_PARSE_ARGS_")) return err;
+  const message = (err as Error).message;
+  const command = /^usage: (imagesent(?: [a-z][a-z-]*)+)/.exec(usage)?.[1];
+  const help = command ? `; see ${command} --help` : "";
+  const quoted = /'([^']*)'/.exec(message)?.[1] ?? "";
+  switch (code) {
+    case "ERR_PARSE_ARGS_UNKNOWN_OPTION": {
+      const known = Object.entries(options).flatMap(([name, o]) => [
+        `--${name}`,
+        ...(o.short ? [`-${o.short}`] : []),
+      ]);
+      const near = closest(quoted, known);
+      return new InputError(
+        `unknown flag ${quoted}${near ? ` (did you mean ${near}?)` : ""}${help}`,
+      );
+    }
+    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE": {
+      // parseArgs names the option as "--name", "-n, --name" or "-n, --name <value>".
+      const flag = /--[^\s',]+/.exec(message)?.[0] ?? quoted;
+      if (/does not take an argument/.test(message)) {
+        return new InputError(`${flag} takes no value${help}`);
+      }
+      if (/ambiguous/.test(message)) {
+        return new InputError(
+          `${flag}: a value starting with '-' must be written ${flag}=VALUE${help}`,
+        );
+      }
+      return new InputError(`${flag} needs a value${help}`);
+    }
+    case "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL":
+      return new InputError(
+        `unexpected argument '${quoted}' (this command takes flags only)${help}`,
+      );
+    default:
+      return new InputError(`${message}${help}`);
+  }
+}
+
+/**
+ * The candidate nearest to a mistyped `word`, for "did you mean": within an edit distance of
+ * about a third of its length (adjacent letters swapped count as one edit), or the only one that
+ * `word` is the start of; undefined when none is near enough.
+ */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  // A name of one or two letters is near every other short name, so it gets no edit-distance guess.
+  const bare = word.replace(/^-+/, "");
+  const limit = bare.length < 3 ? 0 : Math.max(1, Math.floor(bare.length / 3));
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const c of candidates) {
+    const d = editDistance(word, c);
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  if (best !== undefined && bestDistance <= limit) return best;
+  if (bare.length < 2) return undefined;
+  const prefixed = candidates.filter((c) => c.startsWith(word));
+  return prefixed.length === 1 ? prefixed[0] : undefined;
+}
+
+/** Optimal-string-alignment distance: insertions, deletions, substitutions and adjacent swaps. */
+export function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.length][b.length];
 }
 
 /** A flag's value as a positive integer, digits only; `flag` (e.g. "--limit") names it in the error. */

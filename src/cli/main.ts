@@ -1,4 +1,7 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { InputError } from "../errors.js";
+import { packageRoot } from "../package-root.js";
 import type { Command } from "./command.js";
 import { alignCommand } from "./commands/align.js";
 import { dataCommand } from "./commands/data.js";
@@ -21,14 +24,23 @@ import { showAlignmentCommand } from "./commands/show-alignment.js";
 import { showRegionsCommand } from "./commands/show-regions.js";
 import { trainAlignCommand } from "./commands/train-align.js";
 import { trainGenCommand } from "./commands/train-gen.js";
+import { closest } from "./flags.js";
 
-/** Every CLI command, one module each; `imagesent --help` lists them in this order. */
-const commands: Command[] = [
+/** The commands a user of a model bundle runs day to day; `imagesent --help` lists them first. */
+const everyday: Command[] = [
+  describeCommand,
+  indexCommand,
+  searchCommand,
+  serveCommand,
+  modelsCommand,
+];
+
+/** The paper's research pipeline, from a dataset to trained models and their evaluations, in order. */
+const research: Command[] = [
   dataCommand,
   demoCommand,
   scoreCommand,
   featuresCommand,
-  modelsCommand,
   showRegionsCommand,
   trainAlignCommand,
   evalRetrievalCommand,
@@ -41,23 +53,42 @@ const commands: Command[] = [
   evalGenCommand,
   evalRegionsCommand,
   resultsCommand,
-  describeCommand,
-  indexCommand,
-  searchCommand,
-  serveCommand,
 ];
+
+const commands: Command[] = [...everyday, ...research];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length), 4);
-  const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  const list = (group: Command[]) => group.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
   return [
     "imagesent: align phrases to image regions, retrieve images and sentences, describe images.",
     "",
     "usage: imagesent <command> [options]      (imagesent <command> --help for details)",
+    "       imagesent --version",
     "",
     "commands:",
-    ...lines,
+    ...list(everyday),
+    "",
+    "research pipeline (datasets, training, evaluation):",
+    ...list(research),
   ].join("\n");
+}
+
+/** The version in imagesent's package.json. */
+export function version(): string {
+  return JSON.parse(readFileSync(join(packageRoot, "package.json"), "utf8")).version;
+}
+
+/** `imagesent: unknown ...` for a first argument that names no command, with the nearest name. */
+function unknownCommand(name: string): string {
+  if (name.startsWith("-")) {
+    return `imagesent: unknown flag ${name}; flags go after the command (imagesent <command> [options]); see imagesent --help`;
+  }
+  const near = closest(
+    name,
+    commands.map((c) => c.name),
+  );
+  return `imagesent: unknown command '${name}'${near ? ` (did you mean '${near}'?)` : ""}; see imagesent --help`;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -66,9 +97,13 @@ export async function main(argv: string[]): Promise<number> {
     console.log(help());
     return name === undefined ? 2 : 0;
   }
+  if (name === "--version" || name === "-V") {
+    console.log(version());
+    return 0;
+  }
   const command = commands.find((c) => c.name === name);
   if (!command) {
-    console.error(`imagesent: unknown command '${name}'\n\n${help()}`);
+    console.error(unknownCommand(name));
     return 2;
   }
   if (rest.includes("--help") || rest.includes("-h")) {
@@ -79,7 +114,9 @@ export async function main(argv: string[]): Promise<number> {
     return (await command.run(rest)) ?? 0;
   } catch (err) {
     if (err instanceof InputError) {
-      console.error(`imagesent ${name}: ${err.message}`);
+      // A message may name the command (and its action) itself, as `models add: ...` does.
+      const named = new RegExp(`^${name}( [a-z]+){0,2}: `).test(err.message);
+      console.error(named ? `imagesent ${err.message}` : `imagesent ${name}: ${err.message}`);
       return 2;
     }
     if (process.env.IMAGESENT_DEBUG) throw err;

@@ -31,9 +31,22 @@ export interface CaptionSplit {
   readonly sentences: readonly { readonly target: number; readonly words: Int32Array }[];
 }
 
+export type CaptionSplitName = "train" | "val" | "test";
+
 export interface CaptionData {
   readonly dim: number;
-  readonly splits: Readonly<Record<"train" | "val" | "test", CaptionSplit>>;
+  readonly splits: Readonly<Record<CaptionSplitName, CaptionSplit>>;
+  /**
+   * Splits whose CNN codes were not read (loadCaptionData's `featureSplits`, or an optional split
+   * the store lacks), each with why; their targets and sentences are there, their `features` are
+   * empty. Absent or empty: every split has its codes.
+   */
+  readonly unread?: Readonly<Partial<Record<CaptionSplitName, string>>>;
+}
+
+/** Whether a split of `data` has its CNN codes (see CaptionData.unread). */
+export function hasFeatures(data: CaptionData, split: CaptionSplitName): boolean {
+  return data.unread?.[split] === undefined;
 }
 
 export interface CaptionDataOptions {
@@ -44,6 +57,16 @@ export interface CaptionDataOptions {
   readonly useRestval?: boolean;
   /** Caps the targets per split (quick runs, tests). */
   readonly limit?: Partial<Record<Split, number>>;
+  /**
+   * The splits whose CNN codes must be in the store (default all three): an evaluation reads
+   * only the split it scores, so a store of that split's images is enough.
+   */
+  readonly featureSplits?: readonly CaptionSplitName[];
+  /**
+   * Splits whose codes are read when the store has every one of them and otherwise left unread
+   * (CaptionData.unread says so): e.g. train for the nearest-neighbour baseline.
+   */
+  readonly optionalFeatureSplits?: readonly CaptionSplitName[];
 }
 
 /** Gathers targets, sentences and raw CNN codes from a dataset and its feature store. */
@@ -96,6 +119,8 @@ export function loadCaptionData(
   }
 
   const dim = store.meta.dim;
+  const required = new Set(opts.featureSplits ?? (["train", "val", "test"] as const));
+  const optional = new Set((opts.optionalFeatureSplits ?? []).filter((s) => !required.has(s)));
   const wanted = new Map<
     string,
     { split: keyof typeof bySplit; index: number; region: number }[]
@@ -110,6 +135,7 @@ export function loadCaptionData(
       for (const ref of t.refs) {
         sentences.push({ target: index, words: Int32Array.from(vocabulary.encode(ref)) });
       }
+      if (!required.has(name) && !optional.has(name)) continue;
       let list = wanted.get(t.filename);
       if (list === undefined) {
         list = [];
@@ -117,7 +143,16 @@ export function loadCaptionData(
       }
       list.push({ split: name, index, region: t.region });
     }
-    splits[name] = { targets, sentences, features: new Float32Array(targets.length * dim) };
+    const read = required.has(name) || optional.has(name);
+    splits[name] = {
+      targets,
+      sentences,
+      features: new Float32Array(read ? targets.length * dim : 0),
+    };
+  }
+  const unread: Partial<Record<CaptionSplitName, string>> = {};
+  for (const name of ["train", "val", "test"] as const) {
+    if (!required.has(name) && !optional.has(name)) unread[name] = "not asked for";
   }
   for (const image of store.entries()) {
     for (const w of wanted.get(image.filename) ?? []) {
@@ -134,24 +169,46 @@ export function loadCaptionData(
     }
     wanted.delete(image.filename);
   }
+  // An optional split the store lacks any image of is left unread, whole.
+  const lacking = new Map<CaptionSplitName, number>();
+  for (const list of wanted.values()) {
+    for (const w of list) lacking.set(w.split, (lacking.get(w.split) ?? 0) + 1);
+  }
+  for (const name of optional) {
+    const n = lacking.get(name);
+    if (n === undefined) continue;
+    unread[name] =
+      `${store.dir} lacks the codes of ${n} of its ${splits[name].targets.length} targets`;
+    splits[name] = { ...splits[name], features: new Float32Array(0) };
+    for (const [filename, list] of wanted) {
+      const rest = list.filter((w) => w.split !== name);
+      if (rest.length > 0) wanted.set(filename, rest);
+      else wanted.delete(filename);
+    }
+  }
   if (wanted.size > 0) {
     const missing = [...wanted.keys()];
+    const where = [...new Set([...wanted.values()].flat().map((w) => w.split))].join(" and ");
     throw new InputError(
-      `${store.dir}: no features for ${missing.length} images, e.g. ${missing.slice(0, 3).join(", ")}`,
+      `${store.dir}: no features for ${missing.length} ${where} images, e.g. ${missing.slice(0, 3).join(", ")}`,
     );
   }
-  return { dim, splits };
+  return Object.keys(unread).length > 0 ? { dim, splits, unread } : { dim, splits };
 }
 
 /** Fits the normaliser on train codes and applies it to every split, in place of the raw codes. */
 export function normalizeCaptionData(
   data: CaptionData,
-  normalizer = FeatureNormalizer.fit([data.splits.train.features], data.dim),
+  given?: FeatureNormalizer,
 ): { data: CaptionData; normalizer: FeatureNormalizer } {
-  const splits = {} as Record<"train" | "val" | "test", CaptionSplit>;
+  if (given === undefined && !hasFeatures(data, "train")) {
+    throw new InputError(`normalizeCaptionData: train codes unread (${data.unread?.train})`);
+  }
+  const normalizer = given ?? FeatureNormalizer.fit([data.splits.train.features], data.dim);
+  const splits = {} as Record<CaptionSplitName, CaptionSplit>;
   for (const name of ["train", "val", "test"] as const) {
     const s = data.splits[name];
     splits[name] = { ...s, features: normalizer.apply(s.features) };
   }
-  return { data: { dim: data.dim, splits }, normalizer };
+  return { data: { ...data, splits }, normalizer };
 }

@@ -11,7 +11,7 @@ import type { Stepper } from "./caption-model.js";
 export const DEFAULT_MAX_LENGTH = 20;
 export const DEFAULT_BEAM = 7;
 /**
- * The length normalisation describe and eval-gen use unless told otherwise, chosen on Flickr8k
+ * The length normalisation beamSearch, describe and eval-gen use unless told otherwise, chosen on Flickr8k
  * val at beam 7 (docs/generator.md): 0 ranks by logProb, which favours short generic captions;
  * larger values trade BLEU for METEOR.
  */
@@ -84,7 +84,8 @@ export interface BeamOptions extends GreedyOptions {
   readonly beam?: number;
   /**
    * Length normalisation exponent alpha: hypotheses are ranked by logProb / length^alpha, with
-   * length the predicted tokens (END included). 0 (default) ranks by logProb, which favours
+   * length the predicted tokens (END included). Default DEFAULT_LENGTH_NORMALIZATION, the
+   * setting describe and eval-gen use; 0 ranks by logProb (the paper's decoding), which favours
    * short generic captions as the beam widens.
    */
   readonly lengthNormalization?: number;
@@ -130,7 +131,7 @@ export function batchedBeamSearch(
   opts: BeamOptions = {},
 ): Caption[][] {
   const beam = opts.beam ?? DEFAULT_BEAM;
-  const alpha = opts.lengthNormalization ?? 0;
+  const alpha = opts.lengthNormalization ?? DEFAULT_LENGTH_NORMALIZATION;
   const maxLength = opts.maxLength ?? DEFAULT_MAX_LENGTH;
   if (!Number.isInteger(beam) || beam < 1) throw new RangeError(`beam must be >= 1, got ${beam}`);
   if (steppers.length === 0) return [];

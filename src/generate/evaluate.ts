@@ -2,7 +2,7 @@ import type { AlignmentFusion } from "../align/score-fusion.js";
 import type { Vocabulary } from "../data/vocabulary.js";
 import { type CaptionMetrics, scoreCaptions } from "../eval/score.js";
 import { rerankWithAlignment } from "./alignment-rerank.js";
-import type { CaptionData, CaptionSplit } from "./caption-data.js";
+import { type CaptionData, type CaptionSplit, hasFeatures } from "./caption-data.js";
 import type { CaptionModel } from "./caption-model.js";
 import { beamSearch } from "./decoding.js";
 import { ensembleStepper } from "./ensemble-stepper.js";
@@ -133,7 +133,10 @@ export interface Evaluation {
     readonly latencyMs: number;
     readonly cappedShare: number;
   }[];
-  readonly nearestNeighbourVerbatim: number;
+  /** null when the baseline was skipped (see `skipped`). */
+  readonly nearestNeighbourVerbatim: number | null;
+  /** Baselines left out, each with why (e.g. nearest neighbour without train codes). */
+  readonly skipped: readonly { readonly name: string; readonly reason: string }[];
   readonly samples: readonly Sample[];
   readonly trainingSpeed: TrainingSpeed | null;
 }
@@ -200,9 +203,17 @@ export function evaluateGenerator(args: EvaluateArgs): Evaluation {
       });
     }
   }
-  const nn = nearestNeighbourCaptions(train, split, data.dim).captions;
-  byName.set("nearest neighbour", nn);
-  rows.push({ name: "nearest neighbour", metrics: scoreSplit(split, nn) });
+  // The baseline searches the train codes; a store of the evaluated split alone has none.
+  const skipped: { name: string; reason: string }[] = [];
+  let nn: string[][] | null = null;
+  if (hasFeatures(data, "train") && train.targets.length > 0) {
+    nn = nearestNeighbourCaptions(train, split, data.dim).captions;
+    byName.set("nearest neighbour", nn);
+    rows.push({ name: "nearest neighbour", metrics: scoreSplit(split, nn) });
+  } else {
+    const why = data.unread?.train ?? "the train split has no targets";
+    skipped.push({ name: "nearest neighbour", reason: `needs the train codes: ${why}` });
+  }
   const sampleCount = Math.min(args.samples ?? 6, split.targets.length);
   const stride = Math.max(1, Math.floor(split.targets.length / Math.max(sampleCount, 1)));
   const samples: Sample[] = [];
@@ -220,7 +231,8 @@ export function evaluateGenerator(args: EvaluateArgs): Evaluation {
     perplexity: perplexity(model, split),
     rows,
     decoding,
-    nearestNeighbourVerbatim: verbatimShare(train, nn),
+    nearestNeighbourVerbatim: nn === null ? null : verbatimShare(train, nn),
+    skipped,
     samples,
     trainingSpeed: args.trainingSpeed ?? null,
   };

@@ -79,8 +79,11 @@ export function formatEvaluationMarkdown(
       (d) =>
         `| ${d.name} | ${pct(d.verbatimShare)}% | ${pct(d.cappedShare)}% | ${d.latencyMs.toFixed(1)} ms |`,
     ),
-    `| nearest neighbour | ${pct(ev.nearestNeighbourVerbatim)}% | - | - |`,
+    ...(ev.nearestNeighbourVerbatim === null
+      ? []
+      : [`| nearest neighbour | ${pct(ev.nearestNeighbourVerbatim)}% | - | - |`]),
     "",
+    ...ev.skipped.flatMap((s) => [`Skipped: ${s.name} (${s.reason}).`, ""]),
     "The paper found 25% (beam 1) and 60% (beam 7) of its generated sentences verbatim in the training set.",
     "",
   ];

@@ -318,7 +318,9 @@ export function validate(
   const images: TokenizedImage[] = [];
   for (let i = 0; i < n; i++) {
     const stepper = model.stepper(val.features.subarray(i * dim, (i + 1) * dim));
-    const [best] = beamSearch(stepper, { beam: opts.valBeam, maxLength: opts.maxLength });
+    // The paper's decoding (no length normalisation), so checkpoints are chosen as before.
+    const decoding = { beam: opts.valBeam, lengthNormalization: 0, maxLength: opts.maxLength };
+    const [best] = beamSearch(stepper, decoding);
     images.push({
       candidate: vocabulary.decode(best.words),
       references: val.targets[i].references,

@@ -1,16 +1,12 @@
-import type { Split } from "../data/dataset.js";
-import { InputError } from "../errors.js";
 import { iou } from "../vision/boxes.js";
-import type { FeatureStore } from "../vision/feature-store.js";
 import type { Box } from "../vision/image.js";
-import { referringSpans } from "../world/sentences.js";
-import type { World, WorldImage } from "../world/world-file.js";
 import {
   countPhrases,
   emptyCounts,
   IOU_THRESHOLD,
   type PhraseCounts,
   rate,
+  referringSpans,
   type Tally,
 } from "./phrase-accuracy.js";
 import {
@@ -23,9 +19,22 @@ import {
 /** The betas `imagesent mrf-grid` and the demo try. */
 export const DEFAULT_BETAS: readonly number[] = [0, 0.25, 0.5, 0.75, 1, 1.5, 2, 4, 8];
 
-/** One world image with the region features and boxes the model aligns to. */
+/**
+ * An image whose objects' boxes and the objects each sentence word names are known (a world.json
+ * image, src/world/world-file.ts, is one).
+ */
+export interface GroundTruthImage {
+  readonly objects: readonly { readonly box: Box }[];
+  readonly sentences: readonly {
+    readonly tokens: readonly string[];
+    /** Each token's object (index into objects) or -1. */
+    readonly refs: readonly number[];
+  }[];
+}
+
+/** One image with known ground truth and the region features and boxes the model aligns to. */
 export interface GroundedImage {
-  readonly image: WorldImage;
+  readonly image: GroundTruthImage;
   readonly features: Float32Array;
   readonly regionBoxes: readonly Box[];
 }
@@ -120,46 +129,4 @@ export function phraseUpperBound(images: Iterable<GroundedImage>): Tally {
     }
   }
   return t;
-}
-
-export interface SplitGrid {
-  readonly split: Split;
-  readonly images: number;
-  readonly results: readonly BetaResult[];
-  /** phraseUpperBound of the split. */
-  readonly bound: Tally;
-}
-
-/**
- * The beta grid over one split of a world, with the region features and boxes of `store`.
- * Throws an InputError when the split is empty or the store lacks some of its images.
- */
-export function worldBetaGrid(
-  scorer: WordRegionScorer,
-  world: World,
-  store: FeatureStore,
-  split: Split,
-  betas: readonly number[],
-  onImage: () => void = () => {},
-): SplitGrid {
-  const images = world.images.filter((im) => im.split === split);
-  if (images.length === 0) throw new InputError(`the world has no ${split} images`);
-  const missing = images.filter((im) => !store.has(im.filename));
-  if (missing.length > 0) {
-    throw new InputError(
-      `${store.dir}: lacks ${missing.length} of the world's ${images.length} ${split} images (e.g. ${missing[0].filename})`,
-    );
-  }
-  const grounded = function* (): Generator<GroundedImage> {
-    for (const image of images) {
-      const stored = store.get(image.filename)!;
-      yield { image, features: stored.features, regionBoxes: stored.regions.map((r) => r.box) };
-    }
-  };
-  return {
-    split,
-    images: images.length,
-    results: betaGrid(scorer, grounded(), betas, onImage),
-    bound: phraseUpperBound(grounded()),
-  };
 }

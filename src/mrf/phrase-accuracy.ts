@@ -1,11 +1,10 @@
 import { iou } from "../vision/boxes.js";
 import type { Box } from "../vision/image.js";
-import { referringSpans } from "../world/sentences.js";
 import type { Segment } from "./segments.js";
 
 /**
- * Phrase-to-box accuracy on the synthetic world, where each word's object and each object's box
- * are known. A box matches an object when their IoU is at least 0.5 (the PASCAL criterion).
+ * Phrase-to-box accuracy where each word's object and each object's box are known (the synthetic
+ * world's `refs` and boxes, or any data with the same ground truth). A box matches an object when their IoU is at least 0.5 (the PASCAL criterion).
  * Three views of one alignment, because each alone can be gamed by beta:
  *
  * - segments: each predicted segment with words that name an object is correct when its region's
@@ -86,4 +85,23 @@ function majorityObject(refs: readonly number[]): number {
 /** correct / total, or 0 when nothing was counted. */
 export function rate(t: Tally): number {
   return t.total > 0 ? t.correct / t.total : 0;
+}
+
+/** A run of consecutive tokens [start, end) that all name `object`: "big red circle". */
+export interface ReferringSpan {
+  readonly object: number;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** The phrases of a sentence that name objects, from its per-token refs, in sentence order. */
+export function referringSpans(refs: readonly number[]): ReferringSpan[] {
+  const spans: ReferringSpan[] = [];
+  for (let k = 0; k < refs.length; k++) {
+    if (refs[k] < 0) continue;
+    const start = k;
+    while (k + 1 < refs.length && refs[k + 1] === refs[start]) k++;
+    spans.push({ object: refs[start], start, end: k + 1 });
+  }
+  return spans;
 }

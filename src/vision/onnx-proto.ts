@@ -1,6 +1,6 @@
 /**
  * Just enough of the protobuf wire format to read an ONNX model's graph (nodes, initializers,
- * inputs, outputs) and to add graph outputs. onnxruntime can only fetch tensors that are graph
+ * inputs, outputs) and to add graph outputs (the tests' writer is test/support/onnx-writer.ts). onnxruntime can only fetch tensors that are graph
  * outputs, so reading an intermediate feature (e.g. a CNN's pooled layer) means editing the model
  * bytes before the session is created. Field numbers are from onnx/onnx.proto.
  */
@@ -22,15 +22,30 @@ interface Field {
   readonly tagStart: number;
 }
 
+/**
+ * Reads one varint as the signed 64-bit integer it encodes (protobuf writes a negative int32 or
+ * int64 as the ten-byte two's complement of its 64-bit value). Up to seven bytes (49 bits) are
+ * exact in a double and take the fast path; longer ones are assembled as a BigInt, so -5 reads
+ * back as -5 and not as 2^64 - 5 rounded to 2^64. Values beyond +-2^53 lose precision in the
+ * returned number, which no field read here can hold.
+ */
 function readVarint(buf: Uint8Array, pos: number): [number, number] {
   let result = 0;
   let mul = 1;
-  for (;;) {
+  for (let i = 0; i < 7; i++) {
     if (pos >= buf.length) throw new Error("truncated varint");
     const b = buf[pos++];
     result += (b & 0x7f) * mul;
     if (b < 0x80) return [result, pos];
     mul *= 128;
+  }
+  let big = BigInt(result);
+  for (let shift = 49n; ; shift += 7n) {
+    if (shift > 63n) throw new Error("varint longer than ten bytes");
+    if (pos >= buf.length) throw new Error("truncated varint");
+    const b = buf[pos++];
+    big |= BigInt(b & 0x7f) << shift;
+    if (b < 0x80) return [Number(BigInt.asIntN(64, big)), pos];
   }
 }
 
@@ -87,7 +102,7 @@ export interface OnnxInitializer {
   readonly name: string;
   readonly dataType: number;
   readonly dims: readonly number[];
-  /** The values as numbers (float, int8/uint8, int32 tensors). */
+  /** The values as numbers (float, int8/uint8, int32 and int64 tensors). */
   readonly values: () => number[];
 }
 
@@ -155,6 +170,8 @@ function parseInitializer(buf: Uint8Array, f: Field): OnnxInitializer {
       else if (dataType === ONNX_INT8) for (let i = 0; i < n; i++) out.push(view.getInt8(i));
       else if (dataType === ONNX_INT32)
         for (let i = 0; i < n; i += 4) out.push(view.getInt32(i, true));
+      else if (dataType === ONNX_INT64)
+        for (let i = 0; i < n; i += 8) out.push(Number(view.getBigInt64(i, true)));
       else throw new Error(`initializer ${name}: unsupported data type ${dataType}`);
       return out;
     }
@@ -166,10 +183,9 @@ function parseInitializer(buf: Uint8Array, f: Field): OnnxInitializer {
         return out;
       });
     }
-    // int32_data carries every integer type up to 32 bits; negative int8 arrive as 64-bit varints.
-    return packedOrRepeated(fs, 5, (g) => varints(buf, g)).map((v) =>
-      v >= 2 ** 31 ? v - 2 ** 64 : v,
-    );
+    // int64_data (7) holds int64 tensors; int32_data (5) every integer type up to 32 bits, a
+    // negative int8 zero point as a ten-byte varint that readVarint decodes exactly.
+    return packedOrRepeated(fs, dataType === ONNX_INT64 ? 7 : 5, (g) => varints(buf, g));
   };
   return { name, dataType, dims, values };
 }
@@ -265,127 +281,4 @@ export function addGraphOutputs(
   const g = graphField(model);
   const newGraph = concat([model.subarray(g.start, g.end), ...extra]);
   return concat([model.subarray(0, g.tagStart), lenField(7, newGraph), model.subarray(g.end)]);
-}
-
-// ---- writing: enough to build small graphs (the crop graph, test models) ----
-
-/** One protobuf field to encode: a varint, a 32-bit float, or bytes/string/nested message. */
-export type ProtoField =
-  | { readonly no: number; readonly varint: number }
-  | { readonly no: number; readonly float: number }
-  | { readonly no: number; readonly bytes: Uint8Array | string };
-
-/** Encodes a protobuf message from its fields, in order. */
-export function encodeMessage(fieldsToWrite: readonly ProtoField[]): Uint8Array {
-  const enc = new TextEncoder();
-  return concat(
-    fieldsToWrite.map((f) => {
-      if ("varint" in f) {
-        // Negative int64 values are ten-byte two's complement varints; only non-negative ones occur here.
-        return new Uint8Array([...encodeVarint(f.no * 8 + WIRE_VARINT), ...encodeVarint(f.varint)]);
-      }
-      if ("float" in f) {
-        const b = new Uint8Array(4);
-        new DataView(b.buffer).setFloat32(0, f.float, true);
-        return new Uint8Array([...encodeVarint(f.no * 8 + WIRE_I32), ...b]);
-      }
-      return lenField(f.no, typeof f.bytes === "string" ? enc.encode(f.bytes) : f.bytes);
-    }),
-  );
-}
-
-/** A tensor type: element type and dims (a number is a fixed size, a string a named one). */
-export function valueInfoProto(
-  name: string,
-  elemType: number,
-  dims: readonly (number | string)[],
-): Uint8Array {
-  const shape = encodeMessage(
-    dims.map((d) => ({
-      no: 1,
-      bytes: encodeMessage([typeof d === "number" ? { no: 1, varint: d } : { no: 2, bytes: d }]),
-    })),
-  );
-  const tensorType = encodeMessage([
-    { no: 1, varint: elemType },
-    { no: 2, bytes: shape },
-  ]);
-  return encodeMessage([
-    { no: 1, bytes: name },
-    { no: 2, bytes: encodeMessage([{ no: 1, bytes: tensorType }]) },
-  ]);
-}
-
-export type AttributeValue = number | string | readonly number[];
-
-/** A node; integer attributes are INT, other numbers FLOAT, strings STRING, arrays INTS. */
-export function nodeProto(
-  opType: string,
-  inputs: readonly string[],
-  outputs: readonly string[],
-  attributes: Readonly<Record<string, AttributeValue>> = {},
-  floatAttributes: readonly string[] = [],
-): Uint8Array {
-  const attrs = Object.entries(attributes).map(([name, v]) => {
-    const f: ProtoField[] = [{ no: 1, bytes: name }];
-    if (typeof v === "string") f.push({ no: 4, bytes: v }, { no: 20, varint: 3 });
-    else if (typeof v === "number" && (floatAttributes.includes(name) || !Number.isInteger(v))) {
-      f.push({ no: 2, float: v }, { no: 20, varint: 1 });
-    } else if (typeof v === "number") f.push({ no: 3, varint: v }, { no: 20, varint: 2 });
-    else f.push(...v.map((x) => ({ no: 8, varint: x })), { no: 20, varint: 7 });
-    return { no: 5, bytes: encodeMessage(f) };
-  });
-  return encodeMessage([
-    ...inputs.map((i) => ({ no: 1, bytes: i })),
-    ...outputs.map((o) => ({ no: 2, bytes: o })),
-    { no: 4, bytes: opType },
-    ...attrs,
-  ]);
-}
-
-/** A tensor initializer: float32, uint8 or int64 values, stored as raw little-endian data. */
-export function initializerProto(
-  name: string,
-  dims: readonly number[],
-  values: Float32Array | Uint8Array | BigInt64Array,
-): Uint8Array {
-  const type =
-    values instanceof Float32Array
-      ? ONNX_FLOAT
-      : values instanceof Uint8Array
-        ? ONNX_UINT8
-        : ONNX_INT64;
-  return encodeMessage([
-    ...dims.map((d) => ({ no: 1, varint: d })),
-    { no: 2, varint: type },
-    { no: 8, bytes: name },
-    { no: 9, bytes: new Uint8Array(values.buffer, values.byteOffset, values.byteLength) },
-  ]);
-}
-
-/** A whole model: one graph of `nodes`, default-domain operators of `opset`. */
-export function modelProto(
-  graph: {
-    nodes: readonly Uint8Array[];
-    inputs: readonly Uint8Array[];
-    outputs: readonly Uint8Array[];
-    initializers?: readonly Uint8Array[];
-    valueInfo?: readonly Uint8Array[];
-  },
-  opset: number,
-): Uint8Array {
-  const g = encodeMessage([
-    ...graph.nodes.map((n) => ({ no: 1, bytes: n })),
-    { no: 2, bytes: "imagesent" },
-    ...(graph.initializers ?? []).map((i) => ({ no: 5, bytes: i })),
-    ...graph.inputs.map((i) => ({ no: 11, bytes: i })),
-    ...graph.outputs.map((o) => ({ no: 12, bytes: o })),
-    ...(graph.valueInfo ?? []).map((v) => ({ no: 13, bytes: v })),
-  ]);
-  return encodeMessage([
-    { no: 1, varint: 8 },
-    { no: 2, bytes: "imagesent" },
-    { no: 7, bytes: g },
-    { no: 8, bytes: encodeMessage([{ no: 2, varint: opset }]) },
-  ]);
 }

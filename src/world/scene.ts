@@ -1,7 +1,10 @@
 import type { Rng } from "../core/rng.js";
+import { COLOUR_HSL, COLOURS, type ColourName } from "../vision/colour-words.js";
 import type { Box } from "../vision/image.js";
 import { type Background, sampleBackground } from "./background.js";
 import { hslToRgb } from "./colour.js";
+
+export { COLOUR_HSL, COLOURS, type ColourName };
 
 /**
  * What one synthetic image shows: a few coloured shapes of two sizes on a muted background. The
@@ -10,25 +13,8 @@ import { hslToRgb } from "./colour.js";
 export const SHAPES = ["circle", "square", "triangle", "star", "diamond", "cross"] as const;
 export type ShapeName = (typeof SHAPES)[number];
 
-export const COLOURS = ["red", "orange", "yellow", "green", "blue", "purple", "pink"] as const;
-export type ColourName = (typeof COLOURS)[number];
-
 export const SIZES = ["small", "big"] as const;
 export type SizeName = (typeof SIZES)[number];
-
-/**
- * Hue (degrees), saturation and lightness of each colour word. Objects are strongly saturated and
- * backgrounds nearly grey (background.ts), so an object stands out from whatever lies behind it.
- */
-export const COLOUR_HSL: Readonly<Record<ColourName, readonly [number, number, number]>> = {
-  red: [0, 0.85, 0.5],
-  orange: [28, 0.95, 0.52],
-  yellow: [54, 0.95, 0.55],
-  green: [125, 0.75, 0.4],
-  blue: [220, 0.85, 0.5],
-  purple: [280, 0.7, 0.45],
-  pink: [325, 0.85, 0.72],
-};
 
 /** Half the side of an object's box, in pixels of a 224-pixel image, per size word. */
 const RADIUS: Readonly<Record<SizeName, readonly [number, number]>> = {

@@ -2,6 +2,9 @@ import type { Rng } from "../core/rng.js";
 import type { Box } from "../vision/image.js";
 import type { Scene, WorldObject } from "./scene.js";
 
+// The phrase spans of a sentence are the MRF evaluation's; the world's refs are what they read.
+export { type ReferringSpan, referringSpans } from "../mrf/phrase-accuracy.js";
+
 /**
  * Sentences about a scene, each word tagged with the object it names. Only the words that carry an
  * object's attributes (size, colour, shape) refer to it; articles, relations, counts and background
@@ -211,23 +214,4 @@ function finish(pieces: readonly Piece[]): GroundedSentence {
   raw = `${raw.charAt(0).toUpperCase()}${raw.slice(1)}.`;
   const tokenPieces = pieces.filter((p) => !p.punct);
   return { raw, tokens: tokenPieces.map((p) => p.text), refs: tokenPieces.map((p) => p.ref) };
-}
-
-/** A run of consecutive tokens [start, end) that all name `object`: "big red circle". */
-export interface ReferringSpan {
-  readonly object: number;
-  readonly start: number;
-  readonly end: number;
-}
-
-/** The phrases of a sentence that name objects, from its per-token refs, in sentence order. */
-export function referringSpans(refs: readonly number[]): ReferringSpan[] {
-  const spans: ReferringSpan[] = [];
-  for (let k = 0; k < refs.length; k++) {
-    if (refs[k] < 0) continue;
-    const start = k;
-    while (k + 1 < refs.length && refs[k + 1] === refs[start]) k++;
-    spans.push({ object: refs[start], start, end: k + 1 });
-  }
-  return spans;
 }

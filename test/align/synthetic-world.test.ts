@@ -21,7 +21,6 @@ import { worldToDataset } from "../../src/world/world-file.js";
 const SMALL = {
   model: { embed: 100, hidden: 50, wordDim: 50 },
   train: { epochs: 14, batchSize: 25, lr: 3e-4, dropout: 0 },
-  progress: false,
 } as const;
 
 let dir: string;

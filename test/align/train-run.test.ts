@@ -5,7 +5,11 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { loadSplitFeatures, type SplitFeatures } from "../../src/align/image-features.js";
 import { AlignmentModel } from "../../src/align/model.js";
-import { type TrainAlignmentOptions, trainAlignment } from "../../src/align/train.js";
+import {
+  type AlignmentProgress,
+  type TrainAlignmentOptions,
+  trainAlignment,
+} from "../../src/align/train.js";
 import { encodeWorldFeatures } from "../../src/cli/demo-stages/features.js";
 import { nonFiniteParam, TrainingDivergedError } from "../../src/core/divergence.js";
 import type { Dataset } from "../../src/data/dataset.js";
@@ -33,7 +37,6 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const TINY = {
   model: { embed: 16, hidden: 8, wordDim: 8 },
   minCount: 1,
-  progress: false,
 } as const;
 
 const run = (out: string, options: Partial<TrainAlignmentOptions> = {}) =>
@@ -80,3 +83,40 @@ for (const lr of [1e10, 1e30]) {
     assert.equal(nonFiniteParam(model.params), null);
   });
 }
+
+test("training reports its progress through onProgress and prints nothing itself", () => {
+  const events: AlignmentProgress[] = [];
+  const write = process.stderr.write;
+  let written = "";
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    written += String(chunk);
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    run("progress", {
+      train: { epochs: 2, batchSize: 10, lr: 3e-4 },
+      log: () => {},
+      onProgress: (e) => events.push(e),
+    });
+  } finally {
+    process.stderr.write = write;
+  }
+  assert.equal(written, "");
+  const starts = events.filter((e) => e.kind === "epoch-start");
+  assert.deepEqual(
+    starts.map((e) => [e.epoch, e.epochs, e.done]),
+    [
+      [1, 2, 0],
+      [2, 2, 0],
+    ],
+  );
+  assert.equal(events.filter((e) => e.kind === "epoch-end").length, 2);
+  const perEpoch = starts[0].kind === "epoch-start" ? starts[0].sentences : 0;
+  const batches = events.filter((e) => e.kind === "batch");
+  assert.equal(
+    batches.reduce((n, e) => n + (e.kind === "batch" ? e.sentences : 0), 0),
+    2 * perEpoch,
+  );
+  assert.equal(events[0].kind, "epoch-start");
+  assert.equal(events.at(-1)?.kind, "epoch-end");
+});

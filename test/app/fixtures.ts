@@ -35,7 +35,6 @@ export async function trainedWorld(
     out: join(dir, "align"),
     model: { embed: 48, hidden: 32, wordDim: 24 },
     train: { epochs: options.alignEpochs ?? 1, batchSize: 10, lr: 3e-4, dropout: 0 },
-    progress: false,
   });
   const vocabulary = buildVocabulary(dataset);
   const { data, normalizer } = normalizeCaptionData(

@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import test from "node:test";
+import test, { after } from "node:test";
 import { writeFileAtomic } from "../../src/core/atomic-file.js";
 
 test("writeFileAtomic replaces the file and leaves no temporary behind", () => {
   const dir = mkdtempSync(join(tmpdir(), "imagesent-atomic-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, "out.json");
   writeFileSync(path, "old");
   writeFileAtomic(path, "new contents");
@@ -18,6 +19,7 @@ test("writeFileAtomic replaces the file and leaves no temporary behind", () => {
 
 test("a failed write leaves the old file intact", () => {
   const dir = mkdtempSync(join(tmpdir(), "imagesent-atomic-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, "out.json");
   writeFileSync(path, "old");
   assert.throws(() => writeFileAtomic(join(dir, "missing-dir", "x"), "data"), /ENOENT/);

@@ -1,14 +1,15 @@
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import test from "node:test";
+import test, { after } from "node:test";
 import { readFlickr8k } from "../../src/data/flickr8k.js";
 import { readKarpathyDataset } from "../../src/data/karpathy.js";
 import { InputError } from "../../src/errors.js";
 import { sharedDir, skipUnlessShared } from "../support/shared.js";
 
 const root = mkdtempSync(join(tmpdir(), "imagesent-flickr8k-"));
+after(() => rmSync(root, { recursive: true, force: true }));
 let dirs = 0;
 
 const CAPTIONS = [

@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import test from "node:test";
+import test, { after } from "node:test";
 import { readKarpathyDataset, writeKarpathyDataset } from "../../src/data/karpathy.js";
 import { InputError } from "../../src/errors.js";
 
 const dir = mkdtempSync(join(tmpdir(), "imagesent-karpathy-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 function image(imgid: number, split: string, ...raws: string[]) {
   return {

@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import test from "node:test";
+import test, { after } from "node:test";
 import { describeSource, loadDataset, locateDataset } from "../../src/data/load.js";
 import { InputError } from "../../src/errors.js";
 
 const root = mkdtempSync(join(tmpdir(), "imagesent-load-"));
+after(() => rmSync(root, { recursive: true, force: true }));
 const json = {
   dataset: "tiny",
   images: [

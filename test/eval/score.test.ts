@@ -1,14 +1,15 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test } from "node:test";
+import { after, test } from "node:test";
 import { scoreCommand } from "../../src/cli/commands/score.js";
 import { InputError } from "../../src/errors.js";
 import { readCocoReferences, readCocoResults } from "../../src/eval/coco-format.js";
 import { scoreCaptions } from "../../src/eval/score.js";
 
 const dir = mkdtempSync(join(tmpdir(), "imagesent-score-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
 const file = (name: string, content: unknown) => {
   const path = join(dir, name);
   writeFileSync(path, typeof content === "string" ? content : JSON.stringify(content));

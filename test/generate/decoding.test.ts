@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Rng } from "../../src/core/rng.js";
 import type { Stepper } from "../../src/generate/caption-model.js";
-import { beamSearch, greedy, sample } from "../../src/generate/decoding.js";
+import {
+  beamSearch,
+  DEFAULT_LENGTH_NORMALIZATION,
+  greedy,
+  sample,
+} from "../../src/generate/decoding.js";
 
 /**
  * A hand-built language model over words END=0, A..H=1..8, as a tree of next-word
@@ -60,13 +65,25 @@ test("greedy, beam search and length-normalised beam search give their known, di
   assert.ok(Math.abs(g.logProb - Math.log(0.55 * 0.4)) < 1e-5);
   assert.ok(g.finished);
 
-  const [best, second] = beamSearch(treeStepper(), { beam: 3 });
+  const [best, second] = beamSearch(treeStepper(), { beam: 3, lengthNormalization: 0 });
   assert.equal(words(best.words), "B");
   assert.ok(Math.abs(best.logProb - Math.log(0.45 * 0.6)) < 1e-5);
   assert.equal(words(second.words), "A C");
 
   const [normalised] = beamSearch(treeStepper(), { beam: 3, lengthNormalization: 1 });
   assert.equal(words(normalised.words), "B G H");
+});
+
+test("beamSearch's default length normalisation is describe's, DEFAULT_LENGTH_NORMALIZATION", () => {
+  // At 0.7 "B G H" (-1.71 / 4^0.7 = -0.65) beats "A C" (-0.70) and "B" (-0.81); at 0 "B" wins.
+  assert.equal(DEFAULT_LENGTH_NORMALIZATION, 0.7);
+  const [byDefault] = beamSearch(treeStepper(), { beam: 3 });
+  const [explicit] = beamSearch(treeStepper(), {
+    beam: 3,
+    lengthNormalization: DEFAULT_LENGTH_NORMALIZATION,
+  });
+  assert.equal(words(byDefault.words), "B G H");
+  assert.deepEqual(byDefault, explicit);
 });
 
 test("beam 1 is greedy decoding", () => {

@@ -64,7 +64,11 @@ test("decoders run on an ensemble unchanged; a one-member ensemble is the member
   assert.deepEqual(both.words, [A, A, A]);
   assert.ok(Math.abs(both.logProb - 3 * Math.log(0.6)) < 1e-5);
   // Beam search ranks whole captions: stopping at once (.3) beats "A" then END (.6 x .3).
-  const [best] = beamSearch(ensembleStepper([p, q]), { beam: 3, maxLength: 3 });
+  const [best] = beamSearch(ensembleStepper([p, q]), {
+    beam: 3,
+    lengthNormalization: 0,
+    maxLength: 3,
+  });
   assert.deepEqual(best.words, []);
   assert.ok(Math.abs(best.logProb - Math.log(0.3)) < 1e-6);
   assert.equal(ensembleStepper([p]), p);

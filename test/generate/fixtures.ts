@@ -1,6 +1,7 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after } from "node:test";
 import { Rng } from "../../src/core/rng.js";
 import type { Dataset, ImageEntry, Split } from "../../src/data/dataset.js";
 import { writeKarpathyDataset } from "../../src/data/karpathy.js";
@@ -29,6 +30,7 @@ export function tinyWorld(
   perSplit: Partial<Record<Split, number>> = { train: 8, val: 4, test: 4 },
 ): TinyWorld {
   const dir = mkdtempSync(join(tmpdir(), "imagesent-gen-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
   const rng = new Rng(5);
   const codes = SUBJECTS.map(() => Float32Array.from({ length: 3 * 8 }, () => rng.normal()));
   const images: ImageEntry[] = [];

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test } from "node:test";
+import { after, test } from "node:test";
 import { TrainingDivergedError } from "../../src/core/divergence.js";
 import { buildVocabulary } from "../../src/data/vocabulary.js";
 import { loadCaptionData, normalizeCaptionData } from "../../src/generate/caption-data.js";
@@ -35,6 +35,7 @@ for (const cell of ["rnn", "lstm"] as const) {
   test(`a tiny ${cell} overfits four captions, each for its own image`, () => {
     const { vocabulary, data, normalizer } = setup();
     const out = mkdtempSync(join(tmpdir(), "imagesent-gen-train-"));
+    after(() => rmSync(out, { recursive: true, force: true }));
     const result = trainGenerator({
       data,
       mode: "fullframe",
@@ -60,6 +61,7 @@ for (const cell of ["rnn", "lstm"] as const) {
 test("a diverging run stops with a TrainingDivergedError and saves nothing as best", () => {
   const { vocabulary, data, normalizer } = setup();
   const out = mkdtempSync(join(tmpdir(), "imagesent-gen-diverge-"));
+  after(() => rmSync(out, { recursive: true, force: true }));
   assert.throws(
     () =>
       trainGenerator({
@@ -92,8 +94,11 @@ test("a resumed run ends where an uninterrupted one does, and the checkpoint cap
       training: { ...QUICK, epochs, evalEvery: 5 },
       out,
     });
-  const whole = run(mkdtempSync(join(tmpdir(), "imagesent-gen-a-")), 6);
+  const first = mkdtempSync(join(tmpdir(), "imagesent-gen-a-"));
+  after(() => rmSync(first, { recursive: true, force: true }));
+  const whole = run(first, 6);
   const split = mkdtempSync(join(tmpdir(), "imagesent-gen-b-"));
+  after(() => rmSync(split, { recursive: true, force: true }));
   run(split, 3);
   const resumed = run(split, 6);
   for (const p of whole.model.params.all()) {
@@ -112,6 +117,8 @@ test("a resumed run ends where an uninterrupted one does, and the checkpoint cap
 
 test("evaluation scores the model and the nearest-neighbour baseline on the same targets", () => {
   const { vocabulary, data, normalizer } = setup();
+  const out = mkdtempSync(join(tmpdir(), "imagesent-gen-eval-"));
+  after(() => rmSync(out, { recursive: true, force: true }));
   const result = trainGenerator({
     data,
     mode: "fullframe",
@@ -119,7 +126,7 @@ test("evaluation scores the model and the nearest-neighbour baseline on the same
     normalizer,
     model: { hidden: 32, embed: 16, dropout: 0 },
     training: QUICK,
-    out: mkdtempSync(join(tmpdir(), "imagesent-gen-eval-")),
+    out,
   });
   const ev = evaluateGenerator({
     model: result.model,

@@ -27,7 +27,6 @@ import { saveCheckpoint } from "../../src/core/checkpoint.js";
 import { Rng } from "../../src/core/rng.js";
 import { type ImageId, MAX_CAPTION_WORDS } from "../../src/eval/coco-format.js";
 import { createCaptionModel } from "../../src/generate/create-model.js";
-import { encodeMessage, modelProto } from "../../src/vision/onnx-proto.js";
 import {
   assertClearError,
   assertTreeUnchanged,
@@ -35,6 +34,7 @@ import {
   runCli,
   snapshotTree,
 } from "../support/cli-run.js";
+import { encodeMessage, modelProto } from "../support/onnx-writer.js";
 import { tinyAlignmentModel } from "../support/tiny-alignment-model.js";
 import { quantizedModel } from "../vision/tiny-models.js";
 

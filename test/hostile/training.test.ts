@@ -54,7 +54,6 @@ before(async () => {
       model: { embed: 16, hidden: 8, wordDim: 8 },
       minCount: 1,
       train: { epochs: 1, batchSize: 10, lr: 3e-4 },
-      progress: false,
     },
   );
   good = run.bestPath;

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test } from "node:test";
+import { after, test } from "node:test";
 import { learnedRegion } from "../../src/mrf/grounding-eval.js";
 import {
   fitWordClassAssociation,
@@ -69,7 +69,9 @@ test("the learned chooser puts a named phrase on its detection, else on the whol
 
 test("the table survives a save and a load", () => {
   const assoc = fitWordClassAssociation(TINY, { iterations: 3, minCount: 1 });
-  const path = join(mkdtempSync(join(tmpdir(), "assoc-")), "assoc.json");
+  const dir = mkdtempSync(join(tmpdir(), "imagesent-assoc-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, "assoc.json");
   saveWordClassAssociation(path, assoc);
   const back = loadWordClassAssociation(path);
   assert.deepEqual(back.classes, assoc.classes);

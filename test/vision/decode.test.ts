@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import test from "node:test";
+import test, { after } from "node:test";
 import sharp, { type Color } from "sharp";
 import { InputError } from "../../src/errors.js";
 import { checkPixelLimit, decodeImage, TooManyPixelsError } from "../../src/vision/decode.js";
@@ -44,6 +44,7 @@ test("applies EXIF orientation", async () => {
 
 test("an unreadable file is an InputError naming it", async () => {
   const dir = mkdtempSync(join(tmpdir(), "imagesent-decode-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
   const bad = join(dir, "broken.jpg");
   const jpg = await solid(40, 30, "#0f0").jpeg().toBuffer();
   writeFileSync(bad, jpg.subarray(0, 100));
@@ -66,6 +67,7 @@ test("maxPixels refuses an image of more pixels, by its header, before decoding 
   );
   assert.equal((await decodeImage(png, "wide.png", { maxPixels: 60_000 })).width, 300);
   const dir = mkdtempSync(join(tmpdir(), "imagesent-decode-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, "wide.png");
   writeFileSync(file, png);
   await assert.rejects(decodeImage(file, undefined, { maxPixels: 1_000 }), (e: Error) =>

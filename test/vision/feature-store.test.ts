@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import test from "node:test";
+import test, { after } from "node:test";
 import { InputError } from "../../src/errors.js";
 import {
   decodeShard,
@@ -38,7 +38,9 @@ test("shards round-trip regions and features exactly", () => {
 });
 
 test("a store grows shard by shard and reopens with everything in it", () => {
-  const dir = join(mkdtempSync(join(tmpdir(), "imagesent-store-")), "store");
+  const root = mkdtempSync(join(tmpdir(), "imagesent-store-"));
+  after(() => rmSync(root, { recursive: true, force: true }));
+  const dir = join(root, "store");
   const store = FeatureStore.openForWriting(dir, meta);
   store.append([entry("a.jpg", 1), entry("b.jpg", 2)]);
   store.append([entry("c.jpg", 3)]);
@@ -62,7 +64,9 @@ test("a store grows shard by shard and reopens with everything in it", () => {
 });
 
 test("a store made by another encoder or region count is refused", () => {
-  const dir = join(mkdtempSync(join(tmpdir(), "imagesent-store-")), "store");
+  const root = mkdtempSync(join(tmpdir(), "imagesent-store-"));
+  after(() => rmSync(root, { recursive: true, force: true }));
+  const dir = join(root, "store");
   FeatureStore.openForWriting(dir, meta);
   assert.throws(() => FeatureStore.openForWriting(dir, { ...meta, dim: 3 }), /dim = 2/);
   assert.throws(() => FeatureStore.openForWriting(dir, { ...meta, encoder: "x" }), InputError);

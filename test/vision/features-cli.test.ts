@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import test from "node:test";
+import test, { after } from "node:test";
 import sharp from "sharp";
 import { featuresCommand } from "../../src/cli/commands/features.js";
 import { InputError } from "../../src/errors.js";
@@ -11,6 +11,7 @@ import { sharedDir, skipUnlessShared } from "../support/shared.js";
 import { writeQuantizedModel } from "./tiny-models.js";
 
 const dir = mkdtempSync(join(tmpdir(), "imagesent-features-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
 const images = join(dir, "images");
 
 async function setup(): Promise<void> {

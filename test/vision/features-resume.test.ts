@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import test from "node:test";
+import test, { after } from "node:test";
 import sharp from "sharp";
 import { FeatureStore } from "../../src/vision/feature-store.js";
 
@@ -19,6 +19,7 @@ function imagesent(args: string[]) {
 
 test("a run killed mid-way keeps its finished shards, and the rerun completes the store", async () => {
   const dir = mkdtempSync(join(tmpdir(), "imagesent-resume-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
   const images = join(dir, "images");
   mkdirSync(images);
   const n = 60;

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import test from "node:test";
+import test, { after } from "node:test";
 import { InputError } from "../../src/errors.js";
 import {
   DETECTOR_PRESETS,
@@ -12,6 +12,7 @@ import {
 } from "../../src/vision/model-config.js";
 
 const dir = mkdtempSync(join(tmpdir(), "imagesent-config-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
 const write = (name: string, json: unknown) => {
   const path = join(dir, name);
   writeFileSync(path, JSON.stringify(json));

@@ -1,15 +1,16 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import test from "node:test";
+import test, { after } from "node:test";
 import { InputError } from "../../src/errors.js";
 import { ModelRegistry, modelCacheDir, sha256Hex } from "../../src/vision/model-registry.js";
 import { quantizedModel } from "./tiny-models.js";
 
 const dir = mkdtempSync(join(tmpdir(), "imagesent-registry-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
 const bytes = quantizedModel();
 const file = join(dir, "m.onnx");
 writeFileSync(file, bytes);

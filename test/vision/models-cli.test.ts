@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import test from "node:test";
+import test, { after } from "node:test";
 import { modelsCommand } from "../../src/cli/commands/models.js";
 import { quantizedModel } from "./tiny-models.js";
 
@@ -20,6 +20,7 @@ async function run(args: string[]): Promise<string> {
 
 test("models add, list, path and remove work on $IMAGESENT_HOME", async () => {
   const home = mkdtempSync(join(tmpdir(), "imagesent-home-"));
+  after(() => rmSync(home, { recursive: true, force: true }));
   const before = process.env.IMAGESENT_HOME;
   process.env.IMAGESENT_HOME = home;
   try {

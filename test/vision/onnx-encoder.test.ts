@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import test from "node:test";
+import test, { after } from "node:test";
 import { InputError } from "../../src/errors.js";
 import { decodeImage } from "../../src/vision/decode.js";
 import type { RgbImage } from "../../src/vision/image.js";
@@ -13,6 +13,7 @@ import { sharedDir, skipUnlessShared } from "../support/shared.js";
 import { writeQuantizedModel } from "./tiny-models.js";
 
 const dir = mkdtempSync(join(tmpdir(), "imagesent-encoder-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
 const model = writeQuantizedModel(dir, 8);
 const registry = new ModelRegistry(join(dir, "cache"));
 const config: EncoderConfig = {

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import test from "node:test";
+import test, { after } from "node:test";
 import sharp from "sharp";
 import { FeatureStore } from "../../src/vision/feature-store.js";
 import { runCli } from "../support/cli-run.js";
@@ -31,6 +31,7 @@ async function images(dir: string, names: string[]): Promise<void> {
 
 test("two writers into one store: the second is refused while the first runs, nothing is lost", async () => {
   const dir = mkdtempSync(join(tmpdir(), "imagesent-lock-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
   const half = (h: string) =>
     Array.from({ length: 40 }, (_, i) => `${h}${String(i).padStart(2, "0")}.png`);
   await images(join(dir, "first"), half("a"));
@@ -81,7 +82,9 @@ test("two writers into one store: the second is refused while the first runs, no
 });
 
 test("a second writer in the same process takes the store over; the first may not append", () => {
-  const dir = join(mkdtempSync(join(tmpdir(), "imagesent-lock-")), "store");
+  const root = mkdtempSync(join(tmpdir(), "imagesent-lock-"));
+  after(() => rmSync(root, { recursive: true, force: true }));
+  const dir = join(root, "store");
   const meta = { encoder: "enc", dim: 1, regionsPerImage: 1, detector: null };
   const entry = (filename: string) => ({
     filename,

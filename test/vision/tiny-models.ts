@@ -1,12 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  initializerProto,
-  modelProto,
-  nodeProto,
-  ONNX_FLOAT,
-  valueInfoProto,
-} from "../../src/vision/onnx-proto.js";
+import { ONNX_FLOAT } from "../../src/vision/onnx-proto.js";
+import { initializerProto, modelProto, nodeProto, valueInfoProto } from "../support/onnx-writer.js";
 
 /**
  * A tiny quantized "CNN" for encoder tests: input [N,3,S,S] -> QuantizeLinear (scale, zero point

@@ -6,8 +6,8 @@ import { after, before, test } from "node:test";
 import { iou } from "../../src/vision/boxes.js";
 import { decodeImage } from "../../src/vision/decode.js";
 import { selectRegions } from "../../src/vision/regions.js";
+import { detectShapes, ShapeDetector } from "../../src/vision/shape-detector.js";
 import { type GeneratedWorld, generateWorld } from "../../src/world/generate.js";
-import { detectShapes, ShapeDetector } from "../../src/world/shape-detector.js";
 
 let dir: string;
 let world: GeneratedWorld;

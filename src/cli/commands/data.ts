@@ -1,10 +1,9 @@
-import { parseArgs } from "node:util";
 import { describeSource, loadDataset, locateDataset } from "../../data/load.js";
 import { computeDatasetStats, formatDatasetStats } from "../../data/stats.js";
 import { DEFAULT_MIN_COUNT } from "../../data/vocabulary.js";
 import { InputError } from "../../errors.js";
 import type { Command } from "../command.js";
-import { positiveInt } from "../flags.js";
+import { parseCommandArgs, positiveInt } from "../flags.js";
 
 const usage = `usage: imagesent data stats DATASET [--min-count N] [--json]
 
@@ -27,23 +26,18 @@ export const dataCommand: Command = {
         `${sub === undefined ? "missing subcommand" : `unknown subcommand '${sub}'`}\n\n${usage}`,
       );
     }
-    let parsed: ReturnType<typeof parseStatsArgs>;
-    try {
-      parsed = parseStatsArgs(rest);
-    } catch (err) {
-      if ((err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
-        throw new InputError(`${(err as Error).message}\n\n${usage}`);
-      }
-      throw err;
-    }
-    const { values, positionals } = parsed;
+    const { values, positionals } = parseCommandArgs(
+      rest,
+      { "min-count": { type: "string" }, json: { type: "boolean" } },
+      usage,
+    );
     if (positionals.length !== 1) {
       throw new InputError(`expected one DATASET path, got ${positionals.length}\n\n${usage}`);
     }
     const minCount =
       values["min-count"] === undefined
         ? DEFAULT_MIN_COUNT
-        : positiveInt(values["min-count"], "--min-count");
+        : positiveInt(values["min-count"] as string, "--min-count");
     const source = locateDataset(positionals[0]!);
     const stats = computeDatasetStats(loadDataset(source), { minCount });
     if (values.json) {
@@ -55,12 +49,3 @@ export const dataCommand: Command = {
     return 0;
   },
 };
-
-function parseStatsArgs(args: string[]) {
-  return parseArgs({
-    args,
-    options: { "min-count": { type: "string" }, json: { type: "boolean" } },
-    allowPositionals: true,
-    strict: true,
-  });
-}

@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 import { AlignmentFusion, isFusionPath } from "../../align/score-fusion.js";
+import { loadBundle, type ModelBundle } from "../../app/model-bundle.js";
 import { writeFileAtomic } from "../../core/atomic-file.js";
 import { loadDataset } from "../../data/load.js";
 import { InputError } from "../../errors.js";
@@ -20,23 +21,36 @@ import {
   type DecodeSettings,
   evaluateGenerator,
   type SplitRerank,
+  settingName,
 } from "../../generate/evaluate.js";
-import { ensembleMember, loadGenerator } from "../../generate/load-generator.js";
+import {
+  ensembleMember,
+  type LoadedGenerator,
+  loadGenerator,
+} from "../../generate/load-generator.js";
 import { formatEvaluationMarkdown } from "../../generate/report.js";
 import { readSnippets } from "../../mrf/snippets.js";
 import { FeatureStore } from "../../vision/feature-store.js";
 import type { Command } from "../command.js";
 import { Progress } from "../progress.js";
+import { bundleFolder, checkStoreFits } from "./eval-retrieval.js";
 
-const USAGE = `usage: imagesent eval-gen --model CKPT --dataset D --features STORE [options]
+const USAGE = `usage: imagesent eval-gen --model CKPT|BUNDLE --dataset D --features STORE [options]
 
 Captions every target of a split with a trained generator and scores it as the paper's Table 2:
 BLEU-1..4, METEOR, ROUGE-L and CIDEr-D at beam 1 and at --beam, with the nearest-neighbour
 baseline (the caption of the closest training image by CNN-code distance) in the same table,
 plus perplexity, the share of captions found verbatim in train, and latency per caption.
-Tune decoding on val; run test once per final model.
+Tune decoding on val; run test once per final model. Only the --split images' codes are
+needed; without the train images' codes the nearest-neighbour baseline is skipped (said so).
 
   --model CKPT          generator checkpoint (train-gen's best.ckpt)
+  --model BUNDLE        or a model bundle (its folder, or a cached or packaged name such as
+                        flickr8k): its full-frame generator and generatorEnsemble, decoded as
+                        describe decodes them (beam ${DEFAULT_BEAM}, length norm ${DEFAULT_LENGTH_NORMALIZATION}; with the bundle's
+                        captionRerank, its beam and weight with the bundle's search models);
+                        the row describe gives is named (--length-norm and --max-length leave
+                        it at describe's defaults); --beam and --rerank... add rows
   --ensemble CKPT       another generator trained on the same data (repeatable): every setting
                         is decoded again with --model and these averaging their word
                         probabilities, as extra rows
@@ -92,6 +106,28 @@ export function numberFlag(
     throw new InputError(`${flag}: expected ${what} in [${min}, ${max}], got '${value}'`);
   }
   return n;
+}
+
+/**
+ * The decoding describe uses for a bundle's whole-image caption (app/describer.ts): with the
+ * bundle's captionRerank, its beam reranked at its weight; else the default beam. Both at the
+ * default length normalisation (here --length-norm, whose default it is).
+ */
+export function describeSetting(bundle: ModelBundle): DecodeSettings {
+  const r = bundle.manifest.captionRerank;
+  const base = { lengthNormalization: DEFAULT_LENGTH_NORMALIZATION, maxLength: DEFAULT_MAX_LENGTH };
+  return r && r.weight > 0
+    ? { ...base, beam: r.beam, rerankWeight: r.weight }
+    : { ...base, beam: DEFAULT_BEAM };
+}
+
+function sameSetting(a: DecodeSettings, b: DecodeSettings): boolean {
+  return (
+    a.beam === b.beam &&
+    a.lengthNormalization === b.lengthNormalization &&
+    a.maxLength === b.maxLength &&
+    a.rerankWeight === b.rerankWeight
+  );
 }
 
 const STRING_FLAGS = [
@@ -150,8 +186,9 @@ export const evalGenCommand: Command = {
       integer: true,
       min: 2,
     });
-    if (!str("rerank") && (str("rerank-weight") || str("rerank-beam"))) {
-      throw new InputError("--rerank-weight and --rerank-beam need --rerank MODEL");
+    const bundleRerank = bundleFolder(str("model")!) !== null;
+    if (!str("rerank") && !bundleRerank && (str("rerank-weight") || str("rerank-beam"))) {
+      throw new InputError("--rerank-weight and --rerank-beam need --rerank MODEL (or a bundle)");
     }
     const lengthNormalization = numberFlag(
       str("length-norm"),
@@ -168,7 +205,9 @@ export const evalGenCommand: Command = {
         ? undefined
         : numberFlag(str("limit"), "--limit", 0, { integer: true, min: 1 });
 
-    const gen = loadGenerator(str("model")!);
+    const bundleDir = bundleFolder(str("model")!);
+    const bundle = bundleDir === null ? null : loadBundle(bundleDir);
+    const gen = bundle?.generator ?? loadGenerator(str("model")!);
     const dataset = loadDataset(str("dataset")!);
     const store = FeatureStore.open(str("features")!);
     if (store.meta.dim !== gen.config.model.featureDim) {
@@ -176,9 +215,17 @@ export const evalGenCommand: Command = {
         `${str("features")}: ${store.meta.dim}-d features, the model was trained on ${gen.config.model.featureDim}-d`,
       );
     }
-    const ensemble = ((values.ensemble as string[] | undefined) ?? []).map((path) =>
-      ensembleMember(loadGenerator(path), gen),
-    );
+    if (bundle && values.ensemble !== undefined) {
+      throw new InputError(
+        "--ensemble: a bundle captions with its own generatorEnsemble, as describe does",
+      );
+    }
+    const ensemble: LoadedGenerator[] = [
+      ...(bundle?.generatorEnsemble ?? []),
+      ...((values.ensemble as string[] | undefined) ?? []).map((path) =>
+        ensembleMember(loadGenerator(path), gen),
+      ),
+    ];
     const mode = gen.config.mode;
     if (mode === "region" && !str("snippets")) {
       throw new InputError(`${str("model")} is a region model: give --snippets`);
@@ -187,6 +234,9 @@ export const evalGenCommand: Command = {
       mode,
       snippets: mode === "region" ? readSnippets(str("snippets")!) : undefined,
       limit: limit === undefined ? undefined : { [split]: limit },
+      // The split scored must be in the store; train's codes only feed nearest neighbour.
+      featureSplits: [split],
+      optionalFeatureSplits: ["train"],
     });
     const { data } = normalizeCaptionData(raw, gen.normalizer);
     const settings: DecodeSettings[] = [{ beam: 1, lengthNormalization: 0, maxLength }];
@@ -194,24 +244,46 @@ export const evalGenCommand: Command = {
       if (beam > 1) settings.push({ beam, lengthNormalization, maxLength });
     }
     const target = data.splits[split];
+    const described = bundle ? describeSetting(bundle) : null;
+    if (described && !settings.some((x) => sameSetting(x, described))) settings.push(described);
     let rerank: SplitRerank | undefined;
-    if (str("rerank")) {
+    const rerankPath = str("rerank");
+    const wantsRerank =
+      rerankPath !== undefined ||
+      described?.rerankWeight !== undefined ||
+      (bundle !== null && (str("rerank-weight") !== undefined || str("rerank-beam") !== undefined));
+    if (wantsRerank) {
       if (mode === "region") {
         throw new InputError(
           `--rerank: ${str("model")} is a region model; reranking scores captions of whole images`,
         );
       }
-      const path = str("rerank")!;
-      const scorer = isFusionPath(path)
-        ? AlignmentFusion.load(path)
-        : AlignmentFusion.ofCheckpoint(path);
+      // A bundle reranks with its search models, as describe does; --rerank names others.
+      const scorer =
+        rerankPath === undefined
+          ? bundle!.search
+          : isFusionPath(rerankPath)
+            ? AlignmentFusion.load(rerankPath)
+            : AlignmentFusion.ofCheckpoint(rerankPath);
+      if (bundle && rerankPath === undefined)
+        checkStoreFits(store, scorer, str("features")!, bundle);
       rerank = loadSplitRerank(scorer, store, dataset, split, target.targets);
-      for (const beam of rerankBeams) {
-        for (const rerankWeight of rerankWeights) {
-          settings.push({ beam, lengthNormalization, maxLength, rerankWeight });
+      const flagged =
+        rerankPath !== undefined ||
+        str("rerank-weight") !== undefined ||
+        str("rerank-beam") !== undefined;
+      if (flagged) {
+        for (const beam of rerankBeams) {
+          for (const rerankWeight of rerankWeights) {
+            const x = { beam, lengthNormalization, maxLength, rerankWeight };
+            if (!settings.some((y) => sameSetting(x, y))) settings.push(x);
+          }
         }
       }
     }
+    const describeRow = described
+      ? `${ensemble.length > 0 ? `ensemble of ${ensemble.length + 1}, ` : ""}${settingName(described)}`
+      : null;
     const progress = new Progress({
       label: "eval-gen",
       total: target.targets.length * settings.length * (ensemble.length > 0 ? 2 : 1),
@@ -243,16 +315,27 @@ export const evalGenCommand: Command = {
             dataset: str("dataset")!,
             features: str("features")!,
             command,
-            rerank: str("rerank"),
+            rerank:
+              str("rerank") ??
+              (rerank && bundle ? `${bundle.dir} (the bundle's search models)` : undefined),
           },
           ensemble,
         ),
       );
       console.error(`eval-gen: wrote ${file}`);
     }
+    const bundleNote = bundle
+      ? { dir: bundle.dir, describeRow: `${gen.config.model.cell.toUpperCase()}, ${describeRow}` }
+      : null;
     if (values.json) {
-      console.log(JSON.stringify(evaluation, null, 2));
+      console.log(
+        JSON.stringify(bundleNote ? { ...evaluation, bundle: bundleNote } : evaluation, null, 2),
+      );
       return 0;
+    }
+    for (const s of evaluation.skipped) console.log(`skipped ${s.name}: ${s.reason}`);
+    if (bundleNote) {
+      console.log(`${bundleNote.dir}: describe captions as the row '${bundleNote.describeRow}'`);
     }
     const pct = (x: number) => (100 * x).toFixed(1).padStart(6);
     console.log(

@@ -1,11 +1,12 @@
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { loadSplitFeatures } from "../../align/image-features.js";
 import { retrievalMetrics, splitSentences } from "../../align/retrieval.js";
 import { type ReportRow, retrievalMarkdown } from "../../align/retrieval-report.js";
 import { AlignmentFusion, isFusionPath } from "../../align/score-fusion.js";
 import { formatRetrieval } from "../../align/train.js";
+import { BUNDLE_FILE, BundleCache, loadBundle, type ModelBundle } from "../../app/model-bundle.js";
 import { writeFileAtomic } from "../../core/atomic-file.js";
 import { SPLITS, type Split } from "../../data/dataset.js";
 import { loadDataset } from "../../data/load.js";
@@ -13,17 +14,20 @@ import { InputError } from "../../errors.js";
 import { FeatureStore } from "../../vision/feature-store.js";
 import type { Command } from "../command.js";
 
-const USAGE = `usage: imagesent eval-retrieval --model CKPT [--model CKPT2 ...] --dataset D --features STORE
+const USAGE = `usage: imagesent eval-retrieval --model CKPT|FUSION.json|BUNDLE [--model ...] --dataset D --features STORE
                                [--split test] [--json] [--markdown FILE]
 
 Image-sentence retrieval by the protocol of the paper's Table 1: image annotation (each image
 ranks every sentence of the split) and image search (each sentence ranks every image), R@1/5/10
 and median rank. Several models (say the 20-region one and the whole-image one) give one row each.
 
-  --model CKPT      an alignment model (train-align's best.ckpt) or a fusion of models
-                    (fuse-align's FUSION.json); repeat for more rows
+  --model M         an alignment model (train-align's best.ckpt), a fusion of models
+                    (fuse-align's FUSION.json), or a model bundle (its folder, or a name in the
+                    bundle cache or among the packaged bundles, e.g. flickr8k): scored as search
+                    scores with it, its searchFusion or its alignment model alone; repeat for
+                    more rows
   --dataset D       dataset.json or Flickr8k folder
-  --features STORE  the feature store of the dataset's images
+  --features STORE  the feature store of the dataset's images (only the --split images are read)
   --split S         train, val or test (default test)
   --json            print the results as JSON
   --markdown FILE   write the table beside the paper's Flickr8K row, with each run's training
@@ -69,8 +73,12 @@ export const evalRetrievalCommand: Command = {
     const store = FeatureStore.open(values.features);
     const rows: (ReportRow & { model: string })[] = [];
     for (const path of values.model) {
-      const fused = isFusionPath(path);
-      const scorer = fused ? AlignmentFusion.load(path) : AlignmentFusion.ofCheckpoint(path);
+      const bundleDir = bundleFolder(path);
+      const bundle = bundleDir === null ? null : loadBundle(bundleDir);
+      const fused = bundle === null && isFusionPath(path);
+      const scorer =
+        bundle?.search ?? (fused ? AlignmentFusion.load(path) : AlignmentFusion.ofCheckpoint(path));
+      checkStoreFits(store, scorer, values.features, bundle);
       const data = loadSplitFeatures(store, dataset, [split], scorer.regions).get(split)!;
       if (data.missing.length > 0) {
         throw new InputError(
@@ -84,7 +92,9 @@ export const evalRetrievalCommand: Command = {
       const scores = scorer.scores(data.features, data.images.length, sentences);
       const result = retrievalMetrics(scores, data.images.length, imageOf);
       const encoder = store.meta.encoder.split(":")[1] ?? store.meta.encoder;
-      if (fused) {
+      if (bundle) {
+        rows.push({ model: path, label: bundleLabel(bundle, encoder), result });
+      } else if (fused) {
         const parts = scorer.members.map((m, i) => {
           const w = scorer.tuning?.relativeWeights[i];
           const what = describeRun(m.checkpoint, m.model.config.regions);
@@ -121,6 +131,60 @@ export const evalRetrievalCommand: Command = {
     return 0;
   },
 };
+
+/**
+ * The bundle folder a --model value names, or null when it names a checkpoint or fusion file: a
+ * folder is a bundle; so is a bare name (no path separator, not a file, not ending in .ckpt or
+ * .json), looked up in the bundle cache and among the packaged bundles (BundleCache.resolve,
+ * whose error lists them).
+ */
+export function bundleFolder(value: string, cache = new BundleCache()): string | null {
+  if (existsSync(value)) {
+    if (!statSync(value).isDirectory()) return null;
+    if (!existsSync(join(value, BUNDLE_FILE))) {
+      throw new InputError(`${value}: a folder, but not a model bundle (no ${BUNDLE_FILE})`);
+    }
+    return resolve(value);
+  }
+  if (value.includes("/") || value.includes("\\") || /\.(ckpt|json)$/.test(value)) return null;
+  return cache.resolve(value);
+}
+
+/**
+ * Refuses a store whose codes the scorer cannot read (another size, too few regions); a bundle
+ * whose vision setup names another encoder than the store's gets a warning, since same-sized
+ * codes of another encoder score without error and mean nothing.
+ */
+export function checkStoreFits(
+  store: FeatureStore,
+  scorer: AlignmentFusion,
+  where: string,
+  bundle: ModelBundle | null,
+): void {
+  const dim = scorer.members[0].model.config.featureDim;
+  if (store.meta.dim !== dim) {
+    throw new InputError(
+      `${where}: ${store.meta.dim}-d features, ${scorer.members[0].checkpoint} takes ${dim}-d`,
+    );
+  }
+  const encoder = bundle?.manifest.vision.encoder;
+  if (typeof encoder === "string" && !store.meta.encoder.includes(encoder)) {
+    console.error(
+      `warning: ${where} was made with ${store.meta.encoder}, the bundle ${bundle!.dir} with ${encoder}`,
+    );
+  }
+}
+
+/** A bundle's row: its name and what search scores with (the fusion's weights, as stored). */
+function bundleLabel(bundle: ModelBundle, encoder: string): string {
+  const { members } = bundle.search;
+  const what = (m: (typeof members)[number]) => describeRun(m.checkpoint, m.model.config.regions);
+  const scorer =
+    members.length === 1
+      ? what(members[0])
+      : `fused: ${members.map((m) => `${Number(m.weight.toPrecision(3))} x ${what(m)}`).join(" + ")}`;
+  return `bundle ${basename(bundle.dir)}: ${scorer} (${encoder}; as search scores)`;
+}
 
 /**
  * A run's short description: its regions, the seed its first run started from when not 1 (a

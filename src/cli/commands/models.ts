@@ -1,4 +1,3 @@
-import { parseArgs } from "node:util";
 import { BundleCache, MAX_BEAM, writeBundle } from "../../app/model-bundle.js";
 import { type VisionSetup, WORLD_SHAPES } from "../../app/vision-setup.js";
 import { InputError } from "../../errors.js";
@@ -11,7 +10,7 @@ import {
 } from "../../vision/model-config.js";
 import { ModelRegistry } from "../../vision/model-registry.js";
 import type { Command } from "../command.js";
-import { boundedInt, finiteNumber, parseCommandArgs } from "../flags.js";
+import { boundedInt, closest, finiteNumber, parseCommandArgs } from "../flags.js";
 
 const USAGE = `usage: imagesent models <list | add NAME FILE | fetch NAME [URL --sha256 HEX] | remove NAME | path NAME>
        imagesent models bundle <list | add NAME DIR | remove NAME>
@@ -62,19 +61,9 @@ export const modelsCommand: Command = {
   usage: USAGE,
   async run(args) {
     if (args[0] === "bundle" && args[1] === "create") return createBundle(args.slice(2));
-    let parsed: { values: { sha256?: string }; positionals: string[] };
-    try {
-      parsed = parseArgs({
-        args,
-        options: { sha256: { type: "string" } },
-        allowPositionals: true,
-        strict: true,
-      });
-    } catch (err) {
-      throw new InputError(`${(err as Error).message}\n\n${USAGE}`);
-    }
+    const parsed = parseCommandArgs(args, { sha256: { type: "string" } }, USAGE);
     const [action, ...rest] = parsed.positionals;
-    const sha256 = parsed.values.sha256;
+    const sha256 = parsed.values.sha256 as string | undefined;
     const registry = new ModelRegistry();
     const need = (n: number) => {
       if (rest.length !== n)
@@ -148,10 +137,20 @@ export const modelsCommand: Command = {
         return 0;
       }
       default:
-        throw new InputError(`models: unknown action '${action ?? ""}'\n\n${USAGE}`);
+        throw new InputError(`models: ${unknownAction(action, ACTIONS)}\n\n${USAGE}`);
     }
   },
 };
+
+const ACTIONS = ["list", "add", "fetch", "remove", "path", "bundle"];
+const BUNDLE_ACTIONS = ["list", "add", "remove", "create"];
+
+/** "missing action (one of ...)" or "unknown action 'X'", with the nearest action when near. */
+function unknownAction(action: string | undefined, actions: readonly string[]): string {
+  if (action === undefined) return `missing action (one of ${actions.join(", ")})`;
+  const near = closest(action, actions);
+  return `unknown action '${action}'${near ? ` (did you mean '${near}'?)` : ""}`;
+}
 
 /** `models bundle list | add NAME DIR | remove NAME`: the named-bundle cache. */
 function bundleAction(args: readonly string[]): number {
@@ -187,7 +186,7 @@ function bundleAction(args: readonly string[]): number {
       return 0;
     }
     default:
-      throw new InputError(`models bundle: unknown action '${action ?? ""}'\n\n${USAGE}`);
+      throw new InputError(`models bundle: ${unknownAction(action, BUNDLE_ACTIONS)}\n\n${USAGE}`);
   }
 }
 

@@ -3,16 +3,11 @@ import { basename, dirname, join } from "node:path";
 import { AlignmentModel } from "../../align/model.js";
 import { writeFileAtomic } from "../../core/atomic-file.js";
 import { InputError } from "../../errors.js";
-import {
-  chooseBeta,
-  DEFAULT_BETAS,
-  gridTable,
-  type SplitGrid,
-  worldBetaGrid,
-} from "../../mrf/beta-grid.js";
+import { chooseBeta, DEFAULT_BETAS, gridTable } from "../../mrf/beta-grid.js";
 import { rate } from "../../mrf/phrase-accuracy.js";
 import { DEFAULT_BETA } from "../../mrf/phrase-alignment.js";
 import { FeatureStore } from "../../vision/feature-store.js";
+import { type SplitGrid, worldBetaGrid } from "../../world/beta-grid.js";
 import { readWorldFile } from "../../world/world-file.js";
 import type { Command } from "../command.js";
 import { parseFlags, parseSplit, required } from "../mrf-flags.js";

@@ -6,12 +6,12 @@ import {
   type RankingLossKind,
 } from "../../align/config.js";
 import { loadSplitFeatures } from "../../align/image-features.js";
-import { formatRetrieval, trainAlignment } from "../../align/train.js";
+import { type AlignmentProgress, formatRetrieval, trainAlignment } from "../../align/train.js";
 import { loadDataset } from "../../data/load.js";
 import { InputError } from "../../errors.js";
 import { FeatureStore } from "../../vision/feature-store.js";
 import type { Command } from "../command.js";
-import { formatSeconds } from "../progress.js";
+import { formatSeconds, Progress } from "../progress.js";
 import { integerFlag, MAX_EPOCHS, realFlag } from "../training-flags.js";
 
 const USAGE = `usage: imagesent train-align --dataset D --features STORE --out DIR [options]
@@ -47,6 +47,26 @@ after a kill to resume) and summary.json (per-epoch history, wall time, sentence
   --checkpoint-every N   iterations between resumable checkpoints (default ${DEFAULT_TRAIN_CONFIG.checkpointEvery})
   --seed S               (default ${DEFAULT_TRAIN_CONFIG.seed})
   --max-minutes M        start no epoch that would end after M minutes of wall time`;
+
+/** Draws trainAlignment's progress as one Progress line per epoch (on stderr). */
+export function alignmentProgress(): (event: AlignmentProgress) => void {
+  let progress: Progress | null = null;
+  return (event) => {
+    if (event.kind === "epoch-start") {
+      progress = new Progress({
+        label: `epoch ${event.epoch}/${event.epochs}`,
+        total: event.sentences,
+        unit: "sentences",
+      });
+      progress.tick(event.done);
+    } else if (event.kind === "batch") {
+      progress?.tick(event.sentences, event.status);
+    } else {
+      progress?.finish();
+      progress = null;
+    }
+  };
+}
 
 export const trainAlignCommand: Command = {
   name: "train-align",
@@ -150,7 +170,11 @@ export const trainAlignCommand: Command = {
         `${features}: needs features of train images and of at least 2 val images`,
       );
     }
-    const result = trainAlignment(dataset, train, val, { ...options, log });
+    const result = trainAlignment(dataset, train, val, {
+      ...options,
+      log,
+      onProgress: alignmentProgress(),
+    });
     log(
       `trained in ${formatSeconds(result.wallSeconds)} wall (${formatSeconds(result.trainSeconds)} of updates, ` +
         `${result.sentencesPerSecond.toFixed(0)} sentences/s)`,

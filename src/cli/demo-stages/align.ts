@@ -6,6 +6,7 @@ import { formatRetrieval, trainAlignment } from "../../align/train.js";
 import { wordGrounding } from "../../align/word-grounding.js";
 import { worldToDataset } from "../../world/world-file.js";
 import type { DemoStage } from "../commands/demo.js";
+import { alignmentProgress } from "../commands/train-align.js";
 import { formatSeconds } from "../progress.js";
 
 /**
@@ -29,6 +30,7 @@ export const alignStage: DemoStage = {
     const result = trainAlignment(dataset, splits.get("train")!, splits.get("val")!, {
       out,
       log,
+      onProgress: alignmentProgress(),
       ...DEMO_ALIGNMENT,
     });
     const model = AlignmentModel.load(result.bestPath).model;

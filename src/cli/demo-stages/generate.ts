@@ -115,7 +115,8 @@ function regionCaptions(
 }
 
 function caption(model: CaptionModel, feature: Float32Array, vocabulary: Vocabulary): string {
-  return vocabulary.decode(beamSearch(model.stepper(feature))[0].words).join(" ");
+  const [best] = beamSearch(model.stepper(feature), { beam: 7, lengthNormalization: 0 });
+  return vocabulary.decode(best.words).join(" ");
 }
 
 function boxText(b: { x1: number; y1: number; x2: number; y2: number }): string {

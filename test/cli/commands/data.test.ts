@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import test from "node:test";
+import test, { after } from "node:test";
 import { dataCommand } from "../../../src/cli/commands/data.js";
 import { InputError } from "../../../src/errors.js";
 
 const dir = mkdtempSync(join(tmpdir(), "imagesent-cli-data-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
 const path = join(dir, "dataset.json");
 writeFileSync(
   path,
@@ -58,7 +59,7 @@ test("bad arguments are input errors", async () => {
   const cases: [string[], RegExp][] = [
     [[], /missing subcommand/],
     [["show", path], /unknown subcommand 'show'/],
-    [["stats", path, "--min-cnt", "3"], /Unknown option '--min-cnt'/],
+    [["stats", path, "--min-cnt", "3"], /unknown flag --min-cnt \(did you mean --min-count\?\)/],
     [["stats"], /expected one DATASET path, got 0/],
     [["stats", path, "--min-count", "0"], /--min-count: expected a positive integer, got "0"/],
     [["stats", path, "--min-count", "x"], /--min-count: expected a positive integer, got "x"/],

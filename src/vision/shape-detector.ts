@@ -1,13 +1,13 @@
-import { iou } from "../vision/boxes.js";
-import type { Box, RgbImage } from "../vision/image.js";
-import type { ObjectDetector } from "../vision/object-detector.js";
-import type { LabelledDetection } from "../vision/regions.js";
-import { COLOUR_HSL, COLOURS, type ColourName } from "./scene.js";
+import { iou } from "./boxes.js";
+import { COLOUR_HSL, COLOURS, type ColourName } from "./colour-words.js";
+import type { Box, RgbImage } from "./image.js";
+import type { ObjectDetector } from "./object-detector.js";
+import type { LabelledDetection } from "./regions.js";
 
 /**
  * The synthetic world's detector, needing no weights: its objects are strongly saturated and its
- * backgrounds nearly grey (background.ts), so an object is a connected blob of saturated pixels.
- * Like the world's proposals (proposals.ts), each object gives a close box and a loose one and
+ * backgrounds nearly grey (world/background.ts), so an object is a connected blob of saturated pixels.
+ * Like the world's proposals (world/proposals.ts), each object gives a close box and a loose one and
  * each pair of objects their union, so describe and search on a world image see the kinds of
  * regions the demo's models were trained on.
  */
