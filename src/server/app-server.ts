@@ -8,12 +8,14 @@ import { CorruptFileError, InputError } from "../errors.js";
 import { DescribeQueue } from "./describe-queue.js";
 import { HttpError } from "./http-error.js";
 import { APP_PAGE, APP_PAGE_CSP } from "./page.js";
-import { Thumbnails } from "./thumbnails.js";
+import { LARGE_VIEW_SIZE, THUMBNAIL_SIZE, Thumbnails } from "./thumbnails.js";
 import { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_MAX_UPLOAD_PIXELS, readImageUpload } from "./upload.js";
 
 /** Results a search returns when the request does not say (`k`), and the most it may ask for. */
 export const DEFAULT_SEARCH_RESULTS = 12;
 export const MAX_SEARCH_RESULTS = 50;
+/** Indexed images one page of GET /api/images lists when the request does not say (`limit`); at most MAX_SEARCH_RESULTS. */
+export const DEFAULT_LIBRARY_PAGE = 12;
 /** Longest query accepted, in characters. */
 const MAX_QUERY_LENGTH = 500;
 /** Describes run at once, and waiting, when the options do not say (`imagesent serve --max-concurrent`). */
@@ -69,7 +71,8 @@ interface Route {
  *   GET  /api/info         the bundle's name, whether it describes regions, the index's size, the upload limits
  *   POST /api/describe     body: a JPEG, PNG or WebP file; answer: the Describer's ImageDescription
  *   GET  /api/search?q=S&k=N   the N indexed images that best match S, each with its phrases' regions
- *   GET  /thumbnail?image=KEY  a JPEG thumbnail of an indexed image (thumbnails.ts)
+ *   GET  /api/images?offset=I&limit=N  one page of the indexed images' names, in index order
+ *   GET  /thumbnail?image=KEY[&size=large]  a JPEG thumbnail (or larger view) of an indexed image (thumbnails.ts)
  *
  * A bad request is answered 400, 403, 404, 405, 413, 415 or 431 with {"error": message}, and a
  * describe while the queue is full 503 with Retry-After (describe-queue.ts). A POST sent by a page
@@ -112,6 +115,8 @@ export function createAppServer(options: AppServerOptions): Server {
           index: search ? { images: search.index.size } : null,
           maxUploadBytes,
           maxUploadPixels,
+          maxSearchResults: MAX_SEARCH_RESULTS,
+          queryExample: queryExample(search?.index.store.meta.encoder),
         });
       },
     },
@@ -153,11 +158,32 @@ export function createAppServer(options: AppServerOptions): Server {
         }
         sendJson(res, 200, {
           query,
-          hits: hits.map((hit) => ({
-            ...hit,
-            name: basename(hit.image),
-            thumbnail: `/thumbnail?image=${encodeURIComponent(hit.image)}`,
-          })),
+          hits: hits.map((hit) => ({ ...hit, ...imageLinks(hit.image) })),
+        });
+      },
+    },
+    {
+      method: "GET",
+      path: "/api/images",
+      async handle(_req, res, url) {
+        if (!search) {
+          throw new HttpError(404, "no index: start imagesent serve with --index INDEX");
+        }
+        const offset = wholeNumber(url.searchParams.get("offset"), "offset", 0, 0, 1e9);
+        const limit = wholeNumber(
+          url.searchParams.get("limit"),
+          "limit",
+          DEFAULT_LIBRARY_PAGE,
+          1,
+          MAX_SEARCH_RESULTS,
+        );
+        const keys = search.index.store.filenames();
+        sendJson(res, 200, {
+          total: keys.length,
+          offset,
+          images: keys
+            .slice(offset, offset + limit)
+            .map((key) => ({ image: key, ...imageLinks(key) })),
         });
       },
     },
@@ -170,7 +196,11 @@ export function createAppServer(options: AppServerOptions): Server {
         }
         const key = url.searchParams.get("image");
         if (!key) throw new HttpError(400, "say which image: /thumbnail?image=KEY");
-        const jpeg = await thumbnails.get(key);
+        const size = url.searchParams.get("size");
+        if (size !== null && size !== "large") {
+          throw new HttpError(400, `size: expected "large" or nothing, got "${size}"`);
+        }
+        const jpeg = await thumbnails.get(key, size === "large" ? LARGE_VIEW_SIZE : THUMBNAIL_SIZE);
         res.writeHead(200, {
           "Content-Type": "image/jpeg",
           "Content-Length": jpeg.length,
@@ -283,15 +313,43 @@ function indexFault(err: unknown, indexDir: string): unknown {
 
 /** The `k` parameter: absent means DEFAULT_SEARCH_RESULTS; else an integer 1..MAX_SEARCH_RESULTS. */
 function resultCount(value: string | null): number {
-  if (value === null) return DEFAULT_SEARCH_RESULTS;
-  const k = Number(value);
-  if (!/^\d+$/.test(value) || k < 1 || k > MAX_SEARCH_RESULTS) {
+  return wholeNumber(value, "k", DEFAULT_SEARCH_RESULTS, 1, MAX_SEARCH_RESULTS);
+}
+
+/** A whole-number query parameter: absent means `absent`; else an integer from..to, or a 400. */
+function wholeNumber(
+  value: string | null,
+  name: string,
+  absent: number,
+  from: number,
+  to: number,
+): number {
+  if (value === null) return absent;
+  const n = Number(value);
+  if (!/^\d{1,10}$/.test(value) || n < from || n > to) {
     throw new HttpError(
       400,
-      `k: expected a whole number from 1 to ${MAX_SEARCH_RESULTS}, got "${value}"`,
+      `${name}: expected a whole number from ${from} to ${to}, got "${value}"`,
     );
   }
-  return k;
+  return n;
+}
+
+/** An indexed image's shown name and its thumbnail's URL. */
+function imageLinks(key: string): { name: string; thumbnail: string } {
+  return { name: basename(key), thumbnail: `/thumbnail?image=${encodeURIComponent(key)}` };
+}
+
+/**
+ * The example sentence the page's search box shows, by what the index was made with: the
+ * synthetic world's shapes for the weight-free pixel-statistics encoder (`imagesent demo`), a
+ * photo's sentence for a real encoder, and a plain hint without an index.
+ */
+export function queryExample(encoder: string | undefined): string {
+  if (encoder === undefined) return "a sentence";
+  if (encoder.startsWith("pixel-stats"))
+    return "a sentence, e.g. a red circle next to a blue square";
+  return "a sentence, e.g. a dog runs on the beach";
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

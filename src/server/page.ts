@@ -5,20 +5,35 @@ import { createHash } from "node:crypto";
  * The script builds every element with DOM calls (never innerHTML), so captions, phrases and file
  * names from the server are shown as text. It talks to the routes of app-server.ts:
  * GET /api/info, POST /api/describe (the image file as the body), GET /api/search?q=&k=,
- * GET /thumbnail?image=KEY.
+ * GET /api/images?offset=&limit=, GET /thumbnail?image=KEY[&size=large].
  */
 
+/**
+ * Colours of regions: 24 hues 15 degrees apart, taken 7 steps (105 degrees) at a time so that
+ * neighbouring regions differ most; 20 regions (the paper's count) never share a colour.
+ */
+export const REGION_COLOURS: readonly string[] = Array.from(
+  { length: 24 },
+  (_, i) => `hsl(${((i * 7) % 24) * 15}, 80%, ${i % 2 === 0 ? 66 : 74}%)`,
+);
+
+const PALETTE_CSS = REGION_COLOURS.map(
+  (c, i) => `.c${i} { stroke: ${c}; } mark.c${i}, .swatch.c${i} { background: ${c}; }`,
+).join("\n");
+
 const STYLE = `
-:root { color-scheme: dark; --c0: #ff6b6b; --c1: #4dabf7; --c2: #ffd43b; --c3: #69db7c;
-  --c4: #da77f2; --c5: #ff922b; --c6: #3bc9db; --c7: #f783ac; --c8: #a9e34b; --c9: #9775fa; }
+:root { color-scheme: dark; }
+* { box-sizing: border-box; }
 body { font-family: system-ui, sans-serif; background: #1b1b1f; color: #e4e4e7; margin: 0; }
 header { padding: 16px 24px 4px; }
 h1 { font-size: 22px; margin: 0; }
 h2 { font-size: 17px; margin: 0 0 10px; }
-#about { color: #a1a1aa; font-size: 13px; margin: 4px 0 0; }
-main { display: grid; grid-template-columns: repeat(auto-fit, minmax(440px, 1fr)); gap: 24px;
-  padding: 16px 24px 32px; }
-section { background: #26262b; border-radius: 8px; padding: 16px; }
+#about { color: #a1a1aa; font-size: 13px; margin: 4px 0 0; overflow-wrap: anywhere; }
+main { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(440px, 100%), 1fr));
+  gap: 24px; padding: 16px 24px 32px; }
+section { background: #26262b; border-radius: 8px; padding: 16px; min-width: 0; }
+:focus-visible { outline: 3px solid #fbbf24; outline-offset: 2px; }
+.drop:has(:focus-visible) { outline: 3px solid #fbbf24; outline-offset: 2px; }
 .drop { display: block; border: 2px dashed #52525b; border-radius: 8px; padding: 22px;
   text-align: center; color: #a1a1aa; cursor: pointer; }
 .drop.over { border-color: #4dabf7; color: #e4e4e7; }
@@ -27,7 +42,7 @@ section { background: #26262b; border-radius: 8px; padding: 16px; }
   clip: rect(0 0 0 0); white-space: nowrap; }
 .status { color: #a1a1aa; font-size: 13px; min-height: 1em; }
 .error { background: #4c1d1d; border: 1px solid #f87171; color: #fecaca; border-radius: 6px;
-  padding: 8px 12px; }
+  padding: 8px 12px; overflow-wrap: anywhere; }
 .stage { position: relative; display: inline-block; line-height: 0; max-width: 100%; }
 .stage img { max-width: 100%; max-height: 480px; background: #000; }
 .stage svg { position: absolute; inset: 0; width: 100%; height: 100%; pointer-events: none; }
@@ -36,37 +51,52 @@ rect.box.fallback { stroke-dasharray: 5 3; }
 rect.box.on { stroke-width: 4; stroke-opacity: 1; }
 rect.box.off { stroke-opacity: 0.15; }
 .caption { font-size: 20px; font-weight: 600; margin: 12px 0 6px; }
-#regions { font-size: 14px; padding-left: 28px; margin: 0; columns: 2; }
-#regions li { cursor: default; padding: 1px 0; }
+#regions { font-size: 14px; padding-left: 28px; margin: 0; columns: 2 200px; }
+#regions li { cursor: default; padding: 1px 0; break-inside: avoid; }
 #regions li:hover { color: #fff; }
-.meta { color: #a1a1aa; font-size: 12px; }
+/* A phrase stays on one line; one longer than its column is cut with an ellipsis (title: all of it). */
+.phrase { display: inline-block; max-width: calc(100% - 16px); white-space: nowrap;
+  overflow: hidden; text-overflow: ellipsis; vertical-align: bottom; }
+.meta { color: #a1a1aa; font-size: 12px; overflow-wrap: anywhere; }
 form { display: flex; gap: 8px; }
-input[type=search] { flex: 1; font: inherit; padding: 8px 10px; border-radius: 6px;
+input[type=search] { flex: 1; min-width: 0; font: inherit; padding: 8px 10px; border-radius: 6px;
   border: 1px solid #52525b; background: #18181b; color: inherit; }
 button { font: inherit; padding: 8px 16px; border-radius: 6px; border: 0; background: #2563eb;
   color: #fff; cursor: pointer; }
 button:disabled { background: #3f3f46; cursor: default; }
-.hits { display: grid; grid-template-columns: repeat(auto-fill, minmax(200px, 1fr)); gap: 16px;
-  margin-top: 12px; }
+.hits { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(200px, 40%), 1fr));
+  gap: 16px; margin-top: 12px; }
+.hit { min-width: 0; }
+.hit .open { display: inline-block; padding: 0; border: 0; background: none; border-radius: 0;
+  vertical-align: top; cursor: zoom-in; }
 .hit p { margin: 6px 0 0; font-size: 14px; line-height: 1.6; }
-mark { color: #111; border-radius: 3px; padding: 1px 3px; }
-.c0 { stroke: var(--c0); } mark.c0, .swatch.c0 { background: var(--c0); }
-.c1 { stroke: var(--c1); } mark.c1, .swatch.c1 { background: var(--c1); }
-.c2 { stroke: var(--c2); } mark.c2, .swatch.c2 { background: var(--c2); }
-.c3 { stroke: var(--c3); } mark.c3, .swatch.c3 { background: var(--c3); }
-.c4 { stroke: var(--c4); } mark.c4, .swatch.c4 { background: var(--c4); }
-.c5 { stroke: var(--c5); } mark.c5, .swatch.c5 { background: var(--c5); }
-.c6 { stroke: var(--c6); } mark.c6, .swatch.c6 { background: var(--c6); }
-.c7 { stroke: var(--c7); } mark.c7, .swatch.c7 { background: var(--c7); }
-.c8 { stroke: var(--c8); } mark.c8, .swatch.c8 { background: var(--c8); }
-.c9 { stroke: var(--c9); } mark.c9, .swatch.c9 { background: var(--c9); }
+.more { margin-top: 16px; background: #3f3f46; }
+mark { color: #111; border-radius: 3px; padding: 1px 3px; -webkit-box-decoration-break: clone;
+  box-decoration-break: clone; }
+${PALETTE_CSS}
 .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px;
   margin-right: 6px; }
+dialog { background: #26262b; color: inherit; border: 1px solid #52525b; border-radius: 8px;
+  padding: 16px; max-width: min(1000px, calc(100vw - 24px)); max-height: calc(100vh - 24px); }
+dialog::backdrop { background: rgba(0, 0, 0, 0.75); }
+dialog .stage img { max-height: calc(100vh - 220px); }
+dialog .bar { display: flex; justify-content: space-between; align-items: center; gap: 12px;
+  margin-bottom: 10px; }
+dialog .bar button { padding: 4px 12px; background: #3f3f46; }
+#viewer-sentence { font-size: 15px; line-height: 1.7; margin: 10px 0 0; }
+@media (max-width: 600px) {
+  header { padding: 12px 12px 2px; }
+  main { padding: 12px 12px 24px; gap: 16px; }
+  section { padding: 12px; }
+  .drop { padding: 16px 10px; }
+  .hits { gap: 10px; }
+}
 `;
 
 const SCRIPT = `
 "use strict";
-const COLOURS = 10;
+const COLOURS = ${REGION_COLOURS.length};
+const PAGE = 12;
 const SVG_NS = "http://www.w3.org/2000/svg";
 const byId = (id) => document.getElementById(id);
 
@@ -162,8 +192,13 @@ function showDescription(d, file) {
     ...d.regions.map((r, i) => {
       const li = el("li");
       li.append(el("span", "swatch c" + (i % COLOURS)));
+      if (r.caption) {
+        const phrase = el("span", "phrase", r.caption);
+        phrase.title = r.caption;
+        li.append(phrase, " ");
+      }
       const what = r.source === "detection" ? r.label + " " + r.score.toFixed(2) : r.source;
-      li.append(r.caption ? r.caption + " " : "", el("span", "meta", what));
+      li.append(el("span", "meta", what));
       linkHover(li, rects[i], rects);
       return li;
     }),
@@ -192,48 +227,122 @@ async function describe(file) {
   }
 }
 
-function hitCard(hit, rank) {
-  const card = el("article", "hit");
-  const stage = el("div", "stage");
-  const img = el("img");
-  img.src = hit.thumbnail;
-  img.alt = hit.name;
-  const svg = document.createElementNS(SVG_NS, "svg");
-  stage.append(img, svg);
-  const phrases = hit.phrases || [];
-  const rects = drawBoxes(
-    svg,
-    hit.width,
-    hit.height,
-    phrases.map((p, i) => ({ box: p.box, className: "c" + (i % COLOURS) })),
-  );
-  const sentence = el("p", "sentence");
-  phrases.forEach((p, i) => {
-    const mark = el("mark", "c" + (i % COLOURS), p.phrase);
-    mark.title = "region " + p.region + ", score " + p.score.toFixed(2);
+// A sentence of phrases, each marked in its region's colour and singling out its rect on hover.
+function markedSentence(p, phrases, rects) {
+  phrases.forEach((ph, i) => {
+    const mark = el("mark", "c" + (i % COLOURS), ph.phrase);
+    mark.title = "region " + ph.region + ", score " + ph.score.toFixed(2);
     linkHover(mark, rects[i], rects);
-    sentence.append(mark, " ");
+    p.append(mark, " ");
   });
-  card.append(stage, sentence, el("p", "meta", "#" + rank + " · " + hit.score.toFixed(2) + " · " + hit.name));
+  return p;
+}
+
+// The larger view of an indexed image (a search hit, with its phrases, or a library image).
+function openViewer(item, label) {
+  const img = byId("viewer-photo");
+  img.src = item.thumbnail + "&size=large";
+  img.alt = item.name;
+  byId("viewer-title").textContent = label;
+  const phrases = item.phrases || [];
+  const svg = byId("viewer-boxes");
+  const rects = item.width
+    ? drawBoxes(svg, item.width, item.height, phrases.map((p, i) => ({ box: p.box, className: "c" + (i % COLOURS) })))
+    : (svg.replaceChildren(), []);
+  const sentence = byId("viewer-sentence");
+  sentence.replaceChildren();
+  markedSentence(sentence, phrases, rects);
+  byId("viewer").showModal();
+}
+
+function card(item, label) {
+  const card = el("article", "hit");
+  const open = el("button", "open stage");
+  open.type = "button";
+  open.setAttribute("aria-label", "larger view of " + item.name);
+  const img = el("img");
+  img.src = item.thumbnail;
+  img.alt = item.name;
+  const svg = document.createElementNS(SVG_NS, "svg");
+  open.append(img, svg);
+  open.addEventListener("click", () => openViewer(item, label));
+  const phrases = item.phrases || [];
+  card.append(open);
+  if (item.width) {
+    const rects = drawBoxes(
+      svg,
+      item.width,
+      item.height,
+      phrases.map((p, i) => ({ box: p.box, className: "c" + (i % COLOURS) })),
+    );
+    card.append(markedSentence(el("p", "sentence"), phrases, rects));
+  }
+  card.append(el("p", "meta", label));
   return card;
 }
 
-async function search(query) {
+function hitCard(hit, rank) {
+  return card(hit, "#" + rank + " · " + hit.score.toFixed(2) + " · " + hit.name);
+}
+
+// What the results area shows: the library (pages by offset) or a search (k grows by PAGE).
+let showing = { kind: "none" };
+let maxResults = 50;
+
+function setMore(visible) {
+  byId("more").hidden = !visible;
+  byId("more").disabled = false;
+}
+
+async function search(query, k) {
   clearError("search-error");
   const hits = byId("hits");
-  hits.replaceChildren();
+  if (k === PAGE) hits.replaceChildren();
+  showing = { kind: "search", query, k };
   byId("search-status").textContent = "Searching…";
   try {
-    const result = await call("/api/search?q=" + encodeURIComponent(query) + "&k=12");
-    hits.replaceChildren(...result.hits.map((h, i) => hitCard(h, i + 1)));
+    const result = await call("/api/search?q=" + encodeURIComponent(query) + "&k=" + k);
+    if (showing.kind !== "search" || showing.query !== query) return;
+    const have = hits.children.length;
+    hits.append(...result.hits.slice(have).map((h, i) => hitCard(h, have + i + 1)));
     byId("search-status").textContent =
       result.hits.length === 0
         ? "The index has no images."
-        : "The " + result.hits.length + " images that match best, best first; hover a phrase to see its region.";
+        : "The " + result.hits.length + " images that match best, best first; hover a phrase to see its region, click an image for a larger view.";
+    setMore(result.hits.length === k && k < maxResults);
   } catch (err) {
     byId("search-status").textContent = "";
+    setMore(false);
     showError("search-error", err.message);
   }
+}
+
+async function browse(offset) {
+  clearError("search-error");
+  const hits = byId("hits");
+  if (offset === 0) hits.replaceChildren();
+  showing = { kind: "library", offset };
+  try {
+    const page = await call("/api/images?offset=" + offset + "&limit=" + PAGE);
+    if (showing.kind !== "library") return;
+    hits.append(...page.images.map((im) => card(im, im.name)));
+    const shown = offset + page.images.length;
+    showing.offset = shown;
+    byId("search-status").textContent =
+      page.total === 0
+        ? "The index has no images."
+        : "The indexed images, " + shown + " of " + page.total + "; type a sentence to rank them.";
+    setMore(shown < page.total);
+  } catch (err) {
+    setMore(false);
+    showError("search-error", err.message);
+  }
+}
+
+function more() {
+  byId("more").disabled = true;
+  if (showing.kind === "search") search(showing.query, Math.min(showing.k + PAGE, maxResults));
+  else if (showing.kind === "library") browse(showing.offset);
 }
 
 function setUp(info) {
@@ -242,6 +351,8 @@ function setUp(info) {
   byId("about").textContent =
     "Model bundle " + info.bundle + (info.describesRegions ? " (with region phrases)" : "") +
     (info.index ? " · index of " + info.index.images + " images" : " · no index");
+  if (info.queryExample) byId("query").placeholder = info.queryExample;
+  if (info.maxSearchResults) maxResults = info.maxSearchResults;
   const file = byId("file");
   file.addEventListener("change", () => {
     if (file.files.length > 0) describe(file.files[0]);
@@ -258,6 +369,10 @@ function setUp(info) {
     drop.classList.remove("over");
     if (e.dataTransfer.files.length > 0) describe(e.dataTransfer.files[0]);
   });
+  byId("viewer-close").addEventListener("click", () => byId("viewer").close());
+  byId("viewer").addEventListener("click", (e) => {
+    if (e.target === byId("viewer")) byId("viewer").close();
+  });
   const form = byId("search-form");
   if (!info.index) {
     for (const c of form.elements) c.disabled = true;
@@ -265,11 +380,14 @@ function setUp(info) {
       "Search is off: start imagesent serve with --index INDEX to search indexed images.";
     return;
   }
+  byId("more").addEventListener("click", more);
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     const query = byId("query").value.trim();
-    if (query) search(query);
+    if (query) search(query, PAGE);
+    else browse(0);
   });
+  browse(0);
 }
 
 call("/api/info").then(setUp, (err) => showError("describe-error", err.message));
@@ -283,9 +401,9 @@ const BODY = `
 <main>
 <section id="describe-panel">
 <h2>Describe an image</h2>
-<label id="drop" class="drop" for="file">Drop an image here or <span class="link">choose one</span>
-(JPEG, PNG or WebP, up to <span id="limit">?</span>)</label>
-<input id="file" class="visually-hidden" type="file" accept="image/jpeg,image/png,image/webp">
+<label id="drop" class="drop">Drop an image here or <span class="link">choose one</span>
+(JPEG, PNG or WebP, up to <span id="limit">?</span>)
+<input id="file" class="visually-hidden" type="file" accept="image/jpeg,image/png,image/webp"></label>
 <p id="describe-status" class="status" role="status"></p>
 <p id="describe-error" class="error" role="alert" hidden></p>
 <div id="description" hidden>
@@ -298,14 +416,21 @@ const BODY = `
 <section id="search-panel">
 <h2>Search the indexed images</h2>
 <form id="search-form">
-<input id="query" type="search" aria-label="sentence" placeholder="a sentence, e.g. a red circle next to a blue square">
+<input id="query" type="search" aria-label="sentence" placeholder="a sentence">
 <button type="submit">Search</button>
 </form>
 <p id="search-status" class="status" role="status"></p>
 <p id="search-error" class="error" role="alert" hidden></p>
 <div id="hits" class="hits"></div>
+<button id="more" class="more" type="button" hidden>More</button>
 </section>
 </main>
+<dialog id="viewer" aria-labelledby="viewer-title">
+<div class="bar"><span id="viewer-title" class="meta"></span>
+<button id="viewer-close" type="button">Close</button></div>
+<div class="stage"><img id="viewer-photo" alt=""><svg id="viewer-boxes"></svg></div>
+<p id="viewer-sentence"></p>
+</dialog>
 `;
 
 function sha256(text: string): string {

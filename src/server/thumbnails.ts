@@ -6,6 +6,8 @@ import { HttpError } from "./http-error.js";
 
 /** Longest side of a thumbnail, in pixels. */
 export const THUMBNAIL_SIZE = 320;
+/** Longest side of the larger view the page opens when a result is clicked. */
+export const LARGE_VIEW_SIZE = 1024;
 
 /** Thumbnails kept in memory; the oldest is dropped past this. */
 const CACHE_SIZE = 256;
@@ -25,23 +27,24 @@ export class Thumbnails {
     private readonly imagesDir?: string,
   ) {}
 
-  /** A JPEG of the image at most THUMBNAIL_SIZE on its longest side, EXIF orientation applied. */
-  async get(key: string): Promise<Buffer> {
-    const cached = this.cache.get(key);
+  /** A JPEG of the image at most `size` pixels on its longest side, EXIF orientation applied. */
+  async get(key: string, size: number = THUMBNAIL_SIZE): Promise<Buffer> {
+    const cacheKey = `${size} ${key}`;
+    const cached = this.cache.get(cacheKey);
     if (cached) return cached;
     const file = this.fileOf(key);
     let jpeg: Buffer;
     try {
       jpeg = await sharp(file)
         .rotate()
-        .resize(THUMBNAIL_SIZE, THUMBNAIL_SIZE, { fit: "inside", withoutEnlargement: true })
+        .resize(size, size, { fit: "inside", withoutEnlargement: true })
         .jpeg({ quality: 82 })
         .toBuffer();
     } catch (err) {
       throw new Error(`${file}: cannot make a thumbnail (${(err as Error).message})`);
     }
     if (this.cache.size >= CACHE_SIZE) this.cache.delete(this.cache.keys().next().value!);
-    this.cache.set(key, jpeg);
+    this.cache.set(cacheKey, jpeg);
     return jpeg;
   }
 

@@ -18,7 +18,9 @@ import { allLoaded, findChromium, launchChromium } from "./browser-harness.js";
  *
  * It serves DEMO/bundle with DEMO/index (images from DEMO/world/images), describes the second
  * indexed image (enlarged twice), searches with the first indexed sentence, and saves the two
- * panels as OUT/describe.png and OUT/search.png.
+ * panels as OUT/describe.png and OUT/search.png at desktop width (1400 px), then the same two
+ * flows at phone width (390 x 844) as OUT/phone-describe.png and OUT/phone-search.png (the
+ * top of the page, as a phone shows it).
  */
 
 const USAGE = "usage: node dist/test/server/app-screenshots.js DEMO_OUT_DIR SCREENSHOT_DIR";
@@ -55,32 +57,49 @@ async function main(args: string[]): Promise<number> {
   const browser = await launchChromium(executable);
   try {
     const url = await listen(server, 0, "127.0.0.1");
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    page.setDefaultTimeout(120_000);
-    await page.goto(url);
-    await page.locator("#about", { hasText: "demo" }).waitFor();
-
+    mkdirSync(outDir, { recursive: true });
     const image = join(work, second.filename.replace(/\.\w+$/, ".png"));
     await sharp(join(imagesDir, second.filename))
       .resize(second.width * 2, second.height * 2)
       .png()
       .toFile(image);
-    await page.locator("#file").setInputFiles(image);
-    await page.locator("#description").waitFor({ state: "visible" });
-    await page.waitForFunction(allLoaded, "#photo");
-    mkdirSync(outDir, { recursive: true });
-    const describePng = join(outDir, "describe.png");
-    writeFileAtomic(describePng, await page.locator("#describe-panel").screenshot());
-    console.log(`wrote ${describePng} (${second.filename})`);
+    const shoot = async (width: number, height: number, prefix: string) => {
+      const page = await browser.newPage({ viewport: { width, height } });
+      page.setDefaultTimeout(120_000);
+      await page.goto(url);
+      await page.locator("#about", { hasText: "demo" }).waitFor();
+      await page.locator("#file").setInputFiles(image);
+      await page.locator("#description").waitFor({ state: "visible" });
+      await page.waitForFunction(allLoaded, "#photo");
+      const describePng = join(outDir, `${prefix}describe.png`);
+      const phone = width < 600;
+      writeFileAtomic(
+        describePng,
+        phone ? await page.screenshot() : await page.locator("#describe-panel").screenshot(),
+      );
+      console.log(`wrote ${describePng} (${second.filename})`);
 
-    await page.locator("#query").fill(query);
-    await page.locator("#query").press("Enter");
-    await page.waitForFunction(allLoaded, ".hit img");
-    // Hover the top hit's last phrase, so the picture shows one region singled out.
-    await page.locator(".hit").first().locator("mark").last().hover();
-    const searchPng = join(outDir, "search.png");
-    writeFileAtomic(searchPng, await page.locator("#search-panel").screenshot());
-    console.log(`wrote ${searchPng} ("${query}")`);
+      await page.locator("#query").fill(query);
+      await page.locator("#query").press("Enter");
+      await page.locator(".hit mark").first().waitFor();
+      await page.waitForFunction(allLoaded, ".hit img");
+      // Hover the top hit's last phrase, so the picture shows one region singled out.
+      await page.locator(".hit").first().locator("mark").last().hover();
+      const searchPng = join(outDir, `${prefix}search.png`);
+      if (phone) {
+        await page
+          .locator("#search-panel")
+          .evaluate((e) => (e as unknown as { scrollIntoView(): void }).scrollIntoView());
+      }
+      writeFileAtomic(
+        searchPng,
+        phone ? await page.screenshot() : await page.locator("#search-panel").screenshot(),
+      );
+      console.log(`wrote ${searchPng} ("${query}")`);
+      await page.close();
+    };
+    await shoot(1400, 1000, "");
+    await shoot(390, 844, "phone-");
   } finally {
     await browser.close();
     server.closeAllConnections();

@@ -22,10 +22,13 @@ import { CorruptFileError, InputError } from "../../src/errors.js";
 import {
   type AppServerOptions,
   createAppServer,
+  DEFAULT_LIBRARY_PAGE,
   type ImageDescriber,
   listen,
+  queryExample,
 } from "../../src/server/app-server.js";
-import { THUMBNAIL_SIZE } from "../../src/server/thumbnails.js";
+import { REGION_COLOURS } from "../../src/server/page.js";
+import { LARGE_VIEW_SIZE, THUMBNAIL_SIZE } from "../../src/server/thumbnails.js";
 import { type ServedApp, serveTrainedWorld } from "./fixtures.js";
 
 const LIMIT = 200_000;
@@ -130,7 +133,60 @@ test("info names the bundle, the index size and the upload limit", async () => {
     index: { images: 13 },
     maxUploadBytes: LIMIT,
     maxUploadPixels: PIXEL_LIMIT,
+    maxSearchResults: 50,
+    queryExample: "a sentence, e.g. a red circle next to a blue square",
   });
+});
+
+test("the search box's example is of shapes for the synthetic world, of a photo otherwise", () => {
+  assert.match(queryExample("pixel-stats(dim=64,grid=4,seed=1)"), /red circle/);
+  assert.equal(queryExample("resnet50-onnx"), "a sentence, e.g. a dog runs on the beach");
+  assert.equal(queryExample(undefined), "a sentence");
+});
+
+test("region colours: at least 20 distinct before any repeats", () => {
+  assert.ok(REGION_COLOURS.length >= 20);
+  assert.equal(new Set(REGION_COLOURS).size, REGION_COLOURS.length);
+});
+
+test("the indexed images are listed page by page, in index order, before any query", async () => {
+  const page = async (query: string) => {
+    const res = await fetch(new URL(`api/images${query}`, app.url));
+    assert.equal(res.status, 200, query);
+    return (await res.json()) as {
+      total: number;
+      offset: number;
+      images: { image: string; name: string; thumbnail: string }[];
+    };
+  };
+  const first = await page("");
+  assert.equal(first.total, 13);
+  assert.equal(first.offset, 0);
+  assert.equal(first.images.length, DEFAULT_LIBRARY_PAGE);
+  assert.deepEqual(
+    first.images.slice(0, 10).map((im) => im.image),
+    app.indexed.slice(0, 10),
+  );
+  assert.equal(first.images[0].thumbnail, `/thumbnail?image=${encodeURIComponent(app.indexed[0])}`);
+  const rest = await page("?offset=10&limit=5");
+  assert.deepEqual(
+    rest.images.map((im) => im.name),
+    ["inside.jpg", "../outside.jpg", "link.jpg"].map((n) => n.replace("../", "")),
+  );
+  assert.deepEqual((await page("?offset=13")).images, []);
+  assert.equal((await page("?limit=50")).images.length, 13);
+  for (const bad of [
+    "?limit=0",
+    "?limit=51",
+    "?offset=-1",
+    "?offset=x",
+    "?limit=1e3",
+    "?offset=99999999999",
+  ]) {
+    const res = await fetch(new URL(`api/images${bad}`, app.url));
+    assert.equal(res.status, 400, bad);
+    assert.match(((await res.json()) as Refusal).error, /^(offset|limit): expected a whole number/);
+  }
 });
 
 test("an uploaded JPEG, PNG or WebP is described: caption, regions with boxes and phrases", async () => {
@@ -267,6 +323,33 @@ test("thumbnails of indexed images are small JPEGs", async () => {
   }
 });
 
+test("the larger view of an indexed image is at most LARGE_VIEW_SIZE; other sizes are refused", async () => {
+  const big = join(dir, "big.png");
+  await sharp({ create: { width: 1600, height: 800, channels: 3, background: "#3c3" } })
+    .png()
+    .toFile(big);
+  // An image not in the index is refused whatever the size.
+  const missing = await fetch(
+    new URL(`thumbnail?image=${encodeURIComponent(big)}&size=large`, app.url),
+  );
+  assert.equal(missing.status, 404);
+  const key = app.indexed[0];
+  const res = await fetch(
+    new URL(`thumbnail?image=${encodeURIComponent(key)}&size=large`, app.url),
+  );
+  assert.equal(res.status, 200);
+  const meta = await sharp(Buffer.from(await res.arrayBuffer())).metadata();
+  const original = await sharp(key).metadata();
+  assert.equal(meta.format, "jpeg");
+  assert.equal(
+    Math.max(meta.width!, meta.height!),
+    Math.min(LARGE_VIEW_SIZE, Math.max(original.width!, original.height!)),
+  );
+  const bad = await fetch(new URL(`thumbnail?image=${encodeURIComponent(key)}&size=9999`, app.url));
+  assert.equal(bad.status, 400);
+  assert.match(((await bad.json()) as Refusal).error, /size: expected "large"/);
+});
+
 test("no file outside the index and the image folder is served (no path traversal)", async () => {
   const thumbnail = (key: string) => `/thumbnail?image=${encodeURIComponent(key)}`;
   const cases: [string, number, RegExp][] = [
@@ -387,6 +470,8 @@ test("describes past the running and waiting ones are refused with 503 and Retry
     const first = send();
     while (started === 0) await new Promise((r) => setTimeout(r, 5));
     const second = send();
+    // The second must reach the queue before the three that are refused (under load it may not at once).
+    await new Promise((r) => setTimeout(r, 200));
     const refused = await Promise.all([send(), send(), send()]);
     for (const r of refused) {
       assert.equal(r.status, 503);
