@@ -228,8 +228,18 @@ export function readOnnxGraph(model: Uint8Array): OnnxGraph {
   return { nodes, initializers, inputs, outputs, elemTypes };
 }
 
-function encodeVarint(v: number): number[] {
+/** A varint; a negative value is written as the ten-byte two's complement of its int64. */
+export function encodeVarint(v: number): number[] {
   const out: number[] = [];
+  if (v < 0) {
+    let big = BigInt.asUintN(64, BigInt(v));
+    while (big >= 0x80n) {
+      out.push(Number(big & 0x7fn) | 0x80);
+      big >>= 7n;
+    }
+    out.push(Number(big));
+    return out;
+  }
   while (v >= 0x80) {
     out.push((v % 128) | 0x80);
     v = Math.floor(v / 128);
@@ -238,7 +248,8 @@ function encodeVarint(v: number): number[] {
   return out;
 }
 
-function lenField(no: number, payload: Uint8Array): Uint8Array {
+/** A length-delimited field: its tag, its length, its bytes. */
+export function lenField(no: number, payload: Uint8Array): Uint8Array {
   const head = [...encodeVarint(no * 8 + WIRE_LEN), ...encodeVarint(payload.length)];
   const out = new Uint8Array(head.length + payload.length);
   out.set(head);
@@ -246,7 +257,8 @@ function lenField(no: number, payload: Uint8Array): Uint8Array {
   return out;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
+/** The parts one after another. */
+export function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let pos = 0;
   for (const p of parts) {

@@ -1,4 +1,11 @@
-import { ONNX_FLOAT, ONNX_INT64, ONNX_UINT8 } from "../../src/vision/onnx-proto.js";
+import {
+  concat,
+  encodeVarint,
+  lenField,
+  ONNX_FLOAT,
+  ONNX_INT64,
+  ONNX_UINT8,
+} from "../../src/vision/onnx-proto.js";
 
 /**
  * Enough of the protobuf wire format to write small ONNX models for tests (the reader is
@@ -6,49 +13,8 @@ import { ONNX_FLOAT, ONNX_INT64, ONNX_UINT8 } from "../../src/vision/onnx-proto.
  */
 
 const WIRE_VARINT = 0;
-const WIRE_LEN = 2;
 const WIRE_I32 = 5;
 
-/** A varint; a negative value is written as the ten-byte two's complement of its int64. */
-function encodeVarint(v: number): number[] {
-  if (v < 0) {
-    const out: number[] = [];
-    let big = BigInt.asUintN(64, BigInt(v));
-    while (big >= 0x80n) {
-      out.push(Number(big & 0x7fn) | 0x80);
-      big >>= 7n;
-    }
-    out.push(Number(big));
-    return out;
-  }
-  const out: number[] = [];
-  while (v >= 0x80) {
-    out.push((v % 128) | 0x80);
-    v = Math.floor(v / 128);
-  }
-  out.push(v);
-  return out;
-}
-
-function lenField(no: number, payload: Uint8Array): Uint8Array {
-  const head = [...encodeVarint(no * 8 + WIRE_LEN), ...encodeVarint(payload.length)];
-  const out = new Uint8Array(head.length + payload.length);
-  out.set(head);
-  out.set(payload, head.length);
-  return out;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let pos = 0;
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
-  }
-  return out;
-}
-
-/** One protobuf field to encode: a varint, a 32-bit float, or bytes/string/nested message. */
 export type ProtoField =
   | { readonly no: number; readonly varint: number }
   | { readonly no: number; readonly float: number }
