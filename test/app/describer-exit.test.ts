@@ -6,11 +6,8 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import sharp from "sharp";
 import { writeBundle } from "../../src/app/model-bundle.js";
-import { saveCheckpoint } from "../../src/core/checkpoint.js";
-import { Rng } from "../../src/core/rng.js";
-import { createCaptionModel } from "../../src/generate/create-model.js";
 import { DEFAULT_PREPROCESS } from "../../src/vision/model-config.js";
-import { tinyAlignmentModel } from "../support/tiny-alignment-model.js";
+import { writeUntrainedCheckpoints } from "../support/untrained-checkpoints.js";
 import { quantizedModel } from "../vision/tiny-models.js";
 
 const describerModule = new URL("../../src/app/describer.js", import.meta.url).href;
@@ -24,27 +21,12 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), "imagesent-describer-exit-"));
   const checkpoints = join(dir, "checkpoints");
   mkdirSync(checkpoints);
-  const alignment = tinyAlignmentModel(1, { featureDim: 3, regions: 20 });
-  alignment.save(join(checkpoints, "alignment.ckpt"));
-  const model = {
-    cell: "rnn",
-    featureDim: 3,
-    vocabSize: alignment.vocabulary.size,
-    hidden: 4,
-    embed: 3,
-    dropout: 0,
-  } as const;
-  saveCheckpoint(join(checkpoints, "generator.ckpt"), {
-    params: createCaptionModel(model, new Rng(2)).params,
-    config: { kind: "imagesent-generator", mode: "fullframe", model, training: {} },
-    vocabulary: alignment.vocabulary.toJSON(),
-    meta: { normalizer: alignment.normalizer.toJSON() },
-  });
+  const trained = writeUntrainedCheckpoints(checkpoints, 3);
   bundle = join(dir, "bundle");
   writeBundle(bundle, {
-    alignment: join(checkpoints, "alignment.ckpt"),
-    generator: join(checkpoints, "generator.ckpt"),
-    regionGenerator: join(checkpoints, "generator.ckpt"),
+    alignment: trained.alignment,
+    generator: trained.generator,
+    regionGenerator: trained.generator,
     vision: {
       encoder: {
         kind: "encoder",

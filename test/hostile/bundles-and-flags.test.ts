@@ -23,10 +23,7 @@ import { after, before, test } from "node:test";
 import sharp from "sharp";
 import { BUNDLE_FILE, loadBundle, writeBundle } from "../../src/app/model-bundle.js";
 import { PIXEL_STATS_SETUP } from "../../src/app/vision-setup.js";
-import { saveCheckpoint } from "../../src/core/checkpoint.js";
-import { Rng } from "../../src/core/rng.js";
 import { type ImageId, MAX_CAPTION_WORDS } from "../../src/eval/coco-format.js";
-import { createCaptionModel } from "../../src/generate/create-model.js";
 import {
   assertClearError,
   assertTreeUnchanged,
@@ -35,7 +32,7 @@ import {
   snapshotTree,
 } from "../support/cli-run.js";
 import { encodeMessage, modelProto } from "../support/onnx-writer.js";
-import { tinyAlignmentModel } from "../support/tiny-alignment-model.js";
+import { writeUntrainedCheckpoints } from "../support/untrained-checkpoints.js";
 import { quantizedModel } from "../vision/tiny-models.js";
 
 /**
@@ -58,27 +55,12 @@ before(async () => {
   mkdirSync(checkpoints, { recursive: true });
   writeFileSync(victim, "the victim's own bytes\n");
   // Untrained models over the pixel-stats encoder's 256-d features: describe runs end to end.
-  const alignment = tinyAlignmentModel(1, { featureDim: 256, regions: 20 });
-  alignment.save(join(checkpoints, "alignment.ckpt"));
-  const model = {
-    cell: "rnn",
-    featureDim: 256,
-    vocabSize: alignment.vocabulary.size,
-    hidden: 4,
-    embed: 3,
-    dropout: 0,
-  } as const;
-  saveCheckpoint(join(checkpoints, "generator.ckpt"), {
-    params: createCaptionModel(model, new Rng(2)).params,
-    config: { kind: "imagesent-generator", mode: "fullframe", model, training: {} },
-    vocabulary: alignment.vocabulary.toJSON(),
-    meta: { normalizer: alignment.normalizer.toJSON() },
-  });
+  const trained = writeUntrainedCheckpoints(checkpoints, 256);
   for (const dir of [good, ok]) {
     writeBundle(dir, {
-      alignment: join(checkpoints, "alignment.ckpt"),
-      generator: join(checkpoints, "generator.ckpt"),
-      regionGenerator: join(checkpoints, "generator.ckpt"),
+      alignment: trained.alignment,
+      generator: trained.generator,
+      regionGenerator: trained.generator,
       vision: PIXEL_STATS_SETUP,
     });
   }
