@@ -73,17 +73,23 @@ test("serve prints its loopback URL, answers there, and stops on SIGTERM", async
     "5",
   ]);
   const root = await url;
-  assert.match(root, /^http:\/\/127\.0\.0\.1:\d+\/$/);
-  const info = (await (await fetch(new URL("api/info", root))).json()) as Record<string, unknown>;
+  let info: Record<string, unknown>;
+  try {
+    assert.match(root, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+    info = (await (await fetch(new URL("api/info", root))).json()) as Record<string, unknown>;
+  } finally {
+    process.emit("SIGTERM");
+  }
+  assert.equal(await run, 0);
   assert.deepEqual(info, {
     bundle: trained.bundleDir,
     describesRegions: true,
     index: { images: 1 },
     maxUploadBytes: 3_000_000,
     maxUploadPixels: 5_000_000,
+    maxSearchResults: 50,
+    queryExample: "a sentence, e.g. a red circle next to a blue square",
   });
-  process.emit("SIGTERM");
-  assert.equal(await run, 0);
   await assert.rejects(fetch(root));
 });
 
