@@ -48,13 +48,14 @@ export interface ExtractResult {
 }
 
 /**
- * Encodes every job not yet in `store` and appends them in shards. An image that cannot be read or
- * decoded is recorded as a failure and skipped; any other error stops the run after writing
- * whatever was finished.
+ * Encodes every job not yet in `store` and appends them in shards (to a FeatureStore, or to
+ * anything that takes shards: a queue worker collects its job's one shard). An image that cannot
+ * be read or decoded is recorded as a failure and skipped; any other error stops the run after
+ * writing whatever was finished.
  */
 export async function extractFeatures(
   jobs: readonly ImageJob[],
-  store: FeatureStore,
+  store: Pick<FeatureStore, "has" | "append">,
   options: ExtractOptions,
 ): Promise<ExtractResult> {
   const todo = jobs.filter((j) => !store.has(j.filename));
