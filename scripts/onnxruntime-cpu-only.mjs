@@ -53,3 +53,36 @@ if (ort) {
     );
   }
 }
+
+// LanceDB's optional @huggingface/transformers (embedding functions imagesent does not use)
+// brings its own older onnxruntime-node, whose postinstall fetches the CUDA provider from
+// github.com when libonnxruntime_providers_cuda.so is missing from bin/napi-v3/linux/x64.
+function nestedOnnxruntime() {
+  const require = createRequire(import.meta.url);
+  // Found by folder: its package.json "exports" does not list package.json itself.
+  const transformers = (require.resolve.paths("@huggingface/transformers") ?? [])
+    .map((p) => join(p, "@huggingface", "transformers"))
+    .find((p) => existsSync(join(p, "package.json")));
+  if (!transformers) return undefined;
+  try {
+    const dir = dirname(
+      createRequire(join(transformers, "package.json")).resolve("onnxruntime-node/package.json"),
+    );
+    return dir === ort?.dir ? undefined : dir;
+  } catch {
+    return undefined;
+  }
+}
+
+const nested =
+  chosen || existsSync("/proc/driver/nvidia/version") || process.platform !== "linux"
+    ? undefined
+    : nestedOnnxruntime();
+const nestedBin = nested && join(nested, "bin", "napi-v3", "linux", "x64");
+if (nestedBin && existsSync(nestedBin)) {
+  const path = join(nestedBin, "libonnxruntime_providers_cuda.so");
+  if (!existsSync(path)) {
+    writeFileSync(path, "");
+    console.log(`imagesent: ${path}: empty placeholder (imagesent runs on the CPU)`);
+  }
+}

@@ -11,6 +11,7 @@ export {
   type ImageDescription,
   type LoadOptions,
   type RegionDescription,
+  type RegionPhrase,
 } from "./app/describer.js";
 export { type DescribedImage, descriptionPage } from "./app/description-page.js";
 export {
@@ -29,12 +30,17 @@ export {
   writeBundle,
 } from "./app/model-bundle.js";
 export type { ImageInput } from "./app/region-features.js";
+export type { RegionPhraseSetting } from "./app/region-phrase-filter.js";
 export {
+  DEFAULT_RANKING,
   type ImageHit,
+  type ImageSearch,
   type IndexInput,
   type IndexResult,
   type PhraseRegion,
+  type RankingOptions,
   Searcher,
+  type SearcherOptions,
   type SearchOptions,
   type SentenceHit,
 } from "./app/searcher.js";

@@ -1,101 +1,569 @@
-import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
+import * as lancedb from "@lancedb/lancedb";
 import { writeFileAtomic } from "../core/atomic-file.js";
 import { CorruptFileError, InputError } from "../errors.js";
-import { FeatureStore, type StoredImage, type StoreMeta } from "../vision/feature-store.js";
+import { JsonFields, parseJson, readJsonFile, shown } from "../json-fields.js";
+import type { Region } from "../vision/image.js";
+import { AnnProjection } from "./ann-projection.js";
+import { decodeRows, encodeRows, REGION_CODECS, type RegionCodec } from "./region-codes.js";
+import type { RegionEmbedder } from "./region-vectors.js";
+
+// LanceDB is a CommonJS package and checks tables with its own (CommonJS) apache-arrow, so the
+// tables are built with that copy, not with apache-arrow's ES module.
+const arrow = createRequire(import.meta.url)("apache-arrow") as typeof import("apache-arrow");
 
 /**
- * A search index on disk: the region features of every indexed image in a feature store
- * (docs/feature-store.md), keyed by the image's absolute path or given name, and optionally the
- * sentences that image search ranks:
+ * A search index on disk (docs/search.md): what search needs of every indexed image, in LanceDB
+ * tables readable from Python and DuckDB as well:
  *
- *   INDEX/index.json       {"format": "imagesent-index", "version": 1}
- *   INDEX/features/        the feature store
- *   INDEX/sentences.json   a JSON array of sentences (absent when none were indexed)
+ *   INDEX/index.json      {"format": "imagesent-index", "version": 2, the bundle's fingerprint,
+ *                         the vision setup, the members, the codec, ...}
+ *   INDEX/projection.bin  the ANN space (ann-projection.ts), fitted on the first images added
+ *   INDEX/db/images.lance one row per image: id, key (absolute path or given name), file size
+ *                         and mtime, width, height, regions (JSON: boxes, sources, detector
+ *                         labels and scores), features (the raw CNN codes, float16, for
+ *                         --rebuild and the MRF), v0..v{M-1} (each search model's region
+ *                         vectors v, compressed by `codec`)
+ *   INDEX/db/regions.lance one row per region: image id, region, its vector in the ANN space,
+ *                         under an IVF-PQ index (dot product) once there are enough
+ *   INDEX/sentences.json  the sentences that search by image ranks (absent when none)
+ *   INDEX/LOCK            while a writer has it open
+ *
+ * Version 1 (imagesent 0.1: a feature store of raw codes in INDEX/features/) is refused with the
+ * command that converts it (`imagesent index --rebuild`, which re-embeds the stored codes).
  */
 export const INDEX_FORMAT = "imagesent-index";
-export const INDEX_VERSION = 1;
+export const INDEX_VERSION = 2;
+export const LEGACY_INDEX_VERSION = 1;
+export const INDEX_LOCK = "LOCK";
+
+/** Regions in the ANN table before an IVF-PQ index is built over them; below, search is flat. */
+export const ANN_INDEX_MIN_ROWS = 20_000;
+/** Projected length of the joined region vectors for nearest-neighbour search. */
+export const DEFAULT_ANN_DIMS = 128;
+/** The compression of stored region vectors (int8: bench:search, docs/search.md). */
+export const DEFAULT_CODEC: RegionCodec = "int8";
+
+export interface IndexVision {
+  readonly encoder: string;
+  readonly dim: number;
+  readonly regionsPerImage: number;
+  readonly detector: string | null;
+}
+
+export interface IndexManifest {
+  readonly format: typeof INDEX_FORMAT;
+  readonly version: typeof INDEX_VERSION;
+  /** RegionEmbedder.fingerprint() of the bundle whose search models made the vectors. */
+  readonly bundle: string;
+  /** The bundle's name or folder when it was built, for messages. */
+  readonly bundleName: string;
+  readonly vision: IndexVision;
+  /** Each stored vector column: the regions and length of its member's v. */
+  readonly members: readonly { readonly regions: number; readonly embed: number }[];
+  readonly codec: RegionCodec;
+  readonly annDims: number;
+  /** The next image id to give. */
+  readonly nextId: number;
+  /** Rows of the ANN table when its IVF-PQ index was last built (0: none). */
+  readonly annIndexedRows: number;
+}
+
+/** What a writer says the index holds; an existing index must agree. */
+export type IndexSpec = Pick<IndexManifest, "bundle" | "bundleName" | "vision" | "members"> & {
+  readonly codec?: RegionCodec;
+  readonly annDims?: number;
+};
+
+/** An image to add: its key, file identity (size and mtime; -1 when not a file) and raw codes. */
+export interface NewImage {
+  readonly key: string;
+  readonly size: number;
+  readonly mtime: number;
+  readonly width: number;
+  readonly height: number;
+  readonly regions: readonly Region[];
+  /** regions x vision.dim raw CNN codes. */
+  readonly features: Float32Array;
+}
+
+/** An indexed image's metadata. */
+export interface IndexedImage {
+  readonly id: number;
+  readonly key: string;
+  readonly size: number;
+  readonly mtime: number;
+  readonly width: number;
+  readonly height: number;
+  readonly regions: readonly Region[];
+}
+
+/** A region the ANN search returned for query vector `query`: its image and v . q. */
+export interface RegionMatch {
+  readonly query: number;
+  readonly image: number;
+  readonly region: number;
+  readonly dot: number;
+}
+
+const IMAGES = "images";
+const REGIONS = "regions";
+/** Rows read per batch when the whole table is scanned. */
+const SCAN_BATCH = 256;
 
 export class ImageIndex {
   private constructor(
     readonly dir: string,
-    readonly store: FeatureStore,
+    private manifestNow: IndexManifest,
+    private readonly db: lancedb.Connection,
+    private images: lancedb.Table | undefined,
+    private regionsTable: lancedb.Table | undefined,
+    private projection: AnnProjection | undefined,
+    private count: number,
+    private readonly lock: string | undefined,
   ) {}
 
-  /** Opens an existing index. */
-  static open(dir: string): ImageIndex {
+  get manifest(): IndexManifest {
+    return this.manifestNow;
+  }
+
+  /** Images indexed (when opened, plus what this object added or removed since). */
+  get size(): number {
+    return this.count;
+  }
+
+  /** Opens an existing index to search it. */
+  static async open(dir: string): Promise<ImageIndex> {
     const path = join(dir, "index.json");
     if (!existsSync(path)) throw new InputError(`${dir}: not an image index (no index.json)`);
-    checkIndexJson(path);
-    return new ImageIndex(dir, FeatureStore.open(join(dir, "features")));
+    return ImageIndex.connect(dir, readManifest(path, dir), undefined);
   }
 
   /**
-   * Opens the index at `dir` to add to it, creating it when absent; its features must come from
-   * the same encoder, detector and region count as `meta` says (the store refuses others). The
-   * index is locked (its feature store's LOCK) until close() or the process exits.
+   * Opens the index at `dir` to change it, creating it when absent; an existing one must have
+   * been built with the same bundle fingerprint and vision setup. Locked (INDEX/LOCK) until
+   * close(): a second writer is refused while the first lives.
    */
-  static openForWriting(dir: string, meta: Omit<StoreMeta, "format" | "version">): ImageIndex {
+  static async openForWriting(dir: string, spec: IndexSpec): Promise<ImageIndex> {
     if (existsSync(dir) && !statSync(dir).isDirectory())
       throw new InputError(`${dir}: exists and is not a folder (an index is a folder)`);
     const path = join(dir, "index.json");
-    if (existsSync(path)) checkIndexJson(path);
-    try {
-      mkdirSync(dir, { recursive: true });
-    } catch (err) {
-      throw new InputError(`${dir}: cannot create the index folder (${(err as Error).message})`);
+    let manifest: IndexManifest;
+    if (existsSync(path)) {
+      manifest = readManifest(path, dir);
+      checkSpec(manifest, spec, dir);
+    } else {
+      try {
+        mkdirSync(dir, { recursive: true });
+      } catch (err) {
+        throw new InputError(`${dir}: cannot create the index folder (${(err as Error).message})`);
+      }
+      manifest = newManifest(spec);
     }
-    const store = FeatureStore.openForWriting(join(dir, "features"), meta);
-    if (!existsSync(path)) {
-      writeFileAtomic(
-        path,
-        `${JSON.stringify({ format: INDEX_FORMAT, version: INDEX_VERSION }, null, 2)}\n`,
+    const lock = acquireLock(dir);
+    try {
+      if (!existsSync(path)) writeManifest(dir, manifest);
+      return await ImageIndex.connect(dir, manifest, lock);
+    } catch (err) {
+      rmSync(lock, { force: true });
+      throw err;
+    }
+  }
+
+  private static async connect(
+    dir: string,
+    manifest: IndexManifest,
+    lock: string | undefined,
+  ): Promise<ImageIndex> {
+    const db = await lancedb.connect(join(dir, "db"));
+    const names = new Set(await read(dir, db.tableNames()));
+    const images = names.has(IMAGES) ? await read(dir, db.openTable(IMAGES)) : undefined;
+    const regions = names.has(REGIONS) ? await read(dir, db.openTable(REGIONS)) : undefined;
+    const projPath = join(dir, "projection.bin");
+    const projection = existsSync(projPath) ? readProjection(projPath, manifest) : undefined;
+    const count = images ? await read(dir, images.countRows()) : 0;
+    return new ImageIndex(dir, manifest, db, images, regions, projection, count, lock);
+  }
+
+  /** Releases the lock of an index opened for writing; the tables stay readable. */
+  async close(): Promise<void> {
+    if (this.lock) rmSync(this.lock, { force: true });
+    this.db.close();
+  }
+
+  private writable(): void {
+    if (!this.lock) throw new Error(`${this.dir}: opened for reading only`);
+  }
+
+  /** The image under `key`, or undefined. */
+  async get(key: string): Promise<IndexedImage | undefined> {
+    if (!this.images) return undefined;
+    const rows = await read(
+      this.dir,
+      this.images
+        .query()
+        .where(`key = ${sqlString(key)}`)
+        .select(META_COLUMNS)
+        .limit(1)
+        .toArrow(),
+    );
+    return rows.numRows === 0 ? undefined : metaOf(rows, 0, this.dir);
+  }
+
+  async has(key: string): Promise<boolean> {
+    return (await this.get(key)) !== undefined;
+  }
+
+  /** `limit` image keys from `offset`, in the order the table holds them (as added). */
+  async keys(offset: number, limit: number): Promise<string[]> {
+    if (!this.images || limit <= 0) return [];
+    const rows = await read(
+      this.dir,
+      this.images.query().select(["key"]).offset(offset).limit(limit).toArrow(),
+    );
+    const keys = rows.getChild("key")!;
+    return Array.from({ length: rows.numRows }, (_, i) => String(keys.get(i)));
+  }
+
+  /**
+   * Adds images (embedded with `embedder`, whose fingerprint the index was opened with) in one
+   * write per table; an image whose key is indexed already is replaced. This is the index's one
+   * write path: `imagesent index`, its rebuild and any queue worker call it.
+   */
+  async add(images: readonly NewImage[], embedder: RegionEmbedder): Promise<void> {
+    this.writable();
+    if (images.length === 0) return;
+    const m = this.manifestNow;
+    const R = m.vision.regionsPerImage;
+    const dim = m.vision.dim;
+    for (const im of images) {
+      if (im.features.length !== R * dim || im.regions.length !== R) {
+        throw new InputError(
+          `${im.key}: ${im.regions.length} regions, ${im.features.length} feature values; the index holds ${R} regions x ${dim}`,
+        );
+      }
+    }
+    const features = new Float32Array(images.length * R * dim);
+    for (const [k, im] of images.entries()) features.set(im.features, k * R * dim);
+    await this.addEmbedded(images, embedder.embed(features, images.length), embedder);
+  }
+
+  /**
+   * `add` for images whose member vectors are computed (`embedder.embed` of their codes, or
+   * synthetic ones in bench:search): the same write.
+   */
+  async addEmbedded(
+    images: readonly NewImage[],
+    vs: readonly Float32Array[],
+    embedder: RegionEmbedder,
+  ): Promise<void> {
+    this.writable();
+    if (images.length === 0) return;
+    const m = this.manifestNow;
+    const R = m.vision.regionsPerImage;
+    const dim = m.vision.dim;
+    const joined = embedder.join(vs, images.length);
+    const full = embedder.joinedDim;
+    if (!this.projection) {
+      // Rows with a NaN (a broken feature) are left out, so that one cannot spoil the basis.
+      const finite = Array.from({ length: images.length * R }, (_, i) => i).filter((i) =>
+        joined.subarray(i * full, (i + 1) * full).every(Number.isFinite),
+      );
+      const sample = new Float32Array(finite.length * full);
+      for (const [j, i] of finite.entries())
+        sample.set(joined.subarray(i * full, (i + 1) * full), j * full);
+      this.projection = AnnProjection.fit(sample, finite.length, full, Math.min(m.annDims, full));
+      writeFileAtomic(join(this.dir, "projection.bin"), this.projection.toBytes());
+    }
+    const ann = this.projection.apply(joined, images.length * R, true);
+    // A region whose vector is not finite is put at the origin, where no query finds it; its
+    // image's exact score (NaN) ranks it last wherever it is found.
+    const d = this.projection.dims;
+    for (let i = 0; i < images.length * R; i++) {
+      const row = ann.subarray(i * d, (i + 1) * d);
+      if (!row.every(Number.isFinite)) row.fill(0);
+    }
+    await this.remove(images.map((im) => im.key));
+    const ids = Int32Array.from(images, (_, k) => m.nextId + k);
+    const memberColumns = Object.fromEntries(
+      embedder.members.map((mem, i) => {
+        const e = mem.model.config.embed;
+        const per = mem.regions * e;
+        return [
+          `v${i}`,
+          arrow.vectorFromArray(
+            images.map((_, k) =>
+              encodeRows(vs[i].subarray(k * per, (k + 1) * per), mem.regions, e, m.codec),
+            ),
+            new arrow.Binary(),
+          ),
+        ];
+      }),
+    );
+    const imageRows = new arrow.Table({
+      id: arrow.makeVector(ids),
+      key: arrow.vectorFromArray(
+        images.map((im) => im.key),
+        new arrow.Utf8(),
+      ),
+      size: arrow.makeVector(Float64Array.from(images, (im) => im.size)),
+      mtime: arrow.makeVector(Float64Array.from(images, (im) => im.mtime)),
+      width: arrow.makeVector(Int32Array.from(images, (im) => im.width)),
+      height: arrow.makeVector(Int32Array.from(images, (im) => im.height)),
+      regions: arrow.vectorFromArray(
+        images.map((im) => JSON.stringify(im.regions)),
+        new arrow.Utf8(),
+      ),
+      features: arrow.vectorFromArray(
+        images.map((im) => encodeRows(im.features, R, dim, "fp16")),
+        new arrow.Binary(),
+      ),
+      ...memberColumns,
+    });
+    const rows = images.length * R;
+    const regionRows = new arrow.Table({
+      image: arrow.makeVector(Int32Array.from({ length: rows }, (_, i) => ids[Math.floor(i / R)])),
+      region: arrow.makeVector(Int32Array.from({ length: rows }, (_, i) => i % R)),
+      vector: arrow.makeVector(
+        arrow.makeData({
+          type: new arrow.FixedSizeList(d, new arrow.Field("item", new arrow.Float32(), true)),
+          length: rows,
+          nullCount: 0,
+          child: arrow.makeData({ type: new arrow.Float32(), length: rows * d, data: ann }),
+        }),
+      ),
+    });
+    // The regions first: an image row is what makes an image found, so a crash between the
+    // two writes leaves orphan regions (ignored: search looks their images up) at worst.
+    if (this.regionsTable) await this.regionsTable.add(regionRows);
+    else this.regionsTable = await this.db.createTable(REGIONS, regionRows);
+    if (this.images) await this.images.add(imageRows);
+    else this.images = await this.db.createTable(IMAGES, imageRows);
+    this.count += images.length;
+    this.manifestNow = { ...m, nextId: m.nextId + images.length };
+    writeManifest(this.dir, this.manifestNow);
+  }
+
+  /** Removes the images under `keys` (those indexed); returns how many were. */
+  async remove(keys: readonly string[]): Promise<number> {
+    this.writable();
+    if (!this.images || keys.length === 0) return 0;
+    let removed = 0;
+    for (let at = 0; at < keys.length; at += 500) {
+      const list = keys
+        .slice(at, at + 500)
+        .map(sqlString)
+        .join(", ");
+      const rows = await this.images.query().where(`key IN (${list})`).select(["id"]).toArrow();
+      if (rows.numRows === 0) continue;
+      const ids = Array.from(rows.getChild("id")!.toArray() as Int32Array);
+      await this.images.delete(`id IN (${ids.join(", ")})`);
+      await this.regionsTable?.delete(`image IN (${ids.join(", ")})`);
+      removed += ids.length;
+    }
+    this.count -= removed;
+    return removed;
+  }
+
+  /**
+   * Brings the tables' indexes up to date after writes: the IVF-PQ index over the region
+   * vectors is (re)built once there are ANN_INDEX_MIN_ROWS regions and whenever they have
+   * doubled since it was built (partitions grow with sqrt(rows)); otherwise new rows are merged
+   * into the existing indexes. Scalar indexes on the image key and id make lookups direct.
+   */
+  async optimize(): Promise<void> {
+    this.writable();
+    if (!this.images || !this.regionsTable) return;
+    const rows = await this.regionsTable.countRows();
+    const m = this.manifestNow;
+    if (rows >= ANN_INDEX_MIN_ROWS && rows >= 2 * m.annIndexedRows) {
+      const partitions = Math.max(16, Math.min(4096, Math.round(Math.sqrt(rows))));
+      await this.regionsTable.createIndex("vector", {
+        config: lancedb.Index.ivfPq({
+          numPartitions: partitions,
+          numSubVectors: Math.max(1, Math.floor(m.annDims / 8)),
+          distanceType: "dot",
+          maxIterations: 20,
+          sampleRate: 128,
+        }),
+        replace: true,
+      });
+      await this.regionsTable.createIndex("image", {
+        config: lancedb.Index.btree(),
+        replace: true,
+      });
+      this.manifestNow = { ...m, annIndexedRows: rows };
+      writeManifest(this.dir, this.manifestNow);
+    }
+    const indexed = new Set((await this.images.listIndices()).map((i) => i.columns.join()));
+    for (const column of ["id", "key"]) {
+      if (!indexed.has(column)) {
+        await this.images.createIndex(column, { config: lancedb.Index.btree() });
+      }
+    }
+    await this.images.optimize();
+    await this.regionsTable.optimize();
+  }
+
+  /** Whether the region vectors are under an ANN index (else nearest-neighbour search is flat). */
+  get annIndexed(): boolean {
+    return this.manifestNow.annIndexedRows > 0;
+  }
+
+  /** Query vectors (each the joined length) projected into the ANN space. */
+  project(queries: readonly Float32Array[]): Float32Array[] {
+    const p = this.projection;
+    if (!p) return [];
+    const flat = new Float32Array(queries.length * p.full);
+    for (const [i, q] of queries.entries()) flat.set(q, i * p.full);
+    const z = p.apply(flat, queries.length, false);
+    return queries.map((_, i) => z.slice(i * p.dims, (i + 1) * p.dims));
+  }
+
+  /**
+   * For each projected query vector, the `limit` regions with the largest dot product in the
+   * ANN space; `probes` IVF partitions are searched (ignored while the search is flat).
+   */
+  async nearestRegions(
+    queries: readonly Float32Array[],
+    limit: number,
+    probes: number,
+  ): Promise<RegionMatch[]> {
+    if (!this.regionsTable || queries.length === 0) return [];
+    let q = this.regionsTable.query().nearestTo(Array.from(queries[0]));
+    for (const v of queries.slice(1)) q = q.addQueryVector(Array.from(v));
+    const rows = await read(
+      this.dir,
+      q
+        .distanceType("dot")
+        .limit(limit)
+        .nprobes(probes)
+        .select(["image", "region", "_distance"])
+        .toArrow(),
+    );
+    const qi = rows.getChild("query_index");
+    const image = rows.getChild("image")!;
+    const region = rows.getChild("region")!;
+    const dist = rows.getChild("_distance")!;
+    return Array.from({ length: rows.numRows }, (_, i) => ({
+      query: qi ? Number(qi.get(i)) : 0,
+      image: Number(image.get(i)),
+      region: Number(region.get(i)),
+      dot: -Number(dist.get(i)),
+    }));
+  }
+
+  /**
+   * The metadata and member vectors (decoded, each images x member regions x embed) of the
+   * images with these ids, in the order of `ids` (ids not found are left out).
+   */
+  async vectors(ids: readonly number[]): Promise<{ images: IndexedImage[]; vs: Float32Array[] }> {
+    if (!this.images || ids.length === 0) return { images: [], vs: this.emptyVectors() };
+    const rows = await read(
+      this.dir,
+      this.images
+        .query()
+        .where(`id IN (${ids.join(", ")})`)
+        .select([...META_COLUMNS, ...this.manifestNow.members.map((_, i) => `v${i}`)])
+        .toArrow(),
+    );
+    const byId = new Map<number, number>();
+    const idCol = rows.getChild("id")!;
+    for (let r = 0; r < rows.numRows; r++) byId.set(Number(idCol.get(r)), r);
+    const order = ids.filter((id) => byId.has(id)).map((id) => byId.get(id)!);
+    return this.decode(rows, order);
+  }
+
+  private emptyVectors(): Float32Array[] {
+    return this.manifestNow.members.map(() => new Float32Array(0));
+  }
+
+  private decode(
+    rows: import("apache-arrow").Table,
+    order: readonly number[],
+  ): { images: IndexedImage[]; vs: Float32Array[] } {
+    const { members, codec } = this.manifestNow;
+    const vs = members.map((mem, i) => {
+      const col = rows.getChild(`v${i}`)!;
+      const per = mem.regions * mem.embed;
+      const out = new Float32Array(order.length * per);
+      order.forEach((r, k) => {
+        decodeRows(col.get(r) as Uint8Array, mem.regions, mem.embed, codec, out, k * per);
+      });
+      return out;
+    });
+    return { images: order.map((r) => metaOf(rows, r, this.dir)), vs };
+  }
+
+  /** Every image with its member vectors, SCAN_BATCH at a time (for exact search of small indexes). */
+  async *scanVectors(): AsyncGenerator<{ images: IndexedImage[]; vs: Float32Array[] }> {
+    if (!this.images) return;
+    const columns = [...META_COLUMNS, ...this.manifestNow.members.map((_, i) => `v${i}`)];
+    for await (const batch of batches(this.dir, this.images, columns)) {
+      yield this.decode(
+        batch,
+        Array.from({ length: batch.numRows }, (_, i) => i),
       );
     }
-    return new ImageIndex(dir, store);
   }
 
-  /** Releases the lock of an index opened for writing. */
-  close(): void {
-    this.store.close();
+  /** Every image with its raw CNN codes, SCAN_BATCH at a time (for --rebuild). */
+  async *scanFeatures(): AsyncGenerator<NewImage[]> {
+    if (!this.images) return;
+    const { regionsPerImage: R, dim } = this.manifestNow.vision;
+    for await (const batch of batches(this.dir, this.images, [...META_COLUMNS, "features"])) {
+      const col = batch.getChild("features")!;
+      yield Array.from({ length: batch.numRows }, (_, r) => {
+        const features = new Float32Array(R * dim);
+        decodeRows(col.get(r) as Uint8Array, R, dim, "fp16", features);
+        return { ...metaOf(batch, r, this.dir), features };
+      });
+    }
   }
 
-  get size(): number {
-    return this.store.size;
-  }
-
-  has(key: string): boolean {
-    return this.store.has(key);
-  }
-
-  /** Adds images (one shard, written atomically). */
-  append(images: readonly StoredImage[]): void {
-    this.store.append(images);
-  }
-
-  /** Every indexed image with its regions and raw features. */
-  images(): StoredImage[] {
-    return [...this.store.entries()];
+  /** The raw CNN codes of one indexed image (regions x dim), for the MRF's phrases. */
+  async features(id: number): Promise<Float32Array> {
+    const { regionsPerImage: R, dim } = this.manifestNow.vision;
+    const rows = await read(
+      this.dir,
+      this.images!.query().where(`id = ${id}`).select(["features"]).toArrow(),
+    );
+    if (rows.numRows === 0) throw new CorruptFileError(`${this.dir}: image ${id} has no row`);
+    const out = new Float32Array(R * dim);
+    decodeRows(rows.getChild("features")!.get(0) as Uint8Array, R, dim, "fp16", out);
+    return out;
   }
 
   /** The indexed sentences, in the order they were added. */
   sentences(): string[] {
     const path = join(this.dir, "sentences.json");
     if (!existsSync(path)) return [];
-    let json: unknown;
-    try {
-      json = JSON.parse(readFileSync(path, "utf8"));
-    } catch (err) {
-      throw new CorruptFileError(`${path}: invalid JSON (${(err as Error).message})`);
+    const json = readJsonFile(path, CorruptFileError);
+    if (!Array.isArray(json)) {
+      throw new CorruptFileError(`${path}: expected a list of sentences, got ${shown(json)}`);
     }
-    if (!Array.isArray(json) || json.some((s) => typeof s !== "string")) {
-      throw new CorruptFileError(`${path}: expected a JSON array of sentences`);
+    const bad = json.findIndex((s) => typeof s !== "string");
+    if (bad >= 0) {
+      throw new CorruptFileError(`${path}: [${bad}]: expected a string, got ${shown(json[bad])}`);
     }
     return json as string[];
   }
 
   /** Adds sentences not already indexed; returns how many were new. */
   addSentences(sentences: readonly string[]): number {
+    this.writable();
     const have = this.sentences();
     const seen = new Set(have);
     const added = sentences.filter((s) => !seen.has(s) && seen.add(s));
@@ -106,16 +574,238 @@ export class ImageIndex {
   }
 }
 
-/** Checks index.json: corrupt JSON is a CorruptFileError, another format or version is refused. */
-function checkIndexJson(path: string): void {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, "utf8"));
-  } catch (err) {
-    throw new CorruptFileError(`${path}: invalid JSON (${(err as Error).message})`);
+/**
+ * Moves the tables, projection and manifest of `fresh` (an index a rebuild wrote in
+ * INDEX/rebuild) over those of the index in `dir`, whose writer lock the caller holds, and
+ * removes what the old format kept (INDEX/features). The tables move by renaming folders.
+ */
+export async function installRebuilt(dir: string, fresh: ImageIndex): Promise<void> {
+  const manifest = fresh.manifest;
+  await fresh.close();
+  const old = join(dir, "db.old");
+  rmSync(old, { recursive: true, force: true });
+  if (existsSync(join(dir, "db"))) renameSync(join(dir, "db"), old);
+  renameSync(join(fresh.dir, "db"), join(dir, "db"));
+  if (existsSync(join(fresh.dir, "projection.bin"))) {
+    renameSync(join(fresh.dir, "projection.bin"), join(dir, "projection.bin"));
+  } else {
+    rmSync(join(dir, "projection.bin"), { force: true });
   }
-  const j = json as { format?: unknown; version?: unknown } | null;
-  if (j?.format !== INDEX_FORMAT || j.version !== INDEX_VERSION) {
-    throw new InputError(`${path}: not an ${INDEX_FORMAT} v${INDEX_VERSION} index`);
+  writeManifest(dir, manifest);
+  rmSync(old, { recursive: true, force: true });
+  rmSync(join(dir, "features"), { recursive: true, force: true });
+  rmSync(fresh.dir, { recursive: true, force: true });
+}
+
+/**
+ * A read of the index's tables: an error LanceDB raises there (a damaged or missing file) is
+ * the index's fault, a CorruptFileError naming the index, in one line.
+ */
+async function read<T>(dir: string, p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    const why = (err instanceof Error ? err.message : String(err)).split("\n")[0];
+    throw new CorruptFileError(
+      `${join(dir, "db")}: cannot read the index's tables (${why.replace(/, \/\S+\.rs:\d+:\d+$/, "")}); build it again with imagesent index`,
+      { cause: err },
+    );
+  }
+}
+
+const META_COLUMNS = ["id", "key", "size", "mtime", "width", "height", "regions"];
+
+async function* batches(
+  dir: string,
+  table: lancedb.Table,
+  columns: string[],
+): AsyncGenerator<import("apache-arrow").Table> {
+  const total = await read(dir, table.countRows());
+  for (let offset = 0; offset < total; offset += SCAN_BATCH) {
+    const rows = await read(
+      dir,
+      table.query().select(columns).offset(offset).limit(SCAN_BATCH).toArrow(),
+    );
+    if (rows.numRows === 0) return;
+    yield rows;
+  }
+}
+
+function metaOf(rows: import("apache-arrow").Table, r: number, dir: string): IndexedImage {
+  const get = (name: string) => rows.getChild(name)!.get(r);
+  const regions = parseJson(
+    String(get("regions")),
+    `${dir}: image ${get("id")}'s regions`,
+    CorruptFileError,
+  ) as Region[];
+  return {
+    id: Number(get("id")),
+    key: String(get("key")),
+    size: Number(get("size")),
+    mtime: Number(get("mtime")),
+    width: Number(get("width")),
+    height: Number(get("height")),
+    regions,
+  };
+}
+
+/** A SQL string literal. */
+function sqlString(s: string): string {
+  return `'${s.replaceAll("'", "''")}'`;
+}
+
+function newManifest(spec: IndexSpec): IndexManifest {
+  return {
+    format: INDEX_FORMAT,
+    version: INDEX_VERSION,
+    bundle: spec.bundle,
+    bundleName: spec.bundleName,
+    vision: spec.vision,
+    members: spec.members,
+    codec: spec.codec ?? DEFAULT_CODEC,
+    annDims: spec.annDims ?? DEFAULT_ANN_DIMS,
+    nextId: 0,
+    annIndexedRows: 0,
+  };
+}
+
+function writeManifest(dir: string, manifest: IndexManifest): void {
+  writeFileAtomic(join(dir, "index.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+}
+
+/** The command that converts or re-embeds the index in `dir`. */
+export function rebuildCommand(dir: string): string {
+  return `imagesent index --rebuild --out ${dir} [--bundle B]`;
+}
+
+/** Reads and checks index.json: corrupt JSON is a CorruptFileError, version 1 is refused with the conversion command. */
+function readManifest(path: string, dir: string): IndexManifest {
+  const r = readManifestFields(path);
+  if (r.get("format") !== INDEX_FORMAT) {
+    throw new InputError(`${path}: not an ${INDEX_FORMAT} index`);
+  }
+  if (r.get("version") === LEGACY_INDEX_VERSION) {
+    throw new InputError(
+      `${dir}: an index of imagesent's first format (raw CNN codes, every vector re-embedded at each start); convert it, without decoding the images again, with: ${rebuildCommand(dir)}`,
+    );
+  }
+  if (r.get("version") !== INDEX_VERSION) {
+    throw new InputError(
+      `${path}: version ${shown(r.get("version"))}, this imagesent reads ${INDEX_VERSION}`,
+    );
+  }
+  const v = r.child("vision");
+  const positive = { integer: true, min: 1 };
+  const count = { integer: true, min: 0 };
+  return {
+    format: INDEX_FORMAT,
+    version: INDEX_VERSION,
+    bundle: r.string("bundle", { empty: true }),
+    bundleName: r.string("bundleName", { empty: true }),
+    vision: {
+      encoder: v.string("encoder", { empty: true }),
+      dim: v.number("dim", positive),
+      regionsPerImage: v.number("regionsPerImage", positive),
+      detector: (v.get("detector") ?? null) === null ? null : v.string("detector", { empty: true }),
+    },
+    members: r.objects("members").map((m) => ({
+      regions: m.number("regions", positive),
+      embed: m.number("embed", positive),
+    })),
+    codec: r.oneOf("codec", REGION_CODECS),
+    annDims: r.number("annDims", positive),
+    nextId: r.number("nextId", count),
+    annIndexedRows: r.number("annIndexedRows", count),
+  };
+}
+
+/** index.json's top object; index.json is imagesent's own, so a fault in it is a CorruptFileError. */
+function readManifestFields(path: string): JsonFields {
+  const error = CorruptFileError;
+  return JsonFields.of(readJsonFile(path, error), path, { error });
+}
+
+/** Whether `dir` holds an index of the first format (a feature store under features/). */
+export function isLegacyIndex(dir: string): boolean {
+  const path = join(dir, "index.json");
+  if (!existsSync(path)) return false;
+  try {
+    return readManifestFields(path).get("version") === LEGACY_INDEX_VERSION;
+  } catch {
+    return false;
+  }
+}
+
+function readProjection(path: string, manifest: IndexManifest): AnnProjection {
+  const p = AnnProjection.fromBytes(readFileSync(path), path);
+  const full = manifest.members.reduce((s, m) => s + m.embed, 0);
+  if (p.full !== full)
+    throw new CorruptFileError(`${path}: projects ${p.full}-d vectors, the index's are ${full}-d`);
+  return p;
+}
+
+function checkSpec(m: IndexManifest, spec: IndexSpec, dir: string): void {
+  if (m.bundle !== spec.bundle) {
+    throw new InputError(
+      `${dir}: built with another bundle (${m.bundleName}), whose search models are not ${spec.bundleName}'s; search it with --bundle ${m.bundleName}, or re-embed it for this bundle with: ${rebuildCommand(dir)}`,
+    );
+  }
+  const a = m.vision;
+  const b = spec.vision;
+  if (
+    a.encoder !== b.encoder ||
+    a.dim !== b.dim ||
+    a.regionsPerImage !== b.regionsPerImage ||
+    a.detector !== b.detector
+  ) {
+    throw new InputError(
+      `${dir}: made with ${a.encoder} (${a.dim}-d, ${a.regionsPerImage} regions, detector ${a.detector}), not ${b.encoder} (${b.dim}-d, ${b.regionsPerImage} regions, detector ${b.detector}); index the images into a new folder`,
+    );
+  }
+}
+
+/** Checks that an index opened for search was made by the bundle whose fingerprint is given. */
+export function checkBundle(index: ImageIndex, fingerprint: string, bundleName: string): void {
+  const m = index.manifest;
+  if (m.bundle !== fingerprint) {
+    throw new InputError(
+      `${index.dir}: built with another bundle (${m.bundleName}), whose search models are not ${bundleName}'s; search it with --bundle ${m.bundleName}, or re-embed it for this bundle with: ${rebuildCommand(index.dir)}`,
+    );
+  }
+}
+
+/** Takes INDEX/LOCK (exclusive create); one held by a process that is gone is taken over. */
+export function acquireLock(dir: string): string {
+  const path = join(dir, INDEX_LOCK);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, "wx");
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return path;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      const pid = Number(readFileSync(path, "utf8"));
+      if (Number.isInteger(pid) && pid > 0 && isAlive(pid) && pid !== process.pid) {
+        throw new InputError(
+          `${dir}: another imagesent (pid ${pid}) is writing this index (${path})`,
+        );
+      }
+      if (pid === process.pid) {
+        throw new InputError(`${dir}: this process has the index open for writing already`);
+      }
+      rmSync(path, { force: true });
+    }
+  }
+  throw new InputError(`${dir}: cannot take ${path}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }

@@ -24,7 +24,7 @@ export const DEFAULT_QUEUED_DESCRIBES = 8;
 
 /** What the app needs of a Describer and a Searcher (tests may stand in for them). */
 export type ImageDescriber = Pick<Describer, "describe" | "describesRegions">;
-export type SentenceSearcher = Pick<Searcher, "search">;
+export type SentenceSearcher = Pick<Searcher, "search" | "similar">;
 
 export interface AppServerOptions {
   readonly describer: ImageDescriber;
@@ -70,7 +70,9 @@ interface Route {
  *   GET  /                 the page (page.ts)
  *   GET  /api/info         the bundle's name, whether it describes regions, the index's size, the upload limits
  *   POST /api/describe     body: a JPEG, PNG or WebP file; answer: the Describer's ImageDescription
- *   GET  /api/search?q=S&k=N   the N indexed images that best match S, each with its phrases' regions
+ *   GET  /api/search?q=S&k=N   the N indexed images that best match S, each with its phrases' regions,
+ *                          the query's words the vocabulary lacks and whether anything matches well
+ *   GET  /api/similar?image=KEY&k=N   the N indexed images most like the indexed image KEY
  *   GET  /api/images?offset=I&limit=N  one page of the indexed images' names, in index order
  *   GET  /thumbnail?image=KEY[&size=large]  a JPEG thumbnail (or larger view) of an indexed image (thumbnails.ts)
  *
@@ -116,7 +118,7 @@ export function createAppServer(options: AppServerOptions): Server {
           maxUploadBytes,
           maxUploadPixels,
           maxSearchResults: MAX_SEARCH_RESULTS,
-          queryExample: queryExample(search?.index.store.meta.encoder),
+          queryExample: queryExample(search?.index.manifest.vision.encoder),
         });
       },
     },
@@ -150,14 +152,42 @@ export function createAppServer(options: AppServerOptions): Server {
           throw new HttpError(400, `the sentence is longer than ${MAX_QUERY_LENGTH} characters`);
         }
         const k = resultCount(url.searchParams.get("k"));
-        let hits: ReturnType<SentenceSearcher["search"]>;
+        let found: Awaited<ReturnType<SentenceSearcher["search"]>>;
         try {
-          hits = search.searcher.search(query, k, { withPhrases: k });
+          found = await search.searcher.search(query, k, { withPhrases: k });
         } catch (err) {
           throw indexFault(err, search.index.dir);
         }
         sendJson(res, 200, {
           query,
+          hits: found.hits.map((hit) => ({ ...hit, ...imageLinks(hit.image) })),
+          unknownWords: found.unknownWords,
+          goodMatch: found.goodMatch,
+        });
+      },
+    },
+    {
+      method: "GET",
+      path: "/api/similar",
+      async handle(_req, res, url) {
+        if (!search) {
+          throw new HttpError(404, "search is off: start imagesent serve with --index INDEX");
+        }
+        const key = url.searchParams.get("image");
+        if (!key) throw new HttpError(400, "say which indexed image: /api/similar?image=KEY");
+        // Only indexed images: a key is never read as a path of this machine.
+        if (!(await search.index.has(key))) {
+          throw new HttpError(404, `${key}: not an indexed image`);
+        }
+        const k = resultCount(url.searchParams.get("k"));
+        let hits: Awaited<ReturnType<SentenceSearcher["similar"]>>;
+        try {
+          hits = await search.searcher.similar(key, k);
+        } catch (err) {
+          throw indexFault(err, search.index.dir);
+        }
+        sendJson(res, 200, {
+          image: key,
           hits: hits.map((hit) => ({ ...hit, ...imageLinks(hit.image) })),
         });
       },
@@ -177,13 +207,11 @@ export function createAppServer(options: AppServerOptions): Server {
           1,
           MAX_SEARCH_RESULTS,
         );
-        const keys = search.index.store.filenames();
+        const keys = await search.index.keys(offset, limit);
         sendJson(res, 200, {
-          total: keys.length,
+          total: search.index.size,
           offset,
-          images: keys
-            .slice(offset, offset + limit)
-            .map((key) => ({ image: key, ...imageLinks(key) })),
+          images: keys.map((key) => ({ image: key, ...imageLinks(key) })),
         });
       },
     },

@@ -32,7 +32,7 @@ export class Thumbnails {
     const cacheKey = `${size} ${key}`;
     const cached = this.cache.get(cacheKey);
     if (cached) return cached;
-    const file = this.fileOf(key);
+    const file = await this.fileOf(key);
     let jpeg: Buffer;
     try {
       jpeg = await sharp(file)
@@ -49,8 +49,8 @@ export class Thumbnails {
   }
 
   /** The file of an indexed image, checked as the class comment says. */
-  private fileOf(key: string): string {
-    if (!this.index.has(key)) throw new HttpError(404, `${key}: not an indexed image`);
+  private async fileOf(key: string): Promise<string> {
+    if (!(await this.index.has(key))) throw new HttpError(404, `${key}: not an indexed image`);
     if (isAbsolute(key)) {
       if (!existsSync(key)) throw new HttpError(404, `${key}: the indexed file is gone`);
       return key;

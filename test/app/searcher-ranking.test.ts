@@ -6,63 +6,62 @@ import { after, test } from "node:test";
 import { AlignmentFusion } from "../../src/align/score-fusion.js";
 import { ImageIndex } from "../../src/app/image-index.js";
 import type { ModelBundle } from "../../src/app/model-bundle.js";
+import { RegionEmbedder } from "../../src/app/region-vectors.js";
 import { Searcher } from "../../src/app/searcher.js";
-import { Rng, type Tensor } from "../../src/core/index.js";
+import { Rng } from "../../src/core/index.js";
 import { tinyAlignmentModel } from "../support/tiny-alignment-model.js";
 
 const dir = mkdtempSync(join(tmpdir(), "imagesent-search-rank-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A one-model scorer whose score for image `broken` is NaN, as a diverged model's would be. */
-class BrokenForOneImage extends AlignmentFusion {
-  constructor(
-    model: ReturnType<typeof tinyAlignmentModel>,
-    private readonly broken: number,
-  ) {
-    super([{ model, checkpoint: "tiny", weight: 1 }]);
-  }
-
-  override scoreEmbedded(
-    vs: readonly Tensor[],
-    images: number,
-    sentences: readonly (readonly string[])[],
-  ): Float32Array {
-    const S = super.scoreEmbedded(vs, images, sentences);
-    S[this.broken] = Number.NaN;
-    return S;
-  }
-}
-
-test("search ranks an image whose score is NaN last, not first", () => {
+test("search ranks an image whose score is NaN last, not first, exactly and through the ANN stage", async () => {
   const model = tinyAlignmentModel(1);
   const { featureDim, regions } = model.config;
+  const fusion = new AlignmentFusion([{ model, checkpoint: "tiny", weight: 1 }]);
+  const embedder = new RegionEmbedder(fusion, regions);
   const indexDir = join(dir, "index");
-  const index = ImageIndex.openForWriting(indexDir, {
-    encoder: "test",
-    dim: featureDim,
-    regionsPerImage: regions,
-    detector: null,
+  const index = await ImageIndex.openForWriting(indexDir, {
+    bundle: embedder.fingerprint(),
+    bundleName: "tiny",
+    vision: { encoder: "test", dim: featureDim, regionsPerImage: regions, detector: null },
+    members: embedder.members.map((m) => ({ regions: m.regions, embed: m.model.config.embed })),
   });
   const rng = new Rng(2);
   const box = { x1: 0, y1: 0, x2: 10, y2: 10 };
-  index.append(
-    Array.from({ length: 5 }, (_, i) => ({
-      filename: `image-${i}`,
-      id: i,
-      width: 10,
-      height: 10,
-      regions: Array.from({ length: regions }, () => ({ box, source: "whole" as const })),
-      features: Float32Array.from({ length: regions * featureDim }, () => rng.normal()),
-    })),
+  await index.add(
+    Array.from({ length: 5 }, (_, i) => {
+      const features = Float32Array.from({ length: regions * featureDim }, () => rng.normal());
+      // The first image: a comparator that reads NaN as "equal" kept it at the top.
+      if (i === 0) features[3] = Number.NaN;
+      return {
+        key: `image-${i}`,
+        size: -1,
+        mtime: -1,
+        width: 10,
+        height: 10,
+        regions: Array.from({ length: regions }, () => ({ box, source: "whole" as const })),
+        features,
+      };
+    }),
+    embedder,
   );
-  index.close();
-  // The first image: a comparator that reads NaN as "equal" kept it at the top.
-  const bundle = { alignment: model, search: new BrokenForOneImage(model, 0) };
+  await index.close();
+  const bundle = { alignment: model, search: fusion, dir: undefined };
   const searcher = Searcher.open(bundle as unknown as ModelBundle, indexDir);
-  const hits = searcher.search("a dog runs on the beach", 5, { withPhrases: 0 });
-  assert.equal(hits.length, 5);
-  assert.equal(hits[4].image, "image-0");
-  assert.ok(Number.isNaN(hits[4].score));
-  for (let i = 1; i < 4; i++) assert.ok(hits[i - 1].score >= hits[i].score, `hit ${i}`);
-  assert.ok(!searcher.search("a dog", 4, { withPhrases: 0 }).some((h) => h.image === "image-0"));
+  try {
+    for (const exactBelow of [1000, 0]) {
+      const { hits } = await searcher.search("a dog runs on the beach", 5, {
+        withPhrases: 0,
+        exactBelow,
+      });
+      assert.equal(hits.length, 5);
+      assert.equal(hits[4].image, "image-0");
+      assert.ok(Number.isNaN(hits[4].score));
+      for (let i = 1; i < 4; i++) assert.ok(hits[i - 1].score >= hits[i].score, `hit ${i}`);
+      const four = await searcher.search("a dog", 4, { withPhrases: 0, exactBelow });
+      assert.ok(!four.hits.some((h) => h.image === "image-0"));
+    }
+  } finally {
+    await searcher.close();
+  }
 });

@@ -3,10 +3,9 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { ImageIndex } from "../../src/app/image-index.js";
+import { ImageIndex, INDEX_LOCK } from "../../src/app/image-index.js";
 import { Searcher } from "../../src/app/searcher.js";
 import { InputError } from "../../src/errors.js";
-import { LOCK_FILE } from "../../src/vision/feature-store.js";
 import type { WorldImage } from "../../src/world/world-file.js";
 import { type TrainedWorld, trainedWorld } from "./fixtures.js";
 
@@ -35,25 +34,31 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test("the index is a feature store of the images plus their sentences; re-indexing skips them", async () => {
-  const index = ImageIndex.open(join(dir, "index"));
+test("the index holds the images' tables plus their sentences; re-indexing skips them", async () => {
+  const index = await ImageIndex.open(join(dir, "index"));
   assert.equal(index.size, tests.length);
   const distinct = new Set(tests.flatMap((im) => im.sentences.map((s) => s.tokens.join(" "))));
   assert.equal(index.sentences().length, distinct.size);
-  assert.ok(existsSync(join(dir, "index", "features", "store.json")));
-  assert.ok(!existsSync(join(dir, "index", "features", LOCK_FILE)), "index() releases its lock");
-  const again = await searcher.index([path(tests[0])], { sentences: [sentence(tests[0])] });
-  assert.deepEqual(again, { added: 0, skipped: 1, failures: [] });
-  assert.equal(ImageIndex.open(join(dir, "index")).sentences().length, distinct.size);
+  assert.ok(existsSync(join(dir, "index", "db", "images.lance")));
+  assert.ok(existsSync(join(dir, "index", "db", "regions.lance")));
+  assert.ok(!existsSync(join(dir, "index", INDEX_LOCK)), "index() releases its lock");
+  await index.close();
+  const again = await searcher.index(
+    tests.slice(0, 1).map((im) => ({ name: path(im), image: path(im), regions: im.regions })),
+    { sentences: [sentence(tests[0])] },
+  );
+  assert.deepEqual(again, { added: 0, reindexed: 0, skipped: 1, failures: [] });
+  assert.equal((await ImageIndex.open(join(dir, "index"))).sentences().length, distinct.size);
 });
 
-test("after brief training a sentence ranks its own image far above chance", () => {
-  const ranks = tests.map((im) => {
-    const hits = searcher.search(sentence(im), tests.length, { withPhrases: 0 });
+test("after brief training a sentence ranks its own image far above chance", async () => {
+  const ranks: number[] = [];
+  for (const im of tests) {
+    const { hits } = await searcher.search(sentence(im), tests.length, { withPhrases: 0 });
     assert.equal(hits.length, tests.length);
     for (let i = 1; i < hits.length; i++) assert.ok(hits[i - 1].score >= hits[i].score);
-    return hits.findIndex((h) => h.image === path(im)) + 1;
-  });
+    ranks.push(hits.findIndex((h) => h.image === path(im)) + 1);
+  }
   const sorted = [...ranks].sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)];
   // Chance is about half the images; a model that learned nothing from the sentences fails this.
@@ -61,9 +66,10 @@ test("after brief training a sentence ranks its own image far above chance", () 
   assert.ok(ranks.filter((r) => r === 1).length >= tests.length / 4, `ranks: ${ranks}`);
 });
 
-test("top hits carry the chain MRF's phrases, covering the sentence's words in order", () => {
+test("top hits carry the chain MRF's phrases, covering the sentence's words in order", async () => {
   const im = tests[0];
-  const [top, second, third] = searcher.search(sentence(im), 3, { withPhrases: 2 });
+  const { hits } = await searcher.search(sentence(im), 3, { withPhrases: 2 });
+  const [top, second, third] = hits;
   assert.ok(top.phrases && second.phrases);
   assert.equal(third.phrases, undefined);
   const words = top.phrases.map((p) => p.phrase).join(" ");
@@ -95,9 +101,9 @@ test("search by image ranks the image's own sentences above the others'", async 
   );
 });
 
-test("a sentence with no known word is an InputError", () => {
-  assert.throws(
-    () => searcher.search("zzz qqq", 3),
+test("a sentence with no known word is an InputError", async () => {
+  await assert.rejects(
+    searcher.search("zzz qqq", 3),
     (e: unknown) => e instanceof InputError && /no word of "zzz qqq"/.test(e.message),
   );
 });

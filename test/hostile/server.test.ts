@@ -825,25 +825,31 @@ test("concurrency: a burst of 8 real describes is answered 200 or 503, search st
   await assertStillServing();
 });
 
-/** A copy of the served index whose shard's last feature is a NaN (its header still reads). */
+/** A copy of the served index whose images table's data files end in garbage. */
 function corruptIndexCopy(name: string): string {
   const copy = join(dir, name);
   cpSync(app.indexDir, copy, { recursive: true });
-  const features = join(copy, "features");
-  const shard = join(features, readdirSync(features).find((f) => f.endsWith(".isf"))!);
-  const shardBytes = readFileSync(shard);
-  writeFileSync(shard, shardBytes.fill(0xff, shardBytes.length - 8));
+  const data = join(copy, "db", "images.lance", "data");
+  for (const f of readdirSync(data)) {
+    const bytes = readFileSync(join(data, f));
+    writeFileSync(join(data, f), bytes.fill(0xff, bytes.length - 64));
+  }
   return copy;
 }
 
-test("corrupt index: search answers 500 with one line naming the shard, logs it, and keeps serving", async () => {
+test("corrupt index: search answers 500 with one line naming its tables, logs it, and keeps serving", async () => {
+  const whole = join(dir, "corrupt-served");
+  cpSync(app.indexDir, whole, { recursive: true });
+  // Opened while whole (as serve does at start-up), damaged afterwards.
+  const index = await ImageIndex.open(whole);
+  rmSync(whole, { recursive: true, force: true });
   const copy = corruptIndexCopy("corrupt-served");
   const searcher = Searcher.open(app.trained.bundleDir, copy);
   const log: string[] = [];
   const server = createAppServer({
     describer: { describesRegions: false, describe: () => Promise.reject(new Error("unused")) },
     bundleName: "corrupt",
-    search: { searcher, index: ImageIndex.open(copy) },
+    search: { searcher, index },
     log: (line) => log.push(line),
   });
   const url = await listen(server, 0, "127.0.0.1");
@@ -853,7 +859,10 @@ test("corrupt index: search answers 500 with one line naming the shard, logs it,
       assert.equal(res.status, 500);
       const body = await res.text();
       assert.doesNotMatch(body, /\n/);
-      assert.match(JSON.parse(body).error, /^the server failed: \S+shard-\d+\.isf: /);
+      assert.match(
+        JSON.parse(body).error,
+        /^the server failed: \S+\/db: cannot read the index's tables/,
+      );
     }
     assert.equal(log.length, 2);
     assert.equal((await fetch(new URL("api/info", url))).status, 200);
@@ -877,7 +886,7 @@ test("corrupt index: imagesent serve stops at start-up with one line and exit 2"
     "--port",
     "0",
   ]);
-  assertClearError(r, /shard-\d+\.isf/, "serve on a corrupt index");
+  assertClearError(r, /\/db: cannot read the index's tables/, "serve on a corrupt index");
   assert.equal(r.stderr.trim().split("\n").length, 1);
 });
 

@@ -39,8 +39,9 @@ async function main(args: string[]): Promise<number> {
   const bundle = loadBundle(join(demoDir, "bundle"));
   const indexDir = join(demoDir, "index");
   const imagesDir = join(demoDir, "world", "images");
-  const index = ImageIndex.open(indexDir);
-  const second = index.images()[1];
+  const index = await ImageIndex.open(indexDir);
+  const key = (await index.keys(1, 1))[0];
+  const second = key === undefined ? undefined : await index.get(key);
   const query = index.sentences()[0];
   if (!second || !query) {
     console.error(`${indexDir}: needs two images and a sentence; run imagesent demo first`);
@@ -58,8 +59,8 @@ async function main(args: string[]): Promise<number> {
   try {
     const url = await listen(server, 0, "127.0.0.1");
     mkdirSync(outDir, { recursive: true });
-    const image = join(work, second.filename.replace(/\.\w+$/, ".png"));
-    await sharp(join(imagesDir, second.filename))
+    const image = join(work, second.key.replace(/\.\w+$/, ".png"));
+    await sharp(join(imagesDir, second.key))
       .resize(second.width * 2, second.height * 2)
       .png()
       .toFile(image);
@@ -77,7 +78,7 @@ async function main(args: string[]): Promise<number> {
         describePng,
         phone ? await page.screenshot() : await page.locator("#describe-panel").screenshot(),
       );
-      console.log(`wrote ${describePng} (${second.filename})`);
+      console.log(`wrote ${describePng} (${second.key})`);
 
       await page.locator("#query").fill(query);
       await page.locator("#query").press("Enter");

@@ -205,7 +205,9 @@ test("an uploaded JPEG, PNG or WebP is described: caption, regions with boxes an
     assert.equal(d.regions.length, 19);
     for (const r of d.regions) {
       assert.ok(r.box.x1 >= 0 && r.box.x2 <= width && r.box.y1 >= 0 && r.box.y2 <= height);
-      assert.equal(typeof r.caption, "string");
+      assert.equal(typeof r.phrase?.text, "string");
+      assert.equal(typeof r.phrase?.confidence, "number");
+      assert.equal(r.caption, r.phrase?.shown ? r.phrase.text : undefined);
     }
   }
 });
@@ -494,16 +496,15 @@ test("describes past the running and waiting ones are refused with 503 and Retry
 test("a corrupt index is a 500 that names its file, logged; a bad query stays a 400", async () => {
   const copy = join(dir, "corrupt-index");
   cpSync(app.indexDir, copy, { recursive: true });
-  const features = join(copy, "features");
-  const shard = readdirSync(features).find((f) => f.endsWith(".isf"))!;
-  // The header still reads (the index opens); a feature after it is overwritten with a NaN.
-  const path = join(features, shard);
-  const bytes = readFileSync(path);
-  bytes.fill(0xff, bytes.length - 8);
-  writeFileSync(path, bytes);
   const searcher = Searcher.open(app.trained.bundleDir, copy);
   const log: string[] = [];
-  const index = ImageIndex.open(copy);
+  // Opened while whole; the images table's data is damaged afterwards.
+  const index = await ImageIndex.open(copy);
+  const data = join(copy, "db", "images.lance", "data");
+  for (const f of readdirSync(data)) {
+    const bytes = readFileSync(join(data, f));
+    writeFileSync(join(data, f), bytes.fill(0xff, bytes.length - 64));
+  }
   try {
     await withServer({ search: { searcher, index }, log: (l) => log.push(l) }, async (url) => {
       const bad = await fetch(new URL("api/search?q=zzz", url));
@@ -511,9 +512,9 @@ test("a corrupt index is a 500 that names its file, logged; a bad query stays a 
       const res = await fetch(new URL("api/search?q=red", url));
       assert.equal(res.status, 500);
       const { error } = (await res.json()) as Refusal;
-      assert.match(error, /^the server failed: \S+shard-\d+\.isf: /);
-      assert.ok(error.includes(join(features, shard)), error);
-      assert.match(log.join("\n"), /GET \/api\/search\?q=red: .*shard/);
+      assert.match(error, /^the server failed: \S+\/db: cannot read the index's tables \(/);
+      assert.ok(error.includes(join(copy, "db")), error);
+      assert.match(log.join("\n"), /GET \/api\/search\?q=red: .*cannot read the index's tables/);
     });
   } finally {
     await searcher.close();
@@ -531,9 +532,8 @@ test("a corrupt index is a 500 that names its file, logged; a bad query stays a 
   ] as const;
   for (const [err, status, message] of thrown) {
     const stub = {
-      search: () => {
-        throw err;
-      },
+      search: () => Promise.reject(err),
+      similar: () => Promise.reject(err),
     };
     await withServer({ search: { searcher: stub, index }, log: () => {} }, async (url) => {
       const res = await fetch(new URL("api/search?q=red", url));

@@ -50,11 +50,12 @@ export async function serveTrainedWorld(
   const indexDir = join(dir, "index");
   const searcher = Searcher.open(trained.bundleDir, indexDir);
   await searcher.index([...indexed, ...(options.named ?? [])]);
+  const index = await ImageIndex.open(indexDir);
   const describer = await Describer.load(trained.bundleDir, { regionBeam: 2 });
   const server: Server = createAppServer({
     describer: options.describer ? options.describer(describer) : describer,
     bundleName: "test-bundle",
-    search: { searcher, index: ImageIndex.open(indexDir), imagesDir: options.imagesDir },
+    search: { searcher, index, imagesDir: options.imagesDir },
     maxUploadBytes: options.maxUploadBytes,
     maxUploadPixels: options.maxUploadPixels,
     maxConcurrentDescribes: options.maxConcurrentDescribes,
@@ -73,6 +74,7 @@ export async function serveTrainedWorld(
       await new Promise((resolve) => server.close(resolve));
       await describer.close();
       await searcher.close();
+      await index.close();
     },
   };
 }

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
+import { REGION_CODECS, type RegionCodec } from "../../app/region-codes.js";
 import { Searcher } from "../../app/searcher.js";
 import { InputError } from "../../errors.js";
 import {
@@ -12,23 +13,57 @@ import {
   stringFlag,
 } from "../app-flags.js";
 import type { Command } from "../command.js";
+import { renderHelp } from "../help.js";
 import { Progress } from "../progress.js";
 
-const USAGE = `usage: imagesent index DIR --out INDEX [--bundle NAME|DIR] [--sentences FILE]
-
-Builds (or adds to) a search index: the region features of every image file in DIR, computed
-with the bundle's vision setup, stored in INDEX (a feature store plus the sentences). Images
-already in INDEX are skipped, so rerunning after a kill or with new images only does the new ones.
-
-  --out INDEX        index folder (created, or added to)
-  --bundle B         bundle folder or cached bundle name (default:
-                     ${DEFAULT_BUNDLE_HELP})
-  --sentences FILE   a text file, one sentence per line, for 'imagesent search INDEX --image IMG'
-  --limit N          only the first N images (by file name)
-  --threads N        onnxruntime threads per model run, 1 to ${MAX_THREADS} (default 2)
-
-One run at a time writes an index: it holds INDEX/features/LOCK, and a second is refused while
-the first lives.`;
+const USAGE = renderHelp({
+  usage: [
+    "index DIR --out INDEX [--bundle NAME|DIR] [--sentences FILE] [--prune]",
+    "index --rebuild --out INDEX [--bundle NAME|DIR]",
+  ],
+  description: `Builds (or adds to) a search index (docs/search.md): for every image file in DIR,
+    its regions' CNN codes (computed with the bundle's vision setup) and each search model's
+    region vectors, in LanceDB tables in INDEX. Files already indexed are skipped while their
+    size and modification time are unchanged and embedded again when they changed, so rerunning
+    after a kill or with new images only does what is new. --rebuild embeds every indexed image
+    again from its stored codes, without decoding images: for another bundle, or to convert an
+    index of imagesent's first format.`,
+  args: [{ flag: "DIR", text: "folder of image files" }],
+  flags: [
+    { flag: "--out INDEX", text: "index folder (created, or added to)" },
+    {
+      flag: "--bundle B",
+      text: "bundle folder or cached bundle name",
+      default: DEFAULT_BUNDLE_HELP,
+    },
+    {
+      flag: "--sentences FILE",
+      text: "a text file, one sentence per line, for 'imagesent search INDEX --image IMG'",
+    },
+    { flag: "--limit N", text: "only the first N images (by file name)", default: "all" },
+    { flag: "--prune", text: "remove indexed files of DIR that are gone from it" },
+    { flag: "--rebuild", text: "re-embed the whole index from its stored codes (no DIR)" },
+    {
+      flag: "--codec C",
+      text: "how a new index stores region vectors: int8 or fp16 (docs/search.md)",
+      default: "int8",
+    },
+    {
+      flag: "--threads N",
+      text: `onnxruntime threads per model run, 1 to ${MAX_THREADS}`,
+      default: 2,
+    },
+  ],
+  notes: [
+    `One run at a time writes an index: it holds INDEX/LOCK, and a second is refused while the
+      first lives.`,
+  ],
+  examples: [
+    "index photos --out runs/photos-index",
+    "index --rebuild --out runs/photos-index --bundle my-bundle",
+    "index runs/demo/world/images --out runs/demo/index --bundle runs/demo/bundle --sentences sentences.txt",
+  ],
+});
 
 export const indexCommand: Command = {
   name: "index",
@@ -37,18 +72,32 @@ export const indexCommand: Command = {
   async run(args) {
     const flags = parseAppFlags(
       args,
-      ["out", "bundle", "sentences", "limit", "threads"],
-      [],
+      ["out", "bundle", "sentences", "limit", "threads", "codec"],
+      ["rebuild", "prune"],
       USAGE,
     );
+    const out = stringFlag(flags, "out");
+    const codecName = stringFlag(flags, "codec") ?? "int8";
+    if (!REGION_CODECS.includes(codecName as RegionCodec)) {
+      throw new InputError(`--codec: expected ${REGION_CODECS.join(" or ")}, got "${codecName}"`);
+    }
+    const codec = codecName as RegionCodec;
+    const threads = boundedIntFlag(flags, "threads", 2, MAX_THREADS);
+    if (flags.values.rebuild) {
+      if (flags.positionals.length > 0) {
+        throw new InputError(
+          `--rebuild takes no DIR: it reads the index's stored codes\n\n${USAGE}`,
+        );
+      }
+      if (!out) throw new InputError(`--out INDEX is required\n\n${USAGE}`);
+      return rebuild(out, stringFlag(flags, "bundle") ?? DEFAULT_BUNDLE, threads);
+    }
     if (flags.positionals.length !== 1) {
       throw new InputError(`give exactly one image folder DIR\n\n${USAGE}`);
     }
-    const out = stringFlag(flags, "out");
     if (!out) throw new InputError(`--out is required\n\n${USAGE}`);
     if (existsSync(out) && !statSync(out).isDirectory())
       throw new InputError(`--out ${out}: exists and is not a folder (an index is a folder)`);
-    const threads = boundedIntFlag(flags, "threads", 2, MAX_THREADS);
     const dir = flags.positionals[0];
     if (!existsSync(dir) || !statSync(dir).isDirectory()) {
       throw new InputError(`${dir}: not a folder`);
@@ -59,13 +108,19 @@ export const indexCommand: Command = {
     if (images.length === 0) throw new InputError(`${dir}: no image files`);
     const sentencesFile = stringFlag(flags, "sentences");
     const sentences = sentencesFile ? readSentences(sentencesFile) : undefined;
-    const searcher = Searcher.open(stringFlag(flags, "bundle") ?? DEFAULT_BUNDLE, out, { threads });
+    const searcher = Searcher.open(stringFlag(flags, "bundle") ?? DEFAULT_BUNDLE, out, {
+      threads,
+      codec,
+    });
     const progress = new Progress({ label: "indexing", total: images.length, unit: "images" });
     try {
       const result = await searcher.index(images, { sentences, onImage: () => progress.tick() });
       progress.finish();
+      const pruned = flags.values.prune
+        ? await searcher.remove(await searcher.missingFiles(dir))
+        : 0;
       console.error(
-        `index: added ${result.added} images, kept ${result.skipped} already indexed, ${result.failures.length} failed${sentences ? `; ${sentences.length} sentences` : ""} -> ${out}`,
+        `index: added ${result.added} images, re-indexed ${result.reindexed} changed, kept ${result.skipped} unchanged${flags.values.prune ? `, removed ${pruned} gone` : ""}, ${result.failures.length} failed${sentences ? `; ${sentences.length} sentences` : ""} -> ${out}`,
       );
       for (const f of result.failures) console.error(`  failed: ${f.error}`);
       return result.failures.length > 0 ? 1 : 0;
@@ -74,6 +129,25 @@ export const indexCommand: Command = {
     }
   },
 };
+
+/** imagesent index --rebuild: every indexed image embedded again from its stored codes. */
+async function rebuild(out: string, bundle: string, threads: number): Promise<number> {
+  const searcher = Searcher.open(bundle, out, { threads });
+  let progress: Progress | undefined;
+  try {
+    const { images } = await searcher.rebuild({
+      onStart: (total) => {
+        progress = new Progress({ label: "re-embedding", total, unit: "images" });
+      },
+      onImage: () => progress?.tick(),
+    });
+    progress?.finish();
+    console.error(`index: re-embedded ${images} images from their stored codes -> ${out}`);
+    return 0;
+  } finally {
+    await searcher.close();
+  }
+}
 
 /** One sentence per non-blank line. */
 export function readSentences(path: string): string[] {

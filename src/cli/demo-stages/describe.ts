@@ -81,7 +81,7 @@ export const describeStage: DemoStage = {
       progress.finish();
       const target = tests[Math.min(DESCRIBED, tests.length - 1)];
       const sentence = target.sentences[0].tokens.join(" ");
-      const hits = searcher.search(sentence, tests.length, { withPhrases: DRAWN_HITS });
+      const { hits } = await searcher.search(sentence, tests.length, { withPhrases: DRAWN_HITS });
       const rank = hits.findIndex((h) => h.image === target.filename) + 1;
       log("");
       log(

@@ -113,31 +113,46 @@ test("a port in use is an InputError that says to pick another", async () => {
 test("a corrupt index stops serve at start-up with one line and exit 2", {
   timeout: 60_000,
 }, async () => {
-  const shardOf = (copy: string) =>
-    join(copy, "features", readdirSync(join(copy, "features")).find((f) => f.endsWith(".isf"))!);
+  const dataFiles = (copy: string) => {
+    const data = join(copy, "db", "images.lance", "data");
+    return readdirSync(data).map((f) => join(data, f));
+  };
   const corruptions: [string, (copy: string) => void, RegExp][] = [
     [
-      "store.json is garbage",
-      (copy) => writeFileSync(join(copy, "features", "store.json"), "\x00\x01 garbage {"),
-      /store\.json/,
+      "index.json is garbage",
+      (copy) => writeFileSync(join(copy, "index.json"), "\x00\x01 garbage {"),
+      /index\.json: invalid JSON/,
     ],
     [
-      "store.json is null",
-      (copy) => writeFileSync(join(copy, "features", "store.json"), "null"),
-      /store\.json/,
+      "index.json is null",
+      (copy) => writeFileSync(join(copy, "index.json"), "null"),
+      /index\.json: expected a JSON object/,
     ],
     [
-      "a shard is garbage",
-      (copy) => writeFileSync(shardOf(copy), "garbage garbage garbage"),
-      /shard-\d+\.isf/,
-    ],
-    [
-      "a shard's features are NaN",
+      "a data file is garbage",
       (copy) => {
-        const bytes = readFileSync(shardOf(copy));
-        writeFileSync(shardOf(copy), bytes.fill(0xff, bytes.length - 8));
+        for (const f of dataFiles(copy)) writeFileSync(f, "garbage garbage garbage");
       },
-      /shard-\d+\.isf/,
+      /\/db: cannot read the index's tables/,
+    ],
+    [
+      "a data file's end is overwritten",
+      (copy) => {
+        for (const f of dataFiles(copy)) {
+          const bytes = readFileSync(f);
+          writeFileSync(f, bytes.fill(0xff, bytes.length - 64));
+        }
+      },
+      /\/db: cannot read the index's tables/,
+    ],
+    [
+      "the index was built with another bundle",
+      (copy) => {
+        const path = join(copy, "index.json");
+        const json = JSON.parse(readFileSync(path, "utf8"));
+        writeFileSync(path, JSON.stringify({ ...json, bundle: "0".repeat(32), bundleName: "old" }));
+      },
+      /built with another bundle \(old\).*imagesent index --rebuild/,
     ],
   ];
   for (const [what, corrupt, names] of corruptions) {

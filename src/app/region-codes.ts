@@ -1,0 +1,119 @@
+/**
+ * Compressed region vectors as the image index stores them: rows of `dim` floats, each row kept
+ * either as float16 (2 bytes a value) or as int8 with its own scale (1 byte a value plus 4 a
+ * row: x ~ scale * q, q in -127..127, scale = max |x| / 127). bench/search.ts measures what each
+ * costs in recall@10 against float32 S_kl (docs/search.md).
+ */
+export type RegionCodec = "int8" | "fp16";
+export const REGION_CODECS: readonly RegionCodec[] = ["int8", "fp16"];
+
+/** Bytes one row of `dim` values takes. */
+export function rowBytes(codec: RegionCodec, dim: number): number {
+  return codec === "fp16" ? 2 * dim : 4 + dim;
+}
+
+/** Encodes `rows` rows of `dim` values (row-major) into one byte array. */
+export function encodeRows(
+  values: Float32Array,
+  rows: number,
+  dim: number,
+  codec: RegionCodec,
+): Uint8Array {
+  if (values.length !== rows * dim) {
+    throw new RangeError(`encodeRows: ${values.length} values for ${rows} x ${dim}`);
+  }
+  const bytes = new Uint8Array(rows * rowBytes(codec, dim));
+  const view = new DataView(bytes.buffer);
+  if (codec === "fp16") {
+    for (let i = 0; i < values.length; i++) view.setUint16(2 * i, toHalf(values[i]), true);
+    return bytes;
+  }
+  const stride = rowBytes(codec, dim);
+  for (let r = 0; r < rows; r++) {
+    let max = 0;
+    for (let j = 0; j < dim; j++) max = Math.max(max, Math.abs(values[r * dim + j]));
+    // A NaN in the row makes max (and so every decoded value) NaN: a broken vector stays broken.
+    const scale = max > 0 || Number.isNaN(max) ? max / 127 : 1;
+    view.setFloat32(r * stride, scale, true);
+    for (let j = 0; j < dim; j++) {
+      view.setInt8(r * stride + 4 + j, Math.round(values[r * dim + j] / scale));
+    }
+  }
+  return bytes;
+}
+
+/** Decodes what encodeRows wrote into `out` at `offset` (rows x dim floats). */
+export function decodeRows(
+  bytes: Uint8Array,
+  rows: number,
+  dim: number,
+  codec: RegionCodec,
+  out: Float32Array,
+  offset = 0,
+): void {
+  if (bytes.length !== rows * rowBytes(codec, dim)) {
+    throw new RangeError(`decodeRows: ${bytes.length} bytes for ${rows} x ${dim} ${codec}`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (codec === "fp16") {
+    const table = halfTable();
+    for (let i = 0; i < rows * dim; i++) out[offset + i] = table[view.getUint16(2 * i, true)];
+    return;
+  }
+  const stride = rowBytes(codec, dim);
+  const q = new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let r = 0; r < rows; r++) {
+    const scale = view.getFloat32(r * stride, true);
+    const from = r * stride + 4;
+    const to = offset + r * dim;
+    for (let j = 0; j < dim; j++) out[to + j] = scale * q[from + j];
+  }
+}
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** IEEE float16 bits of x, rounded to nearest even; beyond the range it saturates to infinity. */
+export function toHalf(x: number): number {
+  f32[0] = x;
+  const bits = u32[0];
+  const sign = (bits >>> 16) & 0x8000;
+  const exp = (bits >>> 23) & 0xff;
+  let mant = bits & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  const e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    mant |= 0x800000;
+    const shift = 14 - e;
+    const half = mant >>> shift;
+    const rest = mant & ((1 << shift) - 1);
+    const mid = 1 << (shift - 1);
+    return sign | (half + (rest > mid || (rest === mid && half & 1) ? 1 : 0));
+  }
+  const half = (e << 10) | (mant >>> 13);
+  const rest = mant & 0x1fff;
+  return sign | (half + (rest > 0x1000 || (rest === 0x1000 && half & 1) ? 1 : 0));
+}
+
+let halves: Float32Array | undefined;
+
+/** The value of every float16 bit pattern, for decoding many at once. */
+function halfTable(): Float32Array {
+  if (!halves) {
+    halves = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) halves[h] = fromHalf(h);
+  }
+  return halves;
+}
+
+/** The value of float16 bits h. */
+export function fromHalf(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >>> 10) & 0x1f;
+  const mant = h & 0x3ff;
+  if (exp === 0) return sign * mant * 2 ** -24;
+  if (exp === 0x1f) return mant ? Number.NaN : sign * Number.POSITIVE_INFINITY;
+  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
+}

@@ -1,0 +1,178 @@
+import { createHash } from "node:crypto";
+import type { AlignmentModel } from "../align/model.js";
+import type { AlignmentFusion } from "../align/score-fusion.js";
+import { firstRegions } from "../align/score-fusion.js";
+import { kernels, noGrad, Tensor } from "../core/index.js";
+
+/** One search model as the index sees it: how many regions it reads and its weight in S_kl. */
+export interface SearchMember {
+  readonly model: AlignmentModel;
+  readonly weight: number;
+  /** Regions of each image it reads: min(its config's, the stored count). */
+  readonly regions: number;
+}
+
+/** A query's vectors for one member: `rows` vectors of the member's embedding size. */
+export interface MemberQuery {
+  readonly rows: number;
+  readonly vectors: Float32Array;
+}
+
+/**
+ * The bundle's search models between the CNN codes and the index: each member's region vectors
+ * v (section 3.1.1), the word vectors s_t of a sentence, and one vector per stored region that
+ * joins the members for nearest-neighbour search, [w_1 v^1_r, ..., w_M v^M_r] (a member that
+ * reads fewer regions contributes zeros past them), whose dot product with [s^1_t, ..., s^M_t]
+ * is the fused score of word t on region r.
+ */
+export class RegionEmbedder {
+  readonly members: readonly SearchMember[];
+  /** Length of a joined vector: the members' embedding sizes summed. */
+  readonly joinedDim: number;
+
+  constructor(
+    fusion: AlignmentFusion,
+    /** Regions stored per image. */
+    readonly regions: number,
+  ) {
+    // A member weighted 0 is left out, as AlignmentFusion.scoreEmbedded does.
+    this.members = fusion.members
+      .filter((m) => m.weight !== 0)
+      .map((m) => ({
+        model: m.model,
+        weight: m.weight,
+        regions: Math.min(m.model.config.regions, regions),
+      }));
+    this.joinedDim = this.members.reduce((s, m) => s + m.model.config.embed, 0);
+  }
+
+  get featureDim(): number {
+    return this.members[0].model.config.featureDim;
+  }
+
+  /**
+   * What the stored vectors depend on: each member's region embedding (Wm, bm), its feature
+   * normaliser, the regions it reads and its weight. Two bundles with the same fingerprint give
+   * the same index, whatever their word models; any other is refused by the index.
+   */
+  fingerprint(): string {
+    const h = createHash("sha256");
+    for (const m of this.members) {
+      h.update(`${m.weight} ${m.regions} ${m.model.config.embed} ${m.model.config.featureDim};`);
+      for (const a of [
+        m.model.Wm.data,
+        m.model.bm.data,
+        m.model.normalizer.mean,
+        m.model.normalizer.invStd,
+      ]) {
+        h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+      }
+    }
+    return h.digest("hex").slice(0, 32);
+  }
+
+  /** Each member's v for raw CNN codes of `images` images x this.regions regions. */
+  embed(features: Float32Array, images: number): Float32Array[] {
+    return this.members.map((m) => {
+      const { featureDim } = m.model.config;
+      const own = firstRegions(features, images, this.regions, m.regions, featureDim);
+      return noGrad(
+        () =>
+          m.model.embedRegions(new Tensor(m.model.normalize(own), [images * m.regions, featureDim]))
+            .data,
+      );
+    });
+  }
+
+  /** The joined vectors (images x this.regions rows) of member vectors from `embed`. */
+  join(vs: readonly Float32Array[], images: number): Float32Array {
+    const out = new Float32Array(images * this.regions * this.joinedDim);
+    let at = 0;
+    this.members.forEach((m, i) => {
+      const e = m.model.config.embed;
+      for (let k = 0; k < images; k++) {
+        for (let r = 0; r < m.regions; r++) {
+          const from = (k * m.regions + r) * e;
+          const to = (k * this.regions + r) * this.joinedDim + at;
+          for (let j = 0; j < e; j++) out[to + j] = m.weight * vs[i][from + j];
+        }
+      }
+      at += e;
+    });
+    return out;
+  }
+
+  /**
+   * A sentence's word vectors s_t for each member (its own vocabulary's words of `tokens`), and
+   * which tokens each member knows.
+   */
+  words(tokens: readonly string[]): { queries: MemberQuery[]; known: boolean[][] } {
+    const known = this.members.map((m) =>
+      tokens.map((t) => m.model.vocabulary.encode([t]).length === 1),
+    );
+    const queries = this.members.map((m) => {
+      const ids = m.model.encode(tokens);
+      if (ids.length === 0) return { rows: 0, vectors: new Float32Array(0) };
+      return { rows: ids.length, vectors: noGrad(() => m.model.embedWords([ids]).data) };
+    });
+    return { queries, known };
+  }
+
+  /**
+   * The joined query vector of each token that some member knows: [s^1_t, ..., s^M_t], zeros
+   * where a member does not know the token.
+   */
+  joinWords(
+    tokens: readonly string[],
+    q: { queries: MemberQuery[]; known: boolean[][] },
+  ): Float32Array[] {
+    const out: Float32Array[] = [];
+    const row = this.members.map(() => 0);
+    tokens.forEach((_, t) => {
+      if (!q.known.some((k) => k[t])) return;
+      const v = new Float32Array(this.joinedDim);
+      let at = 0;
+      this.members.forEach((m, i) => {
+        const e = m.model.config.embed;
+        if (q.known[i][t]) {
+          v.set(q.queries[i].vectors.subarray(row[i] * e, (row[i] + 1) * e), at);
+          row[i]++;
+        }
+        at += e;
+      });
+      out.push(v);
+    });
+    return out;
+  }
+
+  /**
+   * The fused score sum_m w_m sum_t max_i v^m_i . q^m_t of each of `images` images against a
+   * query, from each member's region vectors (images x member regions x embed).
+   */
+  score(
+    vs: readonly Float32Array[],
+    images: number,
+    queries: readonly MemberQuery[],
+  ): Float32Array {
+    const S = new Float32Array(images);
+    this.members.forEach((m, i) => {
+      const q = queries[i];
+      if (q.rows === 0) return;
+      const e = m.model.config.embed;
+      const rows = images * m.regions;
+      const dots = new Float32Array(rows * q.rows);
+      kernels().sgemm(false, true, rows, q.rows, e, 1, vs[i], e, q.vectors, e, 0, dots, q.rows);
+      for (let k = 0; k < images; k++) {
+        let sum = 0;
+        for (let t = 0; t < q.rows; t++) {
+          let best = Number.NEGATIVE_INFINITY;
+          for (let r = 0; r < m.regions; r++)
+            best = Math.max(best, dots[(k * m.regions + r) * q.rows + t]);
+          sum += best;
+        }
+        S[k] += m.weight * sum;
+      }
+    });
+    return S;
+  }
+}
