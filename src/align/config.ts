@@ -1,4 +1,4 @@
-import { InputError } from "../errors.js";
+import { type ErrorClass, JsonFields } from "../json-fields.js";
 
 /** The alignment model's shape (section 3.1); saved in checkpoints, so a model rebuilds itself. */
 export interface AlignmentConfig {
@@ -83,31 +83,21 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   seed: 1,
 };
 
-/** Reads a saved AlignmentConfig back, naming the field at fault. */
-export function parseAlignmentConfig(value: unknown, where: string): AlignmentConfig {
-  if (typeof value !== "object" || value === null) {
-    throw new InputError(`${where}: expected an alignment config object`);
-  }
-  const v = value as Record<string, unknown>;
-  const int = (key: keyof AlignmentConfig): number => {
-    const x = v[key];
-    if (typeof x !== "number" || !Number.isInteger(x) || x < 1) {
-      throw new InputError(
-        `${where}.${key}: expected a positive integer, got ${JSON.stringify(x)}`,
-      );
-    }
-    return x;
-  };
-  if (typeof v.trainWordVectors !== "boolean") {
-    throw new InputError(`${where}.trainWordVectors: expected true or false`);
-  }
+/** Reads a saved AlignmentConfig back; errors name `where` (the file) and the field's path. */
+export function parseAlignmentConfig(
+  value: unknown,
+  where: string,
+  options: { path?: string; error?: ErrorClass } = {},
+): AlignmentConfig {
+  const r = JsonFields.of(value, where, options);
+  const size = (key: keyof AlignmentConfig) => r.number(key, { integer: true, min: 1 });
   return {
-    featureDim: int("featureDim"),
-    regions: int("regions"),
-    embed: int("embed"),
-    hidden: int("hidden"),
-    wordDim: int("wordDim"),
-    vocabSize: int("vocabSize"),
-    trainWordVectors: v.trainWordVectors,
+    featureDim: size("featureDim"),
+    regions: size("regions"),
+    embed: size("embed"),
+    hidden: size("hidden"),
+    wordDim: size("wordDim"),
+    vocabSize: size("vocabSize"),
+    trainWordVectors: r.boolean("trainWordVectors"),
   };
 }

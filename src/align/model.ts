@@ -11,7 +11,7 @@ import {
   Tensor,
 } from "../core/index.js";
 import { Vocabulary } from "../data/vocabulary.js";
-import { InputError } from "../errors.js";
+import { CorruptFileError, InputError } from "../errors.js";
 import { FeatureNormalizer } from "../vision/feature-normalizer.js";
 import { imageSentenceScores, wordRegionScores } from "./alignment-score.js";
 import { type BrnnWeights, brnn, type DropoutSetting } from "./brnn.js";
@@ -181,12 +181,16 @@ export class AlignmentModel {
         `${path}: not an alignment model (config.kind is ${JSON.stringify(cfg?.kind)})`,
       );
     }
-    const config = parseAlignmentConfig(cfg.model, `${path}: config.model`);
-    const vocabulary = Vocabulary.fromJSON(checkpoint.vocabulary, `${path}: vocabulary`);
-    const normalizer = FeatureNormalizer.fromJSON(
-      checkpoint.meta.normalizer,
-      `${path}: meta.normalizer`,
-    );
+    const error = CorruptFileError;
+    const config = parseAlignmentConfig(cfg.model, path, { path: "config.model", error });
+    const vocabulary = Vocabulary.fromJSON(checkpoint.vocabulary, path, {
+      path: "vocabulary",
+      error,
+    });
+    const normalizer = FeatureNormalizer.fromJSON(checkpoint.meta.normalizer, path, {
+      path: "meta.normalizer",
+      error,
+    });
     const model = new AlignmentModel(config, vocabulary, normalizer);
     checkpoint.restoreParams(model.params);
     return { model, checkpoint };

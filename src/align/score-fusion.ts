@@ -1,8 +1,8 @@
-import { readFileSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
 import { writeFileAtomic } from "../core/atomic-file.js";
 import { noGrad, Tensor } from "../core/index.js";
 import { InputError } from "../errors.js";
+import { JsonFields, readJsonFile } from "../json-fields.js";
 import { AlignmentModel } from "./model.js";
 import { type RetrievalResult, recallSum, retrievalMetrics, scoreEmbedded } from "./retrieval.js";
 
@@ -114,32 +114,15 @@ export class AlignmentFusion {
   }
 
   static load(path: string): AlignmentFusion {
-    let json: { format?: unknown; members?: unknown; tuning?: unknown };
-    try {
-      json = JSON.parse(readFileSync(path, "utf8"));
-    } catch (err) {
-      throw new InputError(`${path}: not a readable JSON file (${(err as Error).message})`);
-    }
-    if (json.format !== ALIGNMENT_FUSION_FORMAT) {
-      throw new InputError(
-        `${path}: format is ${JSON.stringify(json.format)}, expected "${ALIGNMENT_FUSION_FORMAT}"`,
-      );
-    }
-    if (!Array.isArray(json.members) || json.members.length === 0) {
-      throw new InputError(`${path}: members must be a non-empty list`);
-    }
+    const r = JsonFields.of(readJsonFile(path), path);
+    r.oneOf("format", [ALIGNMENT_FUSION_FORMAT]);
     const base = dirname(resolve(path));
-    const members = json.members.map((m: unknown, i: number) => {
-      const { checkpoint, weight } = (m ?? {}) as { checkpoint?: unknown; weight?: unknown };
-      if (typeof checkpoint !== "string") {
-        throw new InputError(`${path}: members[${i}].checkpoint must be a path`);
-      }
-      if (typeof weight !== "number" || !Number.isFinite(weight)) {
-        throw new InputError(`${path}: members[${i}].weight must be a finite number`);
-      }
-      const file = resolve(base, checkpoint);
+    const members = r.objects("members", { minLength: 1 }).map((m) => {
+      const file = resolve(base, m.string("checkpoint", { want: "a checkpoint path" }));
+      const weight = m.number("weight");
       return { model: AlignmentModel.load(file).model, checkpoint: file, weight };
     });
+    const json = r.fields;
     // The tuning record is informative only: kept when it has the fields reports read.
     const t = json.tuning as Partial<FusionTuning> | null | undefined;
     const tuning =

@@ -1,5 +1,6 @@
 import { checkContainedName, containedPath } from "../core/contained-path.js";
 import { InputError } from "../errors.js";
+import { JsonFields } from "../json-fields.js";
 import { Detector } from "../vision/detector.js";
 import {
   type DetectorConfig,
@@ -48,75 +49,46 @@ export const PIXEL_STATS_SETUP: VisionSetup = {
   regions: 20,
 };
 
-/** Checks a setup read from JSON; `where` names it in errors ("bundle.json: vision"). */
-export function parseVisionSetup(value: unknown, where: string): VisionSetup {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new InputError(`${where}: expected an object`);
-  }
-  const v = value as Record<string, unknown>;
-  const known = ["encoder", "encoderModel", "detector", "detectorModel", "regions"];
-  const unknown = Object.keys(v).filter((k) => !known.includes(k));
-  if (unknown.length > 0) throw new InputError(`${where}.${unknown[0]}: unknown field`);
-  const regions = v.regions;
-  if (typeof regions !== "number" || !Number.isInteger(regions) || regions < 1 || regions > 20) {
-    throw new InputError(
-      `${where}.regions: expected an integer from 1 to 20, got ${JSON.stringify(regions)}`,
-    );
-  }
-  const optionalName = (key: "encoderModel" | "detectorModel"): string | undefined => {
-    const x = v[key];
-    if (x === undefined) return undefined;
-    if (typeof x !== "string" || x === "") {
-      throw new InputError(`${where}.${key}: expected a model name or .onnx path`);
-    }
-    return x;
-  };
-  const encoderModel = optionalName("encoderModel");
-  const detectorModel = optionalName("detectorModel");
+/**
+ * Checks a setup read from JSON; errors name `where` (the file) and the field's path, which starts
+ * at `path` ("vision" in a bundle.json).
+ */
+export function parseVisionSetup(value: unknown, where: string, path = ""): VisionSetup {
+  const r = JsonFields.of(value, where, { path });
+  r.only(["encoder", "encoderModel", "detector", "detectorModel", "regions"]);
+  const regions = r.number("regions", { integer: true, min: 1, max: 20 });
+  const modelName = { want: "a model name or .onnx path" };
+  const encoderModel = r.optionalString("encoderModel", modelName);
+  const detectorModel = r.optionalString("detectorModel", modelName);
   return {
-    encoder: parseEncoder(v.encoder, `${where}.encoder`),
+    encoder: readEncoder(r),
     ...(encoderModel ? { encoderModel } : {}),
-    detector: parseDetector(v.detector, `${where}.detector`),
+    detector: readDetector(r),
     ...(detectorModel ? { detectorModel } : {}),
     regions,
   };
 }
 
-function parseEncoder(value: unknown, where: string): VisionSetup["encoder"] {
+function readEncoder(setup: JsonFields): VisionSetup["encoder"] {
+  const value = setup.get("encoder");
   if (value === "pixel-stats") return { kind: "pixel-stats" };
   if (typeof value === "string" && value !== "") return value;
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new InputError(`${where}: expected a preset name, "pixel-stats" or a config object`);
+  const o = setup.child("encoder", { want: 'a preset name, "pixel-stats" or a config object' });
+  if (o.get("kind") === "pixel-stats") {
+    for (const key of ["dim", "grid", "seed"]) o.optionalNumber(key, { integer: true, min: 0 });
+    return o.fields as unknown as PixelStatsSpec;
   }
-  const o = value as Record<string, unknown>;
-  if (o.kind === "pixel-stats") {
-    for (const key of ["dim", "grid", "seed"] as const) {
-      const x = o[key];
-      if (x !== undefined && (typeof x !== "number" || !Number.isInteger(x) || x < 0)) {
-        throw new InputError(`${where}.${key}: expected a non-negative integer`);
-      }
-    }
-    return o as unknown as PixelStatsSpec;
-  }
-  if (o.kind !== undefined && o.kind !== "encoder") {
-    throw new InputError(
-      `${where}.kind: expected "encoder" or "pixel-stats", got ${JSON.stringify(o.kind)}`,
-    );
-  }
-  return parseModelConfig({ ...o, kind: "encoder" }, where) as EncoderConfig;
+  o.oneOf("kind", ["encoder", "pixel-stats"], "encoder");
+  return parseModelConfig({ ...o.fields, kind: "encoder" }, o.where, o.path) as EncoderConfig;
 }
 
-function parseDetector(value: unknown, where: string): VisionSetup["detector"] {
+function readDetector(setup: JsonFields): VisionSetup["detector"] {
+  const value = setup.get("detector");
   if (value === null || value === undefined || value === "none") return null;
   if (typeof value === "string" && value !== "") return value;
-  if (typeof value !== "object" || Array.isArray(value)) {
-    throw new InputError(`${where}: expected a preset name, null or a config object`);
-  }
-  const kind = (value as Record<string, unknown>).kind;
-  if (kind !== undefined && kind !== "detector") {
-    throw new InputError(`${where}.kind: expected "detector", got ${JSON.stringify(kind)}`);
-  }
-  return parseModelConfig({ ...value, kind: "detector" }, where) as DetectorConfig;
+  const o = setup.child("detector", { want: "a preset name, null or a config object" });
+  o.oneOf("kind", ["detector"], "detector");
+  return parseModelConfig({ ...o.fields, kind: "detector" }, o.where, o.path) as DetectorConfig;
 }
 
 /** The encoder and detector of a setup, loaded; `baseDir` anchors relative model paths. */

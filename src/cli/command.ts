@@ -3,7 +3,7 @@ export interface Command {
   readonly name: string;
   /** One line for `imagesent --help`. */
   readonly summary: string;
-  /** Full usage text for `imagesent <name> --help`. */
+  /** The page `imagesent <name> --help` prints, laid out by renderHelp (help.ts) as every command's is. */
   readonly usage: string;
   /** Returns the process exit code (0 when omitted). */
   run(args: string[]): Promise<number | undefined> | number | undefined;

@@ -1,22 +1,25 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { InputError } from "../errors.js";
+import { describeNumber, inRange, type NumberRange, plural, shown } from "../json-fields.js";
 
 type FlagOptions = NonNullable<ParseArgsConfig["options"]>;
 
 /**
- * `node:util` parseArgs, strict and with positionals, where a bad flag is an InputError in
- * imagesent's words (see {@link flagError}).
+ * `node:util` parseArgs, strict, where a bad flag is an InputError in imagesent's words (see
+ * {@link flagError}). A command that takes flags only passes `{ positionals: false }`, and a stray
+ * argument is refused as such.
  */
 export function parseCommandArgs(
   args: string[],
   options: FlagOptions,
   usage: string,
+  { positionals: allowPositionals = true }: { positionals?: boolean } = {},
 ): { values: Record<string, string | string[] | boolean | undefined>; positionals: string[] } {
   try {
     const { values, positionals } = parseArgs({
       args,
       options,
-      allowPositionals: true,
+      allowPositionals,
       strict: true,
     });
     return {
@@ -114,13 +117,73 @@ export function editDistance(a: string, b: string): number {
   return d[a.length][b.length];
 }
 
-/** A flag's value as a positive integer, digits only; `flag` (e.g. "--limit") names it in the error. */
-export function positiveInt(value: string, flag: string): number {
-  const n = Number(value);
-  if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
-    throw new InputError(`${flag}: expected a positive integer, got "${value}"`);
+/** How a flag's number is written: decimal digits for an integer, a plain decimal otherwise. */
+const INTEGER_TEXT = /^-?[0-9]+$/;
+const NUMBER_TEXT = /^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$/;
+
+/**
+ * The one validator of numeric flags: `value` as a number within `range`, written in decimal (an
+ * integer in digits only: not "1e1", "7.0", "0x10" or " 7"; a real not Infinity, NaN or hex).
+ * Absent (undefined) stays undefined, so a caller writes `numberFlag(...) ?? DEFAULT`. `flag`
+ * (e.g. "--limit") names it in the error, which says the range: `--beam: expected an integer
+ * from 1 to 100, got "101"`.
+ */
+export function numberFlag(value: string, flag: string, range?: NumberRange): number;
+export function numberFlag(
+  value: string | undefined,
+  flag: string,
+  range?: NumberRange,
+): number | undefined;
+export function numberFlag(
+  value: string | undefined,
+  flag: string,
+  range: NumberRange = {},
+): number | undefined {
+  if (value === undefined) return undefined;
+  const n = readNumber(value, range);
+  if (n === undefined) {
+    throw new InputError(`${flag}: expected ${describeNumber(range)}, got ${shown(value)}`);
   }
   return n;
+}
+
+/** A comma-separated list of numbers, each checked as {@link numberFlag} does. */
+export function numberListFlag(value: string, flag: string, range?: NumberRange): number[];
+export function numberListFlag(
+  value: string | undefined,
+  flag: string,
+  range?: NumberRange,
+): number[] | undefined;
+export function numberListFlag(
+  value: string | undefined,
+  flag: string,
+  range: NumberRange = {},
+): number[] | undefined {
+  if (value === undefined) return undefined;
+  return value.split(",").map((item) => {
+    const n = readNumber(item.trim(), range);
+    if (n === undefined) {
+      const what = plural(describeNumber(range));
+      throw new InputError(
+        `${flag}: expected comma-separated ${what}, got ${shown(item.trim())} in ${shown(value)}`,
+      );
+    }
+    return n;
+  });
+}
+
+/** `text` as a number within `range`, written as INTEGER_TEXT or NUMBER_TEXT says; else undefined. */
+function readNumber(text: string, range: NumberRange): number | undefined {
+  const n = Number(text);
+  if (!(range.integer ? INTEGER_TEXT : NUMBER_TEXT).test(text) || !inRange(n, range)) {
+    return undefined;
+  }
+  return n === 0 ? 0 : n;
+}
+
+/** A flag's value as a positive integer; `flag` (e.g. "--limit") names it in the error. */
+export function positiveInt(value: string, flag: string): number {
+  return numberFlag(value, flag, { integer: true, min: 1 });
 }
 
 /**
@@ -128,23 +191,10 @@ export function positiveInt(value: string, flag: string): number {
  * (beam widths, result counts, threads): a value past `max` is refused, not clamped.
  */
 export function boundedInt(value: string, flag: string, max: number): number {
-  const n = positiveInt(value, flag);
-  if (n > max) throw new InputError(`${flag}: expected at most ${max}, got "${value}"`);
-  return n;
+  return numberFlag(value, flag, { integer: true, min: 1, max });
 }
 
-/**
- * A flag's value as a finite number >= `min`, written as a plain decimal (`0.25`, `-1`, `2e-3`):
- * not `Infinity`, `NaN`, hex or an empty string.
- */
+/** A flag's value as a finite number >= `min`. */
 export function finiteNumber(value: string, flag: string, min: number): number {
-  const n = Number(value);
-  if (
-    !/^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$/.test(value) ||
-    !Number.isFinite(n) ||
-    n < min
-  ) {
-    throw new InputError(`${flag}: expected a number >= ${min}, got '${value}'`);
-  }
-  return n;
+  return numberFlag(value, flag, { min });
 }

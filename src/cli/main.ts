@@ -12,10 +12,12 @@ import { evalGroundingCommand } from "./commands/eval-grounding.js";
 import { evalRegionsCommand } from "./commands/eval-regions.js";
 import { evalRetrievalCommand } from "./commands/eval-retrieval.js";
 import { featuresCommand } from "./commands/features.js";
+import { fitGroundingCommand } from "./commands/fit-grounding.js";
 import { fuseAlignCommand } from "./commands/fuse-align.js";
 import { indexCommand } from "./commands/index-images.js";
 import { modelsCommand } from "./commands/models.js";
 import { mrfGridCommand } from "./commands/mrf-grid.js";
+import { regionThresholdCommand } from "./commands/region-threshold.js";
 import { resultsCommand } from "./commands/results.js";
 import { scoreCommand } from "./commands/score.js";
 import { searchCommand } from "./commands/search.js";
@@ -24,6 +26,7 @@ import { showAlignmentCommand } from "./commands/show-alignment.js";
 import { showRegionsCommand } from "./commands/show-regions.js";
 import { trainAlignCommand } from "./commands/train-align.js";
 import { trainGenCommand } from "./commands/train-gen.js";
+import { workerCommand } from "./commands/worker.js";
 import { closest } from "./flags.js";
 
 /** The commands a user of a model bundle runs day to day; `imagesent --help` lists them first. */
@@ -41,10 +44,12 @@ const research: Command[] = [
   demoCommand,
   scoreCommand,
   featuresCommand,
+  workerCommand,
   showRegionsCommand,
   trainAlignCommand,
   evalRetrievalCommand,
   evalGroundingCommand,
+  fitGroundingCommand,
   fuseAlignCommand,
   alignCommand,
   showAlignmentCommand,
@@ -52,6 +57,7 @@ const research: Command[] = [
   trainGenCommand,
   evalGenCommand,
   evalRegionsCommand,
+  regionThresholdCommand,
   resultsCommand,
 ];
 

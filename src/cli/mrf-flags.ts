@@ -1,7 +1,7 @@
 import { SPLITS, type Split } from "../data/dataset.js";
 import { InputError } from "../errors.js";
 import { DEFAULT_BETA } from "../mrf/phrase-alignment.js";
-import { parseCommandArgs } from "./flags.js";
+import { numberFlag, parseCommandArgs } from "./flags.js";
 
 /** Flag parsing shared by the phrase-alignment commands (align, show-alignment, mrf-grid). */
 
@@ -35,11 +35,7 @@ export function parseSplit(value: string): Split {
   return value as Split;
 }
 
+/** --beta's value (the chain MRF's beta, >= 0), or DEFAULT_BETA when absent. */
 export function parseBeta(value: string | undefined): number {
-  if (value === undefined) return DEFAULT_BETA;
-  const beta = Number(value);
-  if (value.trim() === "" || !Number.isFinite(beta) || beta < 0) {
-    throw new InputError(`--beta: expected a number >= 0, got "${value}"`);
-  }
-  return beta;
+  return numberFlag(value, "--beta", { min: 0 }) ?? DEFAULT_BETA;
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { crc32 } from "node:zlib";
 import { CorruptFileError, InputError } from "../errors.js";
+import { JsonFields, parseJson } from "../json-fields.js";
 import { writeFileAtomic } from "./atomic-file.js";
 import { describeNonFinite, nonFiniteIn } from "./divergence.js";
 import type { Optimizer, OptimizerState } from "./optim/optimizer.js";
@@ -223,7 +224,7 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): Checkpoint 
   }
   const intact = version === 1 || dv.getUint32(16, true) === fileCrc(bytes);
   // A damaged file still goes through the layout checks, which say how it is damaged.
-  const { header, payload } = readLayout(bytes, dv, headerStart, corrupt);
+  const { header, payload } = readLayout(bytes, dv, headerStart, source);
   if (!intact) throw corrupt("corrupt header (CRC-32 mismatch)");
 
   const pv = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
@@ -256,24 +257,18 @@ function readLayout(
   bytes: Uint8Array,
   dv: DataView,
   headerStart: number,
-  corrupt: (why: string) => CorruptFileError,
+  source: string,
 ): { header: CheckpointHeader; payload: Uint8Array } {
+  const corrupt = (why: string) => new CorruptFileError(`${source}: ${why}`);
   const jsonLength = dv.getUint32(12, true);
   if (headerStart + jsonLength > bytes.length) {
     throw corrupt(
       `truncated: header needs ${headerStart + jsonLength} bytes, file has ${bytes.length}`,
     );
   }
-  let header: CheckpointHeader;
-  try {
-    header = JSON.parse(
-      Buffer.from(bytes.subarray(headerStart, headerStart + jsonLength)).toString("utf8"),
-    );
-  } catch (err) {
-    throw corrupt(`corrupt header (${(err as Error).message})`);
-  }
-  const why = headerFault(header);
-  if (why) throw corrupt(`corrupt header (${why})`);
+  const where = `${source}: corrupt header`;
+  const text = Buffer.from(bytes.subarray(headerStart, headerStart + jsonLength)).toString("utf8");
+  const header = checkHeader(parseJson(text, where, CorruptFileError), where);
   const start = align8(headerStart + jsonLength);
   const end = start + header.payloadBytes;
   if (end > bytes.length)
@@ -289,39 +284,25 @@ function readLayout(
   return { header, payload };
 }
 
-/** What is wrong with a parsed header's shape, or null when decoding can trust it. */
-function headerFault(h: CheckpointHeader): string | null {
-  if (typeof h !== "object" || h === null) return "not an object";
-  if (!Array.isArray(h.tensors)) return "no tensor list";
-  if (!isCount(h.payloadBytes)) return "payloadBytes is not a byte count";
-  if (!isCount(h.crc32)) return "crc32 is not a number";
-  if (typeof h.step !== "number" || !Number.isFinite(h.step)) return "step is not a number";
-  if (typeof h.meta !== "object" || h.meta === null) return "meta is not an object";
-  if (h.rng !== null && !(Array.isArray(h.rng) && h.rng.every((x) => typeof x === "number"))) {
-    return "rng is not a list of numbers";
+/** A parsed header, checked field by field so that decoding can trust it. */
+function checkHeader(json: unknown, where: string): CheckpointHeader {
+  const r = JsonFields.of(json, where, { error: CorruptFileError });
+  const count = { integer: true, min: 0 };
+  r.number("payloadBytes", count);
+  r.number("crc32", count);
+  r.number("step");
+  r.child("meta");
+  if (r.get("rng") !== null) r.numbers("rng");
+  if (r.get("optimizer") !== null) r.child("optimizer");
+  for (const t of r.objects("tensors")) {
+    t.string("name", { empty: true });
+    t.oneOf("kind", ["param", "optimizer"]);
+    const dtype = t.oneOf("dtype", ["f32", "f16"]);
+    const size = shapeSize(t.numbers("shape", count)) * (dtype === "f16" ? 2 : 4);
+    t.number("offset", count);
+    if (t.number("bytes", count) !== size) t.fail("bytes", `${size} (its shape in ${dtype})`);
   }
-  if (h.optimizer !== null && typeof h.optimizer !== "object") return "optimizer is not an object";
-  for (const e of h.tensors as unknown[]) {
-    const t = (e ?? {}) as Partial<TensorEntry>;
-    const label = `tensor entry ${typeof t.name === "string" ? t.name : JSON.stringify(e)}`;
-    if (
-      typeof t.name !== "string" ||
-      (t.kind !== "param" && t.kind !== "optimizer") ||
-      (t.dtype !== "f32" && t.dtype !== "f16") ||
-      !Array.isArray(t.shape) ||
-      !t.shape.every(isCount) ||
-      !isCount(t.offset) ||
-      !isCount(t.bytes) ||
-      shapeSize(t.shape) * (t.dtype === "f16" ? 2 : 4) !== t.bytes
-    ) {
-      return `${label} is malformed`;
-    }
-  }
-  return null;
-}
-
-function isCount(x: unknown): x is number {
-  return typeof x === "number" && Number.isSafeInteger(x) && x >= 0;
+  return json as CheckpointHeader;
 }
 
 /** A loaded checkpoint: read the config first to build the model, then `restore` into it. */

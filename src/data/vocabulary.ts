@@ -1,4 +1,4 @@
-import { InputError } from "../errors.js";
+import { type ErrorClass, JsonFields } from "../json-fields.js";
 import type { Dataset, Split } from "./dataset.js";
 
 /**
@@ -117,53 +117,40 @@ export class Vocabulary {
     return new Vocabulary(minCount, unknown, words, counts);
   }
 
-  /** Rebuilds a saved vocabulary; `where` prefixes error messages (e.g. "model.ckpt: vocabulary"). */
-  static fromJSON(value: unknown, where = "vocabulary"): Vocabulary {
-    const fail = (field: string, what: string): never => {
-      throw new InputError(`${where}${field}: ${what}`);
-    };
-    if (typeof value !== "object" || value === null || Array.isArray(value)) {
-      return fail("", "expected an object");
-    }
-    const v = value as Record<string, unknown>;
-    if (v.format !== "imagesent-vocabulary") fail(".format", `expected "imagesent-vocabulary"`);
-    if (v.version !== 1) fail(".version", `unsupported version ${JSON.stringify(v.version)}`);
-    const minCount = v.minCount;
-    if (typeof minCount !== "number" || !Number.isInteger(minCount) || minCount < 1) {
-      return fail(".minCount", "expected a positive integer");
-    }
-    const unknown = v.unknown;
-    if (!UNKNOWN_POLICIES.includes(unknown as UnknownPolicy)) {
-      return fail(".unknown", `expected one of ${UNKNOWN_POLICIES.join(", ")}`);
-    }
-    const policy = unknown as UnknownPolicy;
-    if (!Array.isArray(v.words)) return fail(".words", "expected an array");
-    if (!Array.isArray(v.counts)) return fail(".counts", "expected an array");
-    const words: unknown[] = v.words;
-    const counts: unknown[] = v.counts;
-    if (counts.length !== words.length) {
-      fail(".counts", `expected ${words.length} entries (one per word), got ${counts.length}`);
-    }
+  /**
+   * Rebuilds a saved vocabulary; errors name `where` (the file) and the field's path in it (e.g.
+   * "model.ckpt: vocabulary.words[3]").
+   */
+  static fromJSON(
+    value: unknown,
+    where = "vocabulary",
+    options: { path?: string; error?: ErrorClass } = {},
+  ): Vocabulary {
+    const r = JsonFields.of(value, where, options);
+    r.oneOf("format", ["imagesent-vocabulary"]);
+    r.oneOf("version", [1]);
+    const minCount = r.number("minCount", { integer: true, min: 1 });
+    const policy = r.oneOf("unknown", UNKNOWN_POLICIES);
     const specials = policy === "unk" ? [BOUNDARY_TOKEN, UNKNOWN_TOKEN] : [BOUNDARY_TOKEN];
+    const words = r.strings("words", { minLength: specials.length });
+    const counts = r.numbers(
+      "counts",
+      { integer: true, min: 0 },
+      { length: words.length, want: `a list of ${words.length} counts (one per word)` },
+    );
     const seen = new Set<string>();
-    words.forEach((w, i) => {
-      if (typeof w !== "string" || w === "") fail(`.words[${i}]`, "expected a non-empty string");
-      const word = w as string;
+    words.forEach((word, i) => {
+      const at = `words[${i}]`;
       if (i < specials.length && word !== specials[i]) {
-        fail(`.words[${i}]`, `expected "${specials[i]}" under the "${policy}" policy`);
+        r.fail(at, `"${specials[i]}" under the "${policy}" policy`, word);
       }
       if (i >= specials.length && (word === BOUNDARY_TOKEN || word === UNKNOWN_TOKEN)) {
-        fail(`.words[${i}]`, `special token "${word}" out of place`);
+        throw r.errorAt(at, `special token "${word}" out of place`);
       }
-      if (seen.has(word)) fail(`.words[${i}]`, `duplicate word "${word}"`);
+      if (seen.has(word)) throw r.errorAt(at, `duplicate word "${word}"`);
       seen.add(word);
-      const c = counts[i];
-      if (typeof c !== "number" || !Number.isInteger(c) || c < 0) {
-        fail(`.counts[${i}]`, "expected a non-negative integer");
-      }
     });
-    if (words.length < specials.length) fail(".words", `expected at least ${specials.join(", ")}`);
-    return new Vocabulary(minCount, policy, words as string[], counts as number[]);
+    return new Vocabulary(minCount, policy, words, counts);
   }
 
   toJSON(): VocabularyJSON {

@@ -1,5 +1,4 @@
-import { readFileSync } from "node:fs";
-import { InputError } from "../errors.js";
+import { JsonFields, readJsonFile } from "../json-fields.js";
 import { ptbTokenize } from "./ptb-tokenizer.js";
 
 /**
@@ -17,17 +16,13 @@ export type ImageId = number | string;
  * coco-caption's COCO class loads it): every image's reference captions, in file order.
  */
 export function readCocoReferences(path: string): Map<ImageId, string[]> {
-  const root = readJson(path);
-  if (!isObject(root) || !Array.isArray(root.annotations)) {
-    throw new InputError(`${path}: expected an object with an "annotations" array`);
-  }
   const refs = new Map<ImageId, string[]>();
-  root.annotations.forEach((ann: unknown, i: number) => {
-    const { imageId, caption } = captionEntry(ann, `${path}: annotations[${i}]`);
+  for (const ann of JsonFields.of(readJsonFile(path), path).objects("annotations")) {
+    const { imageId, caption } = captionEntry(ann);
     const list = refs.get(imageId);
     if (list) list.push(caption);
     else refs.set(imageId, [caption]);
-  });
+  }
   return refs;
 }
 
@@ -36,52 +31,29 @@ export function readCocoReferences(path: string): Map<ImageId, string[]> {
  * it): one candidate caption per image.
  */
 export function readCocoResults(path: string): Map<ImageId, string> {
-  const root = readJson(path);
-  if (!Array.isArray(root)) throw new InputError(`${path}: expected an array of results`);
   const results = new Map<ImageId, string>();
-  root.forEach((entry: unknown, i: number) => {
-    const where = `${path}: [${i}]`;
-    const { imageId, caption } = captionEntry(entry, where);
+  for (const entry of JsonFields.list(readJsonFile(path), path, { want: "a list of results" })) {
+    const { imageId, caption } = captionEntry(entry);
     if (results.has(imageId)) {
-      throw new InputError(`${where}.image_id: image ${imageId} already has a caption`);
+      throw entry.errorAt("image_id", `image ${imageId} already has a caption`);
     }
     results.set(imageId, caption);
-  });
+  }
   return results;
 }
 
-function captionEntry(entry: unknown, where: string): { imageId: ImageId; caption: string } {
-  if (!isObject(entry)) throw new InputError(`${where}: expected an object`);
-  const imageId = entry.image_id;
+function captionEntry(entry: JsonFields): { imageId: ImageId; caption: string } {
+  const imageId = entry.get("image_id");
   if (typeof imageId !== "number" && typeof imageId !== "string") {
-    throw new InputError(`${where}.image_id: expected a number or a string`);
+    return entry.fail("image_id", "a number or a string");
   }
-  if (typeof entry.caption !== "string") {
-    throw new InputError(`${where}.caption: expected a string`);
-  }
-  const words = ptbTokenize(entry.caption).length;
+  const caption = entry.string("caption", { empty: true });
+  const words = ptbTokenize(caption).length;
   if (words > MAX_CAPTION_WORDS) {
-    throw new InputError(
-      `${where}.caption: image ${imageId}: ${words} words, more than the ${MAX_CAPTION_WORDS} a caption may have`,
+    throw entry.errorAt(
+      "caption",
+      `image ${imageId}: ${words} words, more than the ${MAX_CAPTION_WORDS} a caption may have`,
     );
   }
-  return { imageId, caption: entry.caption };
-}
-
-function readJson(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    throw new InputError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? err})`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new InputError(`${path}: not valid JSON (${(err as Error).message})`);
-  }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
+  return { imageId, caption };
 }

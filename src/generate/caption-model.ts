@@ -1,7 +1,7 @@
 import type { Params } from "../core/params.js";
 import type { Rng } from "../core/rng.js";
 import type { Tensor } from "../core/tensor.js";
-import { InputError } from "../errors.js";
+import { type ErrorClass, inRange, JsonFields } from "../json-fields.js";
 import type { PackedBatch } from "./batch.js";
 
 /** The recurrent cell: the paper's ReLU RNN, or the LSTM neuraltalk also offered. */
@@ -59,31 +59,25 @@ export interface CaptionModel {
   stepper(feature: Float32Array): Stepper;
 }
 
-/** Reads a saved config, naming `where` in errors. */
-export function parseModelConfig(value: unknown, where: string): CaptionModelConfig {
-  const v = (value ?? {}) as Record<string, unknown>;
-  const int = (key: string): number => {
-    const x = v[key];
-    if (typeof x !== "number" || !Number.isInteger(x) || x < 1) {
-      throw new InputError(
-        `${where}.${key}: expected a positive integer, got ${JSON.stringify(x)}`,
-      );
-    }
-    return x;
-  };
-  if (!CELL_KINDS.includes(v.cell as CellKind)) {
-    throw new InputError(`${where}.cell: expected one of ${CELL_KINDS.join(", ")}`);
-  }
-  const dropout = v.dropout;
-  if (typeof dropout !== "number" || !(dropout >= 0 && dropout < 1)) {
-    throw new InputError(`${where}.dropout: expected a number in [0, 1)`);
+/** Reads a saved config; errors name `where` (the file) and the field's path in it. */
+export function parseModelConfig(
+  value: unknown,
+  where: string,
+  options: { path?: string; error?: ErrorClass } = {},
+): CaptionModelConfig {
+  const r = JsonFields.of(value, where, options);
+  const size = (key: string) => r.number(key, { integer: true, min: 1 });
+  const cell = r.oneOf("cell", CELL_KINDS);
+  const dropout = r.get("dropout");
+  if (!inRange(dropout, { min: 0, max: 1 }) || dropout === 1) {
+    return r.fail("dropout", "a number from 0 to below 1");
   }
   return {
-    cell: v.cell as CellKind,
-    featureDim: int("featureDim"),
-    vocabSize: int("vocabSize"),
-    hidden: int("hidden"),
-    embed: int("embed"),
+    cell,
+    featureDim: size("featureDim"),
+    vocabSize: size("vocabSize"),
+    hidden: size("hidden"),
+    embed: size("embed"),
     dropout,
   };
 }

@@ -1,7 +1,7 @@
 import { loadCheckpoint } from "../core/checkpoint.js";
 import { Rng } from "../core/rng.js";
 import { Vocabulary } from "../data/vocabulary.js";
-import { InputError } from "../errors.js";
+import { CorruptFileError, InputError } from "../errors.js";
 import { FeatureNormalizer } from "../vision/feature-normalizer.js";
 import type { CaptionModel } from "./caption-model.js";
 import { parseModelConfig } from "./caption-model.js";
@@ -27,9 +27,13 @@ export function loadGenerator(path: string): LoadedGenerator {
   if (config?.kind !== "imagesent-generator") {
     throw new InputError(`${path}: not a generator checkpoint (made by imagesent train-gen)`);
   }
-  const modelConfig = parseModelConfig(config.model, `${path}: config.model`);
-  const vocabulary = Vocabulary.fromJSON(ckpt.vocabulary, `${path}: vocabulary`);
-  const normalizer = FeatureNormalizer.fromJSON(ckpt.meta.normalizer, `${path}: normalizer`);
+  const error = CorruptFileError;
+  const modelConfig = parseModelConfig(config.model, path, { path: "config.model", error });
+  const vocabulary = Vocabulary.fromJSON(ckpt.vocabulary, path, { path: "vocabulary", error });
+  const normalizer = FeatureNormalizer.fromJSON(ckpt.meta.normalizer, path, {
+    path: "meta.normalizer",
+    error,
+  });
   if (vocabulary.size !== modelConfig.vocabSize || normalizer.dim !== modelConfig.featureDim) {
     throw new InputError(`${path}: vocabulary or normaliser does not fit the model's shapes`);
   }

@@ -11,7 +11,8 @@ import {
 } from "node:fs";
 import { dirname } from "node:path";
 import { writeFileAtomic } from "../core/atomic-file.js";
-import { InputError } from "../errors.js";
+import { CorruptFileError, InputError } from "../errors.js";
+import { JsonFields, parseJson, readJsonFile } from "../json-fields.js";
 import type { Region } from "../vision/image.js";
 import type { Segment } from "./segments.js";
 
@@ -80,68 +81,35 @@ export function formatSnippet(s: Snippet): string {
 
 /** Parses and checks one line; `where` (file:line) prefixes every error. */
 export function parseSnippetLine(line: string, where: string): Snippet {
-  let json: unknown;
-  try {
-    json = JSON.parse(line);
-  } catch (err) {
-    throw new InputError(`${where}: not valid JSON: ${(err as Error).message}`);
-  }
-  const fail = (field: string, what: string): never => {
-    throw new InputError(`${where}: ${field}: ${what}`);
-  };
-  if (typeof json !== "object" || json === null || Array.isArray(json)) {
-    return fail("(line)", "expected a JSON object");
-  }
-  const o = json as Record<string, unknown>;
-  const int = (field: string, min: number): number => {
-    const v = o[field];
-    if (typeof v !== "number" || !Number.isInteger(v) || v < min) {
-      return fail(field, `expected an integer >= ${min}, got ${JSON.stringify(v)}`);
-    }
-    return v;
-  };
-  if (typeof o.filename !== "string" || o.filename === "") {
-    fail("filename", "expected a non-empty string");
-  }
+  const o = JsonFields.of(parseJson(line, where), where);
+  const int = (key: string, min: number) => o.number(key, { integer: true, min });
+  const filename = o.string("filename");
   const imageId = int("imageId", -1);
   const sentenceId = int("sentenceId", 0);
   const region = int("region", 0);
-  const box = o.box;
-  if (
-    !Array.isArray(box) ||
-    box.length !== 4 ||
-    !box.every((c) => typeof c === "number" && Number.isFinite(c))
-  ) {
-    return fail("box", `expected [x1, y1, x2, y2], got ${JSON.stringify(box)}`);
-  }
-  const [x1, y1, x2, y2] = box as number[];
-  if (!(x2 > x1 && y2 > y1)) fail("box", `empty box ${JSON.stringify(box)}`);
-  const tokens = o.tokens;
-  if (
-    !Array.isArray(tokens) ||
-    tokens.length === 0 ||
-    !tokens.every((t) => typeof t === "string" && t !== "")
-  ) {
-    return fail("tokens", "expected a non-empty array of non-empty strings");
-  }
+  const box = o.numbers("box", {}, { length: 4, want: "[x1, y1, x2, y2]" });
+  const [x1, y1, x2, y2] = box;
+  if (!(x2 > x1 && y2 > y1)) throw o.errorAt("box", `empty box ${JSON.stringify(box)}`);
+  const tokens = o.strings("tokens", { minLength: 1 });
   const start = int("start", 0);
   const end = int("end", start + 1);
   if (end - start !== tokens.length) {
-    fail("end", `[start, end) = [${start}, ${end}) does not span the ${tokens.length} tokens`);
+    throw o.errorAt(
+      "end",
+      `[start, end) = [${start}, ${end}) does not span the ${tokens.length} tokens`,
+    );
   }
-  if (typeof o.score !== "number" || !Number.isFinite(o.score)) {
-    fail("score", "expected a number");
-  }
+  const score = o.number("score");
   return {
-    filename: o.filename as string,
+    filename,
     imageId,
     sentenceId,
     region,
     box: [x1, y1, x2, y2],
-    tokens: tokens as string[],
+    tokens,
     start,
     end,
-    score: o.score as number,
+    score,
   };
 }
 
@@ -162,7 +130,9 @@ export function readSnippets(path: string): Snippet[] {
   try {
     text = readFileSync(path, "utf8");
   } catch (err) {
-    throw new InputError(`${path}: cannot read: ${(err as Error).message}`);
+    throw new InputError(
+      `${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
   return parseSnippets(text, path);
 }
@@ -222,34 +192,31 @@ export class SnippetAppender {
       appender.writeMarker();
       return appender;
     }
-    let marker: ProgressMarker;
-    try {
-      marker = JSON.parse(readFileSync(markerPath, "utf8")) as ProgressMarker;
-    } catch (err) {
-      throw new InputError(`${markerPath}: invalid JSON (${(err as Error).message})`);
-    }
-    if (marker.format !== PROGRESS_FORMAT || !Number.isInteger(marker.bytes)) {
-      throw new InputError(`${markerPath}: not a ${PROGRESS_FORMAT} file`);
-    }
-    for (const key of new Set([...Object.keys(settings), ...Object.keys(marker.settings)])) {
-      if (marker.settings[key] !== settings[key]) {
+    const marker = JsonFields.of(readJsonFile(markerPath, CorruptFileError), markerPath, {
+      error: CorruptFileError,
+    });
+    marker.oneOf("format", [PROGRESS_FORMAT]);
+    const bytes = marker.number("bytes", { integer: true, min: 0 });
+    const made = marker.child("settings").fields;
+    for (const key of new Set([...Object.keys(settings), ...Object.keys(made)])) {
+      if (made[key] !== settings[key]) {
         throw new InputError(
-          `${path}: was made with ${key} = ${marker.settings[key]}, this run has ${settings[key]}; use another --out`,
+          `${path}: was made with ${key} = ${made[key]}, this run has ${settings[key]}; use another --out`,
         );
       }
     }
     const size = existsSync(path) ? statSync(path).size : -1;
-    if (size < marker.bytes) {
+    if (size < bytes) {
       throw new InputError(
-        `${path}: has ${Math.max(size, 0)} bytes but ${markerPath} says ${marker.bytes} were written`,
+        `${path}: has ${Math.max(size, 0)} bytes but ${markerPath} says ${bytes} were written`,
       );
     }
-    if (size > marker.bytes) truncateSync(path, marker.bytes);
+    if (size > bytes) truncateSync(path, bytes);
     const snippets = parseSnippets(readFileSync(path, "utf8"), path);
     return new SnippetAppender(
       path,
       settings,
-      marker.bytes,
+      bytes,
       snippets.map((s) => s.sentenceId),
     );
   }

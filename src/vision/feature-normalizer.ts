@@ -1,4 +1,4 @@
-import { InputError } from "../errors.js";
+import { type ErrorClass, JsonFields } from "../json-fields.js";
 
 /**
  * Per-dimension standardisation of CNN features, (x - mean) / std, with statistics from the train
@@ -71,20 +71,22 @@ export class FeatureNormalizer {
     return { mean: Array.from(this.mean), invStd: Array.from(this.invStd) };
   }
 
-  /** Reads `toJSON()` output; `where` names the field in errors (e.g. "model.ckpt: normalizer"). */
-  static fromJSON(value: unknown, where = "normalizer"): FeatureNormalizer {
-    const v = value as { mean?: unknown; invStd?: unknown } | null;
-    const mean = v?.mean;
-    const invStd = v?.invStd;
-    const isNumbers = (a: unknown): a is number[] =>
-      Array.isArray(a) && a.every((x) => typeof x === "number" && Number.isFinite(x));
-    if (!isNumbers(mean)) throw new InputError(`${where}.mean: expected an array of numbers`);
-    if (!isNumbers(invStd)) throw new InputError(`${where}.invStd: expected an array of numbers`);
-    if (mean.length !== invStd.length || mean.length === 0) {
-      throw new InputError(
-        `${where}: mean has ${mean.length} values and invStd ${invStd.length}; expected equal, > 0`,
-      );
-    }
+  /**
+   * Reads `toJSON()` output; errors name `where` (the file) and the field's path in it (e.g.
+   * "model.ckpt: meta.normalizer.invStd").
+   */
+  static fromJSON(
+    value: unknown,
+    where = "normalizer",
+    options: { path?: string; error?: ErrorClass } = {},
+  ): FeatureNormalizer {
+    const r = JsonFields.of(value, where, options);
+    const mean = r.numbers("mean", {}, { minLength: 1 });
+    const invStd = r.numbers(
+      "invStd",
+      {},
+      { length: mean.length, want: `a list of ${mean.length} finite numbers (one per mean)` },
+    );
     return new FeatureNormalizer(Float32Array.from(mean), Float32Array.from(invStd));
   }
 }

@@ -19,6 +19,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { crc32 } from "node:zlib";
 import { writeFileAtomic } from "../core/atomic-file.js";
 import { CorruptFileError, InputError } from "../errors.js";
+import { inRange, JsonFields, parseJson } from "../json-fields.js";
 import type { Region, RegionSource } from "./image.js";
 
 /**
@@ -136,70 +137,50 @@ interface Expect {
   readonly regionsPerImage?: number;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
-const isCount = (v: unknown, min: number): v is number =>
-  typeof v === "number" && Number.isSafeInteger(v) && v >= min;
-
 /** Parses and checks a shard header: every field, and the feature bytes it implies (`dataBytes`). */
 function parseHeader(
   json: Uint8Array,
-  where: string,
+  path: string,
   dataBytes: number,
   expect: Expect,
 ): ShardHeader {
-  let header: unknown;
+  const where = `${path}: shard header`;
+  let text: string;
   try {
-    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(json));
+    text = new TextDecoder("utf-8", { fatal: true }).decode(json);
   } catch (err) {
-    throw new CorruptFileError(`${where}: shard header is not JSON (${(err as Error).message})`);
+    throw new CorruptFileError(`${where}: invalid UTF-8 (${(err as Error).message})`);
   }
-  const bad: (field: string, want: string) => never = (field, want) => {
-    throw new CorruptFileError(`${where}: shard header field '${field}' must be ${want}`);
-  };
-  if (!isObject(header)) return bad("(header)", "an object");
-  if (!isCount(header.dim, 1)) bad("dim", "a positive integer");
-  if (expect.dim !== undefined && header.dim !== expect.dim)
-    bad("dim", `${expect.dim}, the store's`);
-  if (!Array.isArray(header.images)) return bad("images", "an array");
+  const header = parseJson(text, where, CorruptFileError);
+  const r = JsonFields.of(header, where, { error: CorruptFileError });
+  const dim = r.number("dim", { integer: true, min: 1 });
+  if (expect.dim !== undefined && dim !== expect.dim) r.fail("dim", `${expect.dim}, the store's`);
   let rows = 0;
-  for (const [i, im] of (header.images as unknown[]).entries()) {
-    const at = `images[${i}]`;
-    if (!isObject(im)) bad(at, "an object");
-    if (typeof im.filename !== "string" || im.filename === "") bad(`${at}.filename`, "a name");
-    if (!isCount(im.id, -1)) bad(`${at}.id`, "an integer >= -1");
-    if (!isCount(im.width, 1)) bad(`${at}.width`, "a positive integer");
-    if (!isCount(im.height, 1)) bad(`${at}.height`, "a positive integer");
-    if (!Array.isArray(im.regions)) bad(`${at}.regions`, "an array");
-    const regions = im.regions as unknown[];
+  for (const im of r.objects("images")) {
+    im.string("filename", { want: "a file name" });
+    im.number("id", { integer: true, min: -1 });
+    im.number("width", { integer: true, min: 1 });
+    im.number("height", { integer: true, min: 1 });
     const want = expect.regionsPerImage;
-    if (want !== undefined && regions.length !== want)
-      bad(`${at}.regions`, `${want} regions (the store's regionsPerImage), not ${regions.length}`);
-    if (regions.length === 0) bad(`${at}.regions`, "non-empty");
-    for (const [k, r] of regions.entries()) {
-      const rat = `${at}.regions[${k}]`;
-      if (!isObject(r)) bad(rat, "an object");
-      const b = r.box;
-      if (
-        !Array.isArray(b) ||
-        b.length !== 4 ||
-        !b.every((x) => typeof x === "number" && Number.isFinite(x)) ||
-        b[0] > b[2] ||
-        b[1] > b[3]
-      )
-        bad(`${rat}.box`, "[x1, y1, x2, y2] with x1 <= x2, y1 <= y2");
-      if (typeof r.source !== "string" || !SOURCES.includes(r.source))
-        bad(`${rat}.source`, SOURCES.join(", "));
-      if (r.label !== undefined && typeof r.label !== "string") bad(`${rat}.label`, "a string");
-      if (r.score !== undefined && !(typeof r.score === "number" && Number.isFinite(r.score)))
-        bad(`${rat}.score`, "a number");
+    const regions = im.objects("regions", {
+      minLength: 1,
+      ...(want === undefined
+        ? {}
+        : { length: want, want: `${want} regions (the store's regionsPerImage)` }),
+    });
+    for (const region of regions) {
+      const [x1, y1, x2, y2] = region.numbers("box", {}, { length: 4 });
+      if (x1! > x2! || y1! > y2!) region.fail("box", "[x1, y1, x2, y2] with x1 <= x2, y1 <= y2");
+      region.oneOf("source", SOURCES);
+      region.optionalString("label", { empty: true });
+      region.optionalNumber("score");
     }
     rows += regions.length;
   }
   const h = header as unknown as ShardHeader;
   if (rows * h.dim * 4 !== dataBytes) {
     throw new CorruptFileError(
-      `${where}: the header lists ${rows} regions of ${h.dim} floats (${rows * h.dim * 4} bytes), the shard holds ${dataBytes} bytes of features`,
+      `${path}: the header lists ${rows} regions of ${h.dim} floats (${rows * h.dim * 4} bytes), the shard holds ${dataBytes} bytes of features`,
     );
   }
   return h;
@@ -306,54 +287,39 @@ function readShardHeader(path: string, record: Partial<ShardRecord>, expect: Exp
 
 /** Parses and checks store.json: the store's meta and, from v2 on, its shard list. */
 function readStoreJson(path: string): { meta: StoreMeta; shards: ShardRecord[] | undefined } {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, "utf8"));
-  } catch (err) {
-    throw new CorruptFileError(`${path}: invalid JSON (${(err as Error).message})`);
-  }
-  if (!isObject(json) || json.format !== STORE_FORMAT)
+  const json = parseJson(readFileSync(path, "utf8"), path, CorruptFileError);
+  if ((json as { format?: unknown } | null)?.format !== STORE_FORMAT)
     throw new InputError(`${path}: not an ${STORE_FORMAT} store (no "format": "${STORE_FORMAT}")`);
-  if (json.version !== 1 && json.version !== STORE_VERSION) {
+  const r = JsonFields.of(json, path, { error: CorruptFileError });
+  const version = r.get("version");
+  if (version !== 1 && version !== STORE_VERSION) {
     throw new InputError(
-      `${path}: store version ${JSON.stringify(json.version)}; this imagesent reads versions 1 and ${STORE_VERSION}`,
+      `${path}: store version ${JSON.stringify(version)}; this imagesent reads versions 1 and ${STORE_VERSION}`,
     );
   }
-  const bad: (field: string, want: string) => never = (field, want) => {
-    throw new CorruptFileError(`${path}: field '${field}' must be ${want}`);
-  };
-  if (typeof json.encoder !== "string" || json.encoder === "") bad("encoder", "a name");
-  if (!isCount(json.dim, 1)) bad("dim", "a positive integer");
-  if (!isCount(json.regionsPerImage, 1)) bad("regionsPerImage", "a positive integer");
-  if (json.detector !== null && typeof json.detector !== "string")
-    bad("detector", "a name or null");
   const meta: StoreMeta = {
     format: STORE_FORMAT,
-    version: json.version,
-    encoder: json.encoder as string,
-    dim: json.dim as number,
-    regionsPerImage: json.regionsPerImage as number,
-    detector: json.detector as string | null,
+    version,
+    encoder: r.string("encoder", { want: "an encoder name" }),
+    dim: r.number("dim", { integer: true, min: 1 }),
+    regionsPerImage: r.number("regionsPerImage", { integer: true, min: 1 }),
+    detector:
+      r.get("detector") === null
+        ? null
+        : r.string("detector", { want: "a name or null", empty: true }),
   };
-  if (json.version === 1) return { meta, shards: undefined };
-  if (!Array.isArray(json.shards)) return bad("shards", "an array");
+  if (version === 1) return { meta, shards: undefined };
   const seen = new Set<string>();
-  const shards = json.shards.map((s: unknown, i): ShardRecord => {
-    const at = `shards[${i}]`;
-    if (!isObject(s)) return bad(at, "an object");
-    if (typeof s.file !== "string" || !SHARD_NAME.test(s.file) || seen.has(s.file))
-      bad(`${at}.file`, "a distinct shard-NNNNNN.isf name");
-    seen.add(s.file as string);
-    if (!isCount(s.images, 1)) bad(`${at}.images`, "a positive integer");
-    if (!isCount(s.bytes, 8)) bad(`${at}.bytes`, "an integer >= 8");
-    const c = s.crc32;
-    if (!Array.isArray(c) || c.length !== 2 || !c.every((x) => isCount(x, 0) && x <= 0xffffffff))
-      bad(`${at}.crc32`, "two unsigned 32-bit integers");
+  const shards = r.objects("shards").map((s): ShardRecord => {
+    const file = s.string("file", { pattern: SHARD_NAME, want: "a shard-NNNNNN.isf name" });
+    if (seen.has(file)) s.fail("file", "a shard-NNNNNN.isf name not listed before");
+    seen.add(file);
+    const [a, b] = s.numbers("crc32", { integer: true, min: 0, max: 0xffffffff }, { length: 2 });
     return {
-      file: s.file as string,
-      images: s.images as number,
-      bytes: s.bytes as number,
-      crc32: c as [number, number],
+      file,
+      images: s.number("images", { integer: true, min: 1 }),
+      bytes: s.number("bytes", { integer: true, min: 8 }),
+      crc32: [a!, b!],
     };
   });
   return { meta, shards };
@@ -380,7 +346,11 @@ function readLock(path: string): { raw: string; holder: LockHolder | undefined }
   }
   try {
     const h = JSON.parse(raw) as Partial<LockHolder>;
-    if (isCount(h.pid, 1) && typeof h.host === "string" && typeof h.started === "string")
+    if (
+      inRange(h.pid, { integer: true, min: 1 }) &&
+      typeof h.host === "string" &&
+      typeof h.started === "string"
+    )
       return { raw, holder: h as LockHolder };
   } catch {}
   return { raw, holder: undefined };

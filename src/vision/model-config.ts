@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { InputError } from "../errors.js";
+import { JsonFields, parseJson } from "../json-fields.js";
 import { RANKED_SELECTION, type RegionSelection, SCORE_SELECTION } from "./regions.js";
 
 /**
@@ -186,196 +187,127 @@ export const DEFAULT_DETECTOR = "yolox-nano-proposals";
 
 // ---- validation: JSON in, typed config out, errors naming the file and field ----
 
-type Json = Record<string, unknown>;
-
-class Reader {
-  constructor(
-    readonly where: string,
-    readonly obj: Json,
-  ) {}
-  private fail(field: string, want: string): never {
-    throw new InputError(`${this.where}: field '${field}' must be ${want}`);
-  }
-  has(field: string): boolean {
-    return this.obj[field] !== undefined;
-  }
-  str(field: string, fallback?: string): string {
-    const v = this.obj[field] ?? fallback;
-    if (typeof v !== "string" || v === "") this.fail(field, "a non-empty string");
-    return v;
-  }
-  optStr(field: string): string | undefined {
-    return this.has(field) ? this.str(field) : undefined;
-  }
-  num(
-    field: string,
-    fallback: number,
-    min = Number.NEGATIVE_INFINITY,
-    max = Number.POSITIVE_INFINITY,
-  ): number {
-    const v = this.obj[field] ?? fallback;
-    if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > max) {
-      this.fail(field, `a number in [${min}, ${max}]`);
-    }
-    return v;
-  }
-  int(field: string, fallback: number, min: number): number {
-    const v = this.num(field, fallback, min);
-    if (!Number.isInteger(v)) this.fail(field, `an integer >= ${min}`);
-    return v;
-  }
-  bool(field: string, fallback: boolean): boolean {
-    const v = this.obj[field] ?? fallback;
-    if (typeof v !== "boolean") this.fail(field, "true or false");
-    return v;
-  }
-  oneOf<T extends string>(field: string, options: readonly T[], fallback: T): T {
-    const v = this.obj[field] ?? fallback;
-    if (!options.includes(v as T)) this.fail(field, `one of ${options.join(", ")}`);
-    return v as T;
-  }
-  triple(field: string, fallback: readonly [number, number, number]): [number, number, number] {
-    const v = this.obj[field] ?? fallback;
-    if (
-      !Array.isArray(v) ||
-      v.length !== 3 ||
-      v.some((x) => typeof x !== "number" || !Number.isFinite(x))
-    ) {
-      this.fail(field, "an array of 3 numbers");
-    }
-    return [v[0], v[1], v[2]];
-  }
-  numbers(field: string, fallback: readonly number[]): number[] {
-    const v = this.obj[field] ?? fallback;
-    if (!Array.isArray(v) || v.length === 0 || v.some((x) => !Number.isInteger(x) || x <= 0)) {
-      this.fail(field, "a non-empty array of positive integers");
-    }
-    return v as number[];
-  }
-  strings(field: string, fallback?: readonly string[]): string[] {
-    const v = this.obj[field] ?? fallback;
-    if (!Array.isArray(v) || v.some((x) => typeof x !== "string"))
-      this.fail(field, "an array of strings");
-    return v as string[];
-  }
-  child(field: string): Reader {
-    const v = this.obj[field] ?? {};
-    if (typeof v !== "object" || v === null || Array.isArray(v)) this.fail(field, "an object");
-    return new Reader(`${this.where}: ${field}`, v as Json);
-  }
-}
-
-function readPreprocess(r: Reader, base: PreprocessConfig): PreprocessConfig {
-  const std = r.triple("std", base.std);
-  if (std.some((s) => s === 0)) throw new InputError(`${r.where}: field 'std' must not contain 0`);
+function readPreprocess(r: JsonFields, base: PreprocessConfig): PreprocessConfig {
+  const std = r.numbers("std", {}, { length: 3, fallback: base.std });
+  if (std.some((s) => s === 0)) r.fail("std", "3 numbers, none 0");
   let padValue: PreprocessConfig["padValue"] = base.padValue;
   if (r.has("padValue")) {
-    const raw = r.obj.padValue;
+    const raw = r.get("padValue");
     padValue =
       raw === "mean"
         ? "mean"
         : typeof raw === "number"
-          ? r.num("padValue", 0, 0, 255)
-          : r.triple("padValue", [0, 0, 0]);
+          ? r.number("padValue", { min: 0, max: 255 })
+          : triple(r, "padValue", [0, 0, 0]);
   }
   return {
-    width: r.int("width", base.width, 1),
-    height: r.int("height", base.height, 1),
+    width: r.number("width", { integer: true, min: 1 }, base.width),
+    height: r.number("height", { integer: true, min: 1 }, base.height),
     resize: r.oneOf("resize", ["stretch", "crop", "letterbox"], base.resize),
     letterboxAlign: r.oneOf("letterboxAlign", ["top-left", "center"], base.letterboxAlign),
-    contextPadding: r.num("contextPadding", base.contextPadding, 0),
+    contextPadding: r.number("contextPadding", { min: 0 }, base.contextPadding),
     padValue,
     channelOrder: r.oneOf("channelOrder", ["rgb", "bgr"], base.channelOrder),
-    scale: r.num("scale", base.scale),
-    mean: r.triple("mean", base.mean),
-    std,
+    scale: r.number("scale", {}, base.scale),
+    mean: triple(r, "mean", base.mean),
+    std: [std[0]!, std[1]!, std[2]!],
     layout: r.oneOf("layout", ["nchw", "nhwc"], base.layout),
   };
 }
 
-function readSelection(r: Reader, base: RegionSelection): RegionSelection {
+/** Three finite numbers (a per-channel value); `fallback` when absent. */
+function triple(
+  r: JsonFields,
+  key: string,
+  fallback: readonly [number, number, number],
+): [number, number, number] {
+  const [a, b, c] = r.numbers(key, {}, { length: 3, fallback });
+  return [a!, b!, c!];
+}
+
+function readSelection(r: JsonFields, base: RegionSelection): RegionSelection {
   return {
     ranking: r.oneOf("ranking", ["score", "value"], base.ranking),
-    personParts: r.bool("personParts", base.personParts),
-    peopleGroup: r.bool("peopleGroup", base.peopleGroup),
+    personParts: r.boolean("personParts", base.personParts),
+    peopleGroup: r.boolean("peopleGroup", base.peopleGroup),
     fallbacks: r.oneOf("fallbacks", ["grid", "wide"], base.fallbacks),
-    maxOverlap: r.num("maxOverlap", base.maxOverlap, 0, 1),
+    maxOverlap: r.number("maxOverlap", { min: 0, max: 1 }, base.maxOverlap),
   };
 }
 
-function readSource(r: Reader, base?: ModelSource): ModelSource | undefined {
+function readSource(r: JsonFields, base?: ModelSource): ModelSource | undefined {
   if (!r.has("source")) return base;
   const s = r.child("source");
-  const sha256 = s.str("sha256").toLowerCase();
-  if (!/^[0-9a-f]{64}$/.test(sha256))
-    throw new InputError(`${r.where}: source.sha256 must be 64 hex digits`);
-  return { url: s.str("url"), sha256 };
+  const sha256 = s.string("sha256", { pattern: /^[0-9a-fA-F]{64}$/, want: "64 hex digits" });
+  return { url: s.string("url"), sha256: sha256.toLowerCase() };
 }
 
 /**
  * Validates a parsed JSON model config. `kind` picks encoder or detector; an optional `preset`
  * field names a preset whose values are the defaults, so a file can override just a threshold.
+ * Errors name `where` (the file) and the field's path, which starts at `path`.
  */
-export function parseModelConfig(json: unknown, where: string): ModelConfig {
-  if (typeof json !== "object" || json === null || Array.isArray(json)) {
-    throw new InputError(`${where}: a model config must be a JSON object`);
-  }
-  const r = new Reader(where, json as Json);
-  const presetName = r.optStr("preset");
+export function parseModelConfig(json: unknown, where: string, path = ""): ModelConfig {
+  const r = JsonFields.of(json, where, { path });
+  const presetName = r.optionalString("preset");
   const preset = presetName
     ? (ENCODER_PRESETS[presetName] ?? DETECTOR_PRESETS[presetName])
     : undefined;
-  if (presetName && !preset) throw new InputError(`${where}: unknown preset '${presetName}'`);
+  if (presetName && !preset) throw r.errorAt("preset", `unknown preset '${presetName}'`);
   const kind = r.oneOf("kind", ["encoder", "detector"], preset?.kind ?? "encoder");
   if (preset && preset.kind !== kind)
-    throw new InputError(`${where}: preset '${presetName}' is a ${preset.kind}`);
+    throw r.errorAt("preset", `preset '${presetName}' is a ${preset.kind}`);
   if (kind === "encoder") {
     const base = preset?.kind === "encoder" ? preset : undefined;
     let dequantize: Dequantize = base?.dequantize ?? "auto";
     if (r.has("dequantize")) {
-      const raw = (json as Json).dequantize;
+      const raw = r.get("dequantize");
       if (raw === "auto" || raw === "none") dequantize = raw;
       else {
-        const d = r.child("dequantize");
-        dequantize = {
-          scale: d.num("scale", Number.NaN),
-          zeroPoint: d.num("zeroPoint", Number.NaN),
-        };
+        const d = r.child("dequantize", { want: '"auto", "none" or {"scale", "zeroPoint"}' });
+        dequantize = { scale: d.number("scale"), zeroPoint: d.number("zeroPoint") };
       }
     }
     return withoutUndefined({
       kind,
-      model: r.str("model", base?.model),
+      model: r.string("model", { fallback: base?.model }),
       source: readSource(r, base?.source),
-      input: r.optStr("input") ?? base?.input,
-      feature: r.str("feature", base?.feature),
+      input: r.optionalString("input") ?? base?.input,
+      feature: r.string("feature", { fallback: base?.feature }),
       dequantize,
       pool: r.oneOf("pool", ["none", "mean"], base?.pool ?? "mean"),
-      batchSize: r.int("batchSize", base?.batchSize ?? 0, 0),
-      preprocess: readPreprocess(r.child("preprocess"), base?.preprocess ?? DEFAULT_PREPROCESS),
+      batchSize: r.number("batchSize", { integer: true, min: 0 }, base?.batchSize ?? 0),
+      preprocess: readPreprocess(
+        r.child("preprocess", { optional: true }),
+        base?.preprocess ?? DEFAULT_PREPROCESS,
+      ),
     });
   }
   const base = (presetName && DETECTOR_PRESETS[presetName]) || DETECTOR_PRESETS["yolox-nano"];
   const labels = r.has("labelsFile")
-    ? readLabels(r.str("labelsFile"))
-    : r.strings("labels", preset ? base.labels : undefined);
+    ? readLabels(r.string("labelsFile"))
+    : r.strings("labels", { fallback: preset ? base.labels : undefined });
   return withoutUndefined({
     kind,
     format: r.oneOf("format", ["yolox"], "yolox"),
-    model: r.str("model", preset ? base.model : undefined),
+    model: r.string("model", { fallback: preset ? base.model : undefined }),
     source: readSource(r, preset ? base.source : undefined),
-    input: r.optStr("input"),
-    output: r.optStr("output"),
+    input: r.optionalString("input"),
+    output: r.optionalString("output"),
     labels,
-    strides: r.numbers("strides", base.strides),
-    decoded: r.bool("decoded", base.decoded),
-    scoresActivated: r.bool("scoresActivated", base.scoresActivated),
-    scoreThreshold: r.num("scoreThreshold", base.scoreThreshold, 0, 1),
-    nmsThreshold: r.num("nmsThreshold", base.nmsThreshold, 0, 1),
+    strides: r.numbers(
+      "strides",
+      { integer: true, min: 1 },
+      { minLength: 1, fallback: base.strides },
+    ),
+    decoded: r.boolean("decoded", base.decoded),
+    scoresActivated: r.boolean("scoresActivated", base.scoresActivated),
+    scoreThreshold: r.number("scoreThreshold", { min: 0, max: 1 }, base.scoreThreshold),
+    nmsThreshold: r.number("nmsThreshold", { min: 0, max: 1 }, base.nmsThreshold),
     nms: r.oneOf("nms", ["class", "agnostic"], base.nms),
-    maxDetections: r.int("maxDetections", base.maxDetections, 1),
-    selection: readSelection(r.child("selection"), base.selection),
-    preprocess: readPreprocess(r.child("preprocess"), base.preprocess),
+    maxDetections: r.number("maxDetections", { integer: true, min: 1 }, base.maxDetections),
+    selection: readSelection(r.child("selection", { optional: true }), base.selection),
+    preprocess: readPreprocess(r.child("preprocess", { optional: true }), base.preprocess),
   });
 }
 
@@ -410,12 +342,7 @@ export function loadModelConfig<K extends ModelConfig["kind"]>(
         `${nameOrPath}: not a ${kind} preset (${Object.keys(presets).join(", ")}) nor a config file`,
       );
     }
-    let json: unknown;
-    try {
-      json = JSON.parse(readFileSync(nameOrPath, "utf8"));
-    } catch (err) {
-      throw new InputError(`${nameOrPath}: invalid JSON (${(err as Error).message})`);
-    }
+    let json = parseJson(readFileSync(nameOrPath, "utf8"), nameOrPath);
     if (typeof json === "object" && json !== null && !("kind" in json)) {
       json = { ...json, kind };
     }

@@ -1,8 +1,7 @@
-import { readFileSync } from "node:fs";
 import { writeFileAtomic } from "../core/atomic-file.js";
 import type { Dataset, Split } from "../data/dataset.js";
 import { SPLITS } from "../data/dataset.js";
-import { InputError } from "../errors.js";
+import { JsonFields, readJsonFile } from "../json-fields.js";
 import type { Box, Region } from "../vision/image.js";
 import { BACKGROUND_KINDS, type Background, TONES } from "./background.js";
 import { COLOURS, SHAPES, SIZES, type WorldObject } from "./scene.js";
@@ -86,176 +85,103 @@ export function writeWorldFile(path: string, world: World): void {
 
 /** Reads and checks `world.json`; an InputError names the file and the field at fault. */
 export function readWorldFile(path: string): World {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    throw new InputError(`${path}: cannot read: ${(err as Error).message}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new InputError(`${path}: not valid JSON: ${(err as Error).message}`);
-  }
-  return parseWorld(json, path);
+  return parseWorld(readJsonFile(path), path);
 }
+
+/** A file name inside the world's images/ folder: no separator, not "." or "..". */
+const IMAGE_FILE_NAME = /^(?!\.\.?$)[^/\\]+$/;
 
 /** Validates a parsed world.json value; `source` names it in error messages. */
 export function parseWorld(json: unknown, source: string): World {
-  const v = new Validator(source);
-  const root = v.object(json, "(top level)");
-  if (root.format !== WORLD_FORMAT) v.fail("format", `expected "${WORLD_FORMAT}"`);
-  if (root.version !== WORLD_VERSION) v.fail("version", `expected ${WORLD_VERSION}`);
-  const seed = v.int(root.seed, "seed", 0);
-  const width = v.int(root.width, "width", 1);
-  const height = v.int(root.height, "height", 1);
+  const root = JsonFields.of(json, source);
+  root.oneOf("format", [WORLD_FORMAT]);
+  root.oneOf("version", [WORLD_VERSION]);
+  const seed = root.number("seed", { integer: true, min: 0 });
+  const width = root.number("width", { integer: true, min: 1 });
+  const height = root.number("height", { integer: true, min: 1 });
   const imageIds = new Set<number>();
   const sentenceIds = new Set<number>();
-  const images = v.array(root.images, "images").map((value, i): WorldImage => {
-    const at = `images[${i}]`;
-    const o = v.object(value, at);
-    const id = v.int(o.id, `${at}.id`, 0);
-    if (imageIds.has(id)) v.fail(`${at}.id`, `${id} is used twice`);
-    imageIds.add(id);
-    const filename = v.string(o.filename, `${at}.filename`);
-    if (/[/\\]/.test(filename) || filename === "." || filename === "..") {
-      v.fail(
-        `${at}.filename`,
-        `expected a file name inside images/, got ${JSON.stringify(filename)}`,
+  const images = root.objects("images").map((o): WorldImage => {
+    const id = uniqueId(o, imageIds);
+    const filename = o.string("filename", {
+      pattern: IMAGE_FILE_NAME,
+      want: "a file name inside images/",
+    });
+    const split = o.oneOf("split", SPLITS);
+    const background = parseBackground(o.child("background"));
+    const objects = o.objects("objects").map(
+      (obj): WorldObject => ({
+        shape: obj.oneOf("shape", SHAPES),
+        colour: obj.oneOf("colour", COLOURS),
+        size: obj.oneOf("size", SIZES),
+        rgb: rgb(obj),
+        box: parseBox(obj.child("box"), width, height),
+      }),
+    );
+    const regions = o.objects("regions").map((r): Region => {
+      const source = r.oneOf("source", ["whole", "detection", "fallback"] as const);
+      const region: Region = { box: parseBox(r.child("box"), width, height), source };
+      const score = r.optionalNumber("score");
+      return score === undefined ? region : { ...region, score };
+    });
+    const sentences = o.objects("sentences").map((s): WorldSentence => {
+      const sid = uniqueId(s, sentenceIds);
+      const tokens = s.strings("tokens");
+      const refs = s.numbers(
+        "refs",
+        { integer: true, min: -1 },
+        {
+          length: tokens.length,
+          want: `a list of ${tokens.length} object indices or -1 (one per token)`,
+        },
       );
-    }
-    const split = v.oneOf(o.split, `${at}.split`, SPLITS);
-    const background = parseBackground(v, o.background, `${at}.background`);
-    const box = (b: unknown, f: string) => v.box(b, f, width, height);
-    const objects = v.array(o.objects, `${at}.objects`).map((ov, k): WorldObject => {
-      const of = `${at}.objects[${k}]`;
-      const obj = v.object(ov, of);
-      return {
-        shape: v.oneOf(obj.shape, `${of}.shape`, SHAPES),
-        colour: v.oneOf(obj.colour, `${of}.colour`, COLOURS),
-        size: v.oneOf(obj.size, `${of}.size`, SIZES),
-        rgb: v.rgb(obj.rgb, `${of}.rgb`),
-        box: box(obj.box, `${of}.box`),
-      };
-    });
-    const regions = v.array(o.regions, `${at}.regions`).map((rv, k): Region => {
-      const rf = `${at}.regions[${k}]`;
-      const r = v.object(rv, rf);
-      const source = v.oneOf(r.source, `${rf}.source`, ["whole", "detection", "fallback"] as const);
-      const region: Region = { box: box(r.box, `${rf}.box`), source };
-      if (r.score === undefined) return region;
-      return { ...region, score: v.number(r.score, `${rf}.score`) };
-    });
-    const sentences = v.array(o.sentences, `${at}.sentences`).map((sv, k): WorldSentence => {
-      const sf = `${at}.sentences[${k}]`;
-      const s = v.object(sv, sf);
-      const sid = v.int(s.id, `${sf}.id`, 0);
-      if (sentenceIds.has(sid)) v.fail(`${sf}.id`, `${sid} is used twice`);
-      sentenceIds.add(sid);
-      const tokens = v
-        .array(s.tokens, `${sf}.tokens`)
-        .map((t, j) => v.string(t, `${sf}.tokens[${j}]`));
-      const refs = v.array(s.refs, `${sf}.refs`).map((r, j) => {
-        const ref = v.int(r, `${sf}.refs[${j}]`, -1);
+      refs.forEach((ref, j) => {
         if (ref >= objects.length) {
-          v.fail(
-            `${sf}.refs[${j}]`,
+          throw s.errorAt(
+            `refs[${j}]`,
             `object ${ref} does not exist (the image has ${objects.length})`,
           );
         }
-        return ref;
       });
-      if (refs.length !== tokens.length) {
-        v.fail(`${sf}.refs`, `has ${refs.length} entries for ${tokens.length} tokens`);
-      }
-      return { id: sid, raw: v.string(s.raw, `${sf}.raw`), tokens, refs };
+      return { id: sid, raw: s.string("raw"), tokens, refs };
     });
     return { id, filename, split, background, objects, regions, sentences };
   });
   return { seed, width, height, images };
 }
 
-function parseBackground(v: Validator, value: unknown, at: string): Background {
-  const b = v.object(value, at);
+/** Field "id", a whole number >= 0 not in `seen` (to which it is added). */
+function uniqueId(o: JsonFields, seen: Set<number>): number {
+  const id = o.number("id", { integer: true, min: 0 });
+  if (seen.has(id)) throw o.errorAt("id", `${id} is used twice`);
+  seen.add(id);
+  return id;
+}
+
+function rgb(o: JsonFields, key = "rgb"): [number, number, number] {
+  const [r, g, b] = o.numbers(key, { integer: true, min: 0, max: 255 }, { length: 3 });
+  return [r, g, b];
+}
+
+function parseBackground(b: JsonFields): Background {
   return {
-    kind: v.oneOf(b.kind, `${at}.kind`, BACKGROUND_KINDS),
-    tone: v.oneOf(b.tone, `${at}.tone`, TONES),
-    rgb: v.rgb(b.rgb, `${at}.rgb`),
-    rgb2: v.rgb(b.rgb2, `${at}.rgb2`),
-    angle: v.number(b.angle, `${at}.angle`),
-    period: v.int(b.period, `${at}.period`, 1),
-    noiseSeed: v.int(b.noiseSeed, `${at}.noiseSeed`, 0),
+    kind: b.oneOf("kind", BACKGROUND_KINDS),
+    tone: b.oneOf("tone", TONES),
+    rgb: rgb(b),
+    rgb2: rgb(b, "rgb2"),
+    angle: b.number("angle"),
+    period: b.number("period", { integer: true, min: 1 }),
+    noiseSeed: b.number("noiseSeed", { integer: true, min: 0 }),
   };
 }
 
-/** Field checks that throw an InputError naming the source and the field's path. */
-class Validator {
-  constructor(private readonly source: string) {}
-
-  fail(field: string, what: string): never {
-    throw new InputError(`${this.source}: ${field}: ${what}`);
-  }
-
-  object(value: unknown, field: string): Record<string, unknown> {
-    if (typeof value !== "object" || value === null || Array.isArray(value)) {
-      return this.fail(field, "expected an object");
-    }
-    return value as Record<string, unknown>;
-  }
-
-  array(value: unknown, field: string): unknown[] {
-    if (!Array.isArray(value)) return this.fail(field, "expected an array");
-    return value;
-  }
-
-  string(value: unknown, field: string): string {
-    if (typeof value !== "string" || value === "")
-      return this.fail(field, "expected a non-empty string");
-    return value;
-  }
-
-  number(value: unknown, field: string): number {
-    if (typeof value !== "number" || !Number.isFinite(value))
-      return this.fail(field, "expected a number");
-    return value;
-  }
-
-  int(value: unknown, field: string, min: number): number {
-    if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
-      return this.fail(field, `expected an integer >= ${min}, got ${JSON.stringify(value)}`);
-    }
-    return value;
-  }
-
-  oneOf<T extends string>(value: unknown, field: string, allowed: readonly T[]): T {
-    if (typeof value !== "string" || !allowed.includes(value as T)) {
-      return this.fail(
-        field,
-        `expected one of ${allowed.join(", ")}, got ${JSON.stringify(value)}`,
-      );
-    }
-    return value as T;
-  }
-
-  rgb(value: unknown, field: string): [number, number, number] {
-    const a = this.array(value, field);
-    if (a.length !== 3) this.fail(field, "expected 3 channel values");
-    const [r, g, b] = a.map((c, i) => {
-      const n = this.int(c, `${field}[${i}]`, 0);
-      return n > 255 ? this.fail(`${field}[${i}]`, "expected at most 255") : n;
-    });
-    return [r, g, b];
-  }
-
-  box(value: unknown, field: string, width: number, height: number): Box {
-    const b = this.object(value, field);
-    const x1 = this.int(b.x1, `${field}.x1`, 0);
-    const y1 = this.int(b.y1, `${field}.y1`, 0);
-    const x2 = this.int(b.x2, `${field}.x2`, x1 + 1);
-    const y2 = this.int(b.y2, `${field}.y2`, y1 + 1);
-    if (x2 > width) this.fail(`${field}.x2`, `${x2} is outside the image (width ${width})`);
-    if (y2 > height) this.fail(`${field}.y2`, `${y2} is outside the image (height ${height})`);
-    return { x1, y1, x2, y2 };
-  }
+/** An integer-pixel box, not empty, inside the width x height image. */
+function parseBox(b: JsonFields, width: number, height: number): Box {
+  const x1 = b.number("x1", { integer: true, min: 0 });
+  const y1 = b.number("y1", { integer: true, min: 0 });
+  const x2 = b.number("x2", { integer: true, min: x1 + 1 });
+  const y2 = b.number("y2", { integer: true, min: y1 + 1 });
+  if (x2 > width) throw b.errorAt("x2", `${x2} is outside the image (width ${width})`);
+  if (y2 > height) throw b.errorAt("y2", `${y2} is outside the image (height ${height})`);
+  return { x1, y1, x2, y2 };
 }

@@ -144,7 +144,7 @@ test("bad flags and files are InputErrors naming what is wrong", () => {
           "--features",
           features,
         ]),
-      /format is undefined, expected "imagesent-alignment-fusion"/,
+      /dataset\.json: format: expected "imagesent-alignment-fusion", missing/,
     ],
     [
       () =>

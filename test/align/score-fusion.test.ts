@@ -145,10 +145,13 @@ test("a saved fusion loads from anywhere, its checkpoints relative to the file",
       String(message),
     );
   };
-  bad({ format: "other" }, /bad.json: format is "other", expected "imagesent-alignment-fusion"/);
-  bad({ format: "imagesent-alignment-fusion", members: [] }, /members must be a non-empty list/);
+  bad({ format: "other" }, /bad\.json: format: expected "imagesent-alignment-fusion", got "other"/);
+  bad(
+    { format: "imagesent-alignment-fusion", members: [] },
+    /bad\.json: members: expected a non-empty list of objects, got \[\]/,
+  );
   bad(
     { format: "imagesent-alignment-fusion", members: [{ checkpoint: "a/best.ckpt" }] },
-    /members\[0\]\.weight must be a finite number/,
+    /bad\.json: members\[0\]\.weight: expected a finite number, missing/,
   );
 });

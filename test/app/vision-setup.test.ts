@@ -41,19 +41,22 @@ test("bad setups name the field", () => {
   const cases: [unknown, RegExp][] = [
     [
       { encoder: "pixel-stats", detector: null, regions: 0 },
-      /^v\.regions: expected an integer from 1 to 20, got 0/,
+      /^v: regions: expected an integer from 1 to 20, got 0/,
     ],
-    [{ encoder: 7, detector: null, regions: 20 }, /^v\.encoder: expected a preset name/],
+    [{ encoder: 7, detector: null, regions: 20 }, /^v: encoder: expected a preset name/],
     [
       { encoder: { kind: "detector" }, detector: null, regions: 20 },
-      /^v\.encoder\.kind: expected "encoder" or "pixel-stats", got "detector"/,
+      /^v: encoder\.kind: expected one of "encoder", "pixel-stats", got "detector"/,
     ],
     [
       { encoder: { kind: "pixel-stats", dim: 1.5 }, detector: null, regions: 20 },
-      /^v\.encoder\.dim/,
+      /^v: encoder\.dim: expected an integer >= 0, got 1\.5/,
     ],
-    [{ encoder: "pixel-stats", detector: null, regions: 20, extra: 1 }, /^v\.extra: unknown field/],
-    [{ encoder: "pixel-stats", encoderModel: "", detector: null, regions: 20 }, /^v\.encoderModel/],
+    [{ encoder: "pixel-stats", detector: null, regions: 20, extra: 1 }, /^v: extra: unknown field/],
+    [
+      { encoder: "pixel-stats", encoderModel: "", detector: null, regions: 20 },
+      /^v: encoderModel: expected a model name or \.onnx path, got ""/,
+    ],
   ];
   for (const [json, message] of cases) {
     assert.throws(

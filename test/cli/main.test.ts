@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import test from "node:test";
+import type { Command } from "../../src/cli/command.js";
 import { closest, editDistance, parseCommandArgs } from "../../src/cli/flags.js";
 import { InputError } from "../../src/errors.js";
 import { packageRoot } from "../../src/package-root.js";
@@ -145,8 +146,28 @@ test("--help lists the everyday commands first, then the research pipeline", asy
     assert.ok(names(research).includes(name), name);
     assert.ok(!names(everyday).includes(name), name);
   }
-  assert.equal(new Set([...names(everyday), ...names(research)]).size, 21);
+  const listed = [...names(everyday), ...names(research)];
+  assert.deepEqual([...listed].sort(), await commandNames(), "every command, each once");
 });
+
+/**
+ * The name of each Command that a file of src/cli/commands exports (beside this test's module
+ * when compiled, dist/src/cli/commands), so a command added there and not to main.ts is caught.
+ */
+async function commandNames(): Promise<string[]> {
+  const dir = new URL("../../src/cli/commands/", import.meta.url);
+  const files = readdirSync(dir).filter((f) => /\.[jt]s$/.test(f) && !f.endsWith(".d.ts"));
+  const names: string[] = [];
+  for (const file of files) {
+    const module: Record<string, unknown> = await import(new URL(file, dir).href);
+    for (const value of Object.values(module)) {
+      const c = value as Partial<Command> | null;
+      if (typeof c?.name === "string" && typeof c.run === "function") names.push(c.name);
+    }
+  }
+  assert.ok(names.includes("describe"), `no commands found in ${dir.pathname}`);
+  return names.sort();
+}
 
 test("the LICENSE is MIT, as package.json says", () => {
   assert.equal(manifest.license, "MIT");

@@ -94,24 +94,32 @@ function edit(root: unknown, path: (string | number)[], value: unknown): void {
 
 test("malformed files fail naming the file and the field", () => {
   const cases: [(string | number)[], unknown, string][] = [
-    [["images"], {}, "images: expected an array"],
-    [["dataset"], 3, "dataset: expected a string"],
-    [["images", 1], 5, "images[1]: expected an object"],
-    [["images", 1, "filename"], DELETE, "images[1].filename: expected a non-empty string"],
+    [["images"], {}, "images: expected a list of objects, got {}"],
+    [["dataset"], 3, "dataset: expected a string, got 3"],
+    [["images", 1], 5, "images[1]: expected a JSON object, got 5"],
+    [["images", 1, "filename"], DELETE, "images[1].filename: expected a non-empty string, missing"],
     [["images", 1, "imgid"], 0, "images[1].imgid: 0 already used by images[0]"],
-    [["images", 0, "imgid"], 1.5, "images[0].imgid: expected a non-negative integer"],
+    [["images", 0, "imgid"], 1.5, "images[0].imgid: expected an integer >= 0, got 1.5"],
     [
       ["images", 1, "split"],
       "dev",
-      'images[1].split: unknown split "dev" (expected one of train, val, test, restval)',
+      'images[1].split: expected one of "train", "val", "test", "restval", got "dev"',
     ],
-    [["images", 0, "split"], 1, "images[0].split: expected a string"],
-    [["images", 0, "sentences"], null, "images[0].sentences: expected an array"],
-    [["images", 0, "sentences", 1, "raw"], 5, "images[0].sentences[1].raw: expected a string"],
+    [
+      ["images", 0, "split"],
+      1,
+      'images[0].split: expected one of "train", "val", "test", "restval", got 1',
+    ],
+    [["images", 0, "sentences"], null, "images[0].sentences: expected a list of objects, got null"],
+    [
+      ["images", 0, "sentences", 1, "raw"],
+      5,
+      "images[0].sentences[1].raw: expected a string, got 5",
+    ],
     [
       ["images", 0, "sentences", 0, "sentid"],
       DELETE,
-      "images[0].sentences[0].sentid: expected a non-negative integer",
+      "images[0].sentences[0].sentid: expected an integer >= 0, missing",
     ],
     [
       ["images", 1, "sentences", 0, "sentid"],
@@ -126,19 +134,23 @@ test("malformed files fail naming the file and the field", () => {
     [
       ["images", 1, "sentences", 0, "tokens"],
       "two cats",
-      "images[1].sentences[0].tokens: expected an array of strings",
+      'images[1].sentences[0].tokens: expected a non-empty list of non-empty strings, got "two cats"',
     ],
     [
       ["images", 1, "sentences", 0, "tokens", 1],
       3,
-      "images[1].sentences[0].tokens[1]: expected a non-empty string",
+      "images[1].sentences[0].tokens[1]: expected a non-empty string, got 3",
     ],
     [
       ["images", 1, "sentences", 0, "tokens"],
       [],
-      "images[1].sentences[0].tokens: expected at least one token",
+      "images[1].sentences[0].tokens: expected a non-empty list of non-empty strings, got []",
     ],
-    [["images", 0, "sentids"], [0], "images[0].sentids: expected the sentences' sentids [0, 1]"],
+    [
+      ["images", 0, "sentids"],
+      [0],
+      "images[0].sentids: expected the sentences' sentids [0, 1], got [0]",
+    ],
   ];
   const expectError = (path: string, message: string) =>
     assert.throws(
@@ -154,8 +166,8 @@ test("malformed files fail naming the file and the field", () => {
     edit(json, field, value);
     expectError(write("bad.json", json), message);
   }
-  expectError(write("bad.json", "{ not json"), "not valid JSON");
-  expectError(write("bad.json", []), "(top level): expected an object");
+  expectError(write("bad.json", "{ not json"), "invalid JSON");
+  expectError(write("bad.json", []), "expected a JSON object, got []");
   const noWords = {
     images: [{ filename: "a.jpg", imgid: 0, split: "val", sentences: [{ raw: "...", sentid: 0 }] }],
   };

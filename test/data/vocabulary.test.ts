@@ -108,14 +108,23 @@ test("toJSON / fromJSON round-trips through JSON text", () => {
 test("fromJSON names the field at fault", () => {
   const good = Vocabulary.fromSentences(sentences, { minCount: 2 }).toJSON();
   const cases: [unknown, RegExp][] = [
-    [null, /^ckpt: vocabulary: expected an object$/],
-    [{ ...good, format: "x" }, /vocabulary\.format: expected "imagesent-vocabulary"/],
-    [{ ...good, version: 2 }, /vocabulary\.version: unsupported version 2/],
-    [{ ...good, minCount: 0 }, /vocabulary\.minCount: expected a positive integer/],
-    [{ ...good, unknown: "keep" }, /vocabulary\.unknown: expected one of drop, unk/],
-    [{ ...good, words: "a" }, /vocabulary\.words: expected an array/],
-    [{ ...good, counts: [1] }, /vocabulary\.counts: expected 4 entries/],
-    [{ ...good, words: ["a", "dog", "b", "c"] }, /vocabulary\.words\[0\]: expected "<s>"/],
+    [null, /^ckpt: vocabulary: expected a JSON object, got null$/],
+    [{ ...good, format: "x" }, /vocabulary\.format: expected "imagesent-vocabulary", got "x"$/],
+    [{ ...good, version: 2 }, /vocabulary\.version: expected 1, got 2$/],
+    [{ ...good, minCount: 0 }, /vocabulary\.minCount: expected a positive integer, got 0$/],
+    [
+      { ...good, unknown: "keep" },
+      /vocabulary\.unknown: expected one of "drop", "unk", got "keep"$/,
+    ],
+    [{ ...good, words: "a" }, /vocabulary\.words: expected a non-empty list of non-empty strings/],
+    [
+      { ...good, counts: [1] },
+      /vocabulary\.counts: expected a list of 4 counts \(one per word\), got \[1\]$/,
+    ],
+    [
+      { ...good, words: ["a", "dog", "b", "c"] },
+      /vocabulary\.words\[0\]: expected "<s>".*, got "a"$/,
+    ],
     [
       { ...good, words: ["<s>", "dog", 3, "c"] },
       /vocabulary\.words\[2\]: expected a non-empty string/,
@@ -130,17 +139,20 @@ test("fromJSON names the field at fault", () => {
     ],
     [
       { ...good, counts: [1, 2, -1, 3] },
-      /vocabulary\.counts\[2\]: expected a non-negative integer/,
+      /vocabulary\.counts\[2\]: expected an integer >= 0, got -1$/,
     ],
     [
       { ...good, unknown: "unk" },
       /vocabulary\.words\[1\]: expected "<unk>" under the "unk" policy/,
     ],
-    [{ ...good, words: [], counts: [] }, /vocabulary\.words: expected at least <s>/],
+    [
+      { ...good, words: [], counts: [] },
+      /vocabulary\.words: expected a non-empty list of .*, got \[\]$/,
+    ],
   ];
   for (const [value, message] of cases) {
     assert.throws(
-      () => Vocabulary.fromJSON(value, "ckpt: vocabulary"),
+      () => Vocabulary.fromJSON(value, "ckpt", { path: "vocabulary" }),
       (err: unknown) => err instanceof InputError && message.test(err.message),
       `expected ${message}`,
     );

@@ -36,14 +36,22 @@ test("malformed files name the file and the field", () => {
   const bad = file("bad.json", { annotations: [{ image_id: 1, caption: "x" }, { image_id: 1 }] });
   assert.throws(() => readCocoReferences(bad), {
     name: "InputError",
-    message: `${bad}: annotations[1].caption: expected a string`,
+    message: `${bad}: annotations[1].caption: expected a string, missing`,
   });
   const dup = file("dup.json", [
     { image_id: 1, caption: "a" },
     { image_id: 1, caption: "b" },
   ]);
   assert.throws(() => readCocoResults(dup), /dup\.json: \[1\]\.image_id: image 1 already has/);
-  assert.throws(() => readCocoResults(file("nojson.json", "{")), /not valid JSON/);
+  assert.throws(() => readCocoResults(file("nojson.json", "{")), /nojson\.json: invalid JSON/);
+  assert.throws(
+    () => readCocoResults(refsPath),
+    /refs\.json: expected a list of results, got \{"images"/,
+  );
+  assert.throws(
+    () => readCocoReferences(file("noid.json", { annotations: [{ caption: "a" }] })),
+    /noid\.json: annotations\[0\]\.image_id: expected a number or a string, missing$/,
+  );
   assert.throws(() => readCocoResults(join(dir, "missing.json")), InputError);
 });
 

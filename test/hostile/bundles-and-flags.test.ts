@@ -536,24 +536,24 @@ test("a model cached under a near name is pointed out when the expected name is 
 
 /** describe flags that are refused before any work: [flag, value, what the error names]. */
 const DESCRIBE_FLAGS: [string, string, RegExp][] = [
-  ["--beam", "1000000000", /--beam: expected at most 100, got "1000000000"/],
-  ["--beam", "101", /--beam: expected at most 100/],
-  ["--beam", "1e1", /--beam: expected a positive integer, got "1e1"/],
-  ["--beam", "0x10", /--beam: expected a positive integer/],
-  ["--beam", " 7", /--beam: expected a positive integer/],
-  ["--beam", "7.0", /--beam: expected a positive integer/],
-  ["--beam", "-3", /--beam: expected a positive integer/],
-  ["--beam", "99999999999999999999", /--beam: expected a positive integer/],
-  ["--region-beam", "101", /--region-beam: expected at most 100/],
-  ["--region-beam", "2e0", /--region-beam: expected a positive integer/],
-  ["--rerank-weight", "Infinity", /--rerank-weight: expected a number >= 0, got 'Infinity'/],
+  ["--beam", "1000000000", /--beam: expected an integer from 1 to 100, got "1000000000"/],
+  ["--beam", "101", /--beam: expected an integer from 1 to 100/],
+  ["--beam", "1e1", /--beam: expected an integer from 1 to 100, got "1e1"/],
+  ["--beam", "0x10", /--beam: expected an integer from 1 to 100/],
+  ["--beam", " 7", /--beam: expected an integer from 1 to 100/],
+  ["--beam", "7.0", /--beam: expected an integer from 1 to 100/],
+  ["--beam", "-3", /--beam: expected an integer from 1 to 100/],
+  ["--beam", "99999999999999999999", /--beam: expected an integer from 1 to 100/],
+  ["--region-beam", "101", /--region-beam: expected an integer from 1 to 100/],
+  ["--region-beam", "2e0", /--region-beam: expected an integer from 1 to 100/],
+  ["--rerank-weight", "Infinity", /--rerank-weight: expected a number >= 0, got "Infinity"/],
   ["--rerank-weight", "-Infinity", /--rerank-weight: expected a number >= 0/],
   ["--rerank-weight", "NaN", /--rerank-weight: expected a number >= 0/],
-  ["--rerank-weight", "1e999", /--rerank-weight: expected a number >= 0, got '1e999'/],
+  ["--rerank-weight", "1e999", /--rerank-weight: expected a number >= 0, got "1e999"/],
   ["--rerank-weight", "0x1", /--rerank-weight: expected a number >= 0/],
   ["--rerank-weight", "", /--rerank-weight: expected a number >= 0/],
-  ["--threads", "100000", /--threads: expected at most 64/],
-  ["--threads", "1e1", /--threads: expected a positive integer/],
+  ["--threads", "100000", /--threads: expected an integer from 1 to 64/],
+  ["--threads", "1e1", /--threads: expected an integer from 1 to 64/],
 ];
 
 for (const [flag, value, names] of DESCRIBE_FLAGS) {
@@ -599,12 +599,12 @@ test("describe --html onto a folder says it is a folder", async () => {
 
 /** search flags: [flag, value, what the error names]. */
 const SEARCH_FLAGS: [string, string, RegExp][] = [
-  ["--k", "1000001", /--k: expected at most 1000/],
-  ["--k", "1e1", /--k: expected a positive integer, got "1e1"/],
-  ["--k", "0x10", /--k: expected a positive integer/],
-  ["--phrases", "5000", /--phrases: expected at most 1000/],
-  ["--phrases", "3.5", /--phrases: expected a positive integer/],
-  ["--threads", "9999", /--threads: expected at most 64/],
+  ["--k", "1000001", /--k: expected an integer from 1 to 1000/],
+  ["--k", "1e1", /--k: expected an integer from 1 to 1000, got "1e1"/],
+  ["--k", "0x10", /--k: expected an integer from 1 to 1000/],
+  ["--phrases", "5000", /--phrases: expected an integer from 1 to 1000/],
+  ["--phrases", "3.5", /--phrases: expected an integer from 1 to 1000/],
+  ["--threads", "9999", /--threads: expected an integer from 1 to 64/],
 ];
 
 for (const [flag, value, names] of SEARCH_FLAGS) {
@@ -618,17 +618,26 @@ for (const [flag, value, names] of SEARCH_FLAGS) {
 
 /** `models bundle create` flags: [flags, what the error names]. */
 const CREATE_FLAGS: [string[], RegExp][] = [
-  [["--regions", "1e1"], /--regions: expected a positive integer, got "1e1"/],
-  [["--regions", "21"], /--regions: expected at most 20, got "21"/],
-  [["--regions", "2.0"], /--regions: expected a positive integer/],
-  [["--beta", "Infinity"], /--beta: expected a number >= 0, got 'Infinity'/],
+  [["--regions", "1e1"], /--regions: expected an integer from 1 to 20, got "1e1"/],
+  [["--regions", "21"], /--regions: expected an integer from 1 to 20, got "21"/],
+  [["--regions", "2.0"], /--regions: expected an integer from 1 to 20/],
+  [["--beta", "Infinity"], /--beta: expected a number >= 0, got "Infinity"/],
   [["--beta", "1e999"], /--beta: expected a number >= 0/],
   [["--beta=-1"], /--beta: expected a number >= 0/],
   [["--rerank-weight", "Infinity"], /--rerank-weight: expected a number >= 0/],
   [["--rerank-weight", "NaN"], /--rerank-weight: expected a number >= 0/],
-  [["--rerank-weight", "1", "--rerank-beam", "101"], /--rerank-beam: expected at most 100/],
-  [["--rerank-weight", "1", "--rerank-beam", "1e1"], /--rerank-beam: expected a positive integer/],
-  [["--rerank-weight", "1", "--rerank-beam", "1"], /--rerank-beam: expected an integer >= 2/],
+  [
+    ["--rerank-weight", "1", "--rerank-beam", "101"],
+    /--rerank-beam: expected an integer from 2 to 100/,
+  ],
+  [
+    ["--rerank-weight", "1", "--rerank-beam", "1e1"],
+    /--rerank-beam: expected an integer from 2 to 100/,
+  ],
+  [
+    ["--rerank-weight", "1", "--rerank-beam", "1"],
+    /--rerank-beam: expected an integer from 2 to 100/,
+  ],
 ];
 
 CREATE_FLAGS.forEach(([flags, names], i) => {

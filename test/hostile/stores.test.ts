@@ -198,9 +198,9 @@ test("features --out under an existing file is refused naming it", async () => {
 // Datasets and model files.
 
 const badDatasets: [string, string, RegExp][] = [
-  ["invalid JSON", "{", /not valid JSON/],
-  ["a top-level array", "[]", /expected an object/],
-  ["images not an array", '{"images": 5}', /images: expected an array/],
+  ["invalid JSON", "{", /: invalid JSON \(/],
+  ["a top-level array", "[]", /: expected a JSON object, got \[\]/],
+  ["images not an array", '{"images": 5}', /: images: expected a list of objects, got 5/],
   ["an image without a filename", '{"images": [{"imgid": 1}]}', /images\[0\]\.filename/],
   [
     "an unknown split",
@@ -542,7 +542,7 @@ const damagedStores: [string, () => string, (dir: string) => void, RegExp][] = [
     `store.json field ${field} = ${JSON.stringify(value)}`,
     () => baseStore,
     (d) => writeJson(d, { ...readJson(d), [field]: value }),
-    new RegExp(`store\\.json: field '${field}'`),
+    new RegExp(`store\\.json: ${field}: expected `),
   ]),
   ...(
     [
@@ -563,7 +563,7 @@ const damagedStores: [string, () => string, (dir: string) => void, RegExp][] = [
       json.shards[1][field] = value;
       writeJson(d, json);
     },
-    new RegExp(`store\\.json: field 'shards\\[1\\]\\.${field}'`),
+    new RegExp(`store\\.json: shards\\[1\\]\\.${field}(\\[\\d\\])?: expected `),
   ]),
   [
     "store.json listing a shard with the wrong image count",
@@ -692,7 +692,7 @@ const damagedStores: [string, () => string, (dir: string) => void, RegExp][] = [
           }),
         true,
       ),
-    /shard-000000\.isf: shard header field 'images\[0\]\.regions' must be 20 regions/,
+    /shard-000000\.isf: shard header: images\[0\]\.regions: expected 20 regions \(the store's regionsPerImage\), got a list of 19/,
   ],
   [
     "one image's region list and its rows cut",
@@ -710,7 +710,7 @@ const damagedStores: [string, () => string, (dir: string) => void, RegExp][] = [
         },
         true,
       ),
-    /shard-000000\.isf: shard header field 'images\[0\]\.regions' must be 20 regions/,
+    /shard-000000\.isf: shard header: images\[0\]\.regions: expected 20 regions \(the store's regionsPerImage\), got a list of 19/,
   ],
   [
     "a header whose regions do not match the data length",
@@ -731,7 +731,7 @@ const damagedStores: [string, () => string, (dir: string) => void, RegExp][] = [
           }),
         true,
       ),
-    /shard-000001\.isf: shard header field 'dim'/,
+    /shard-000001\.isf: shard header: dim: expected \d+, the store's, got \d+/,
   ],
   [
     "a header that is not JSON",
@@ -747,7 +747,7 @@ const damagedStores: [string, () => string, (dir: string) => void, RegExp][] = [
         },
         true,
       ),
-    /shard-000001\.isf: shard header is not JSON/,
+    /shard-000001\.isf: shard header: invalid JSON/,
   ],
   ...(
     [
@@ -770,7 +770,7 @@ const damagedStores: [string, () => string, (dir: string) => void, RegExp][] = [
           }),
         true,
       ),
-    new RegExp(`shard-000001\\.isf: shard header field 'images\\[0\\]\\.${field}'`),
+    new RegExp(`shard-000001\\.isf: shard header: images\\[0\\]\\.${field}: expected `),
   ]),
   ...(
     [
@@ -795,7 +795,7 @@ const damagedStores: [string, () => string, (dir: string) => void, RegExp][] = [
         true,
       ),
     new RegExp(
-      `shard-000001\\.isf: shard header field 'images\\[0\\]\\.regions\\[2\\]\\.${field}'`,
+      `shard-000001\\.isf: shard header: images\\[0\\]\\.regions\\[2\\]\\.${field}(\\[\\d\\])?: expected `,
     ),
   ]),
   [

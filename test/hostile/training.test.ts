@@ -278,7 +278,7 @@ test("a fusion whose member weight is not a number is refused, the field named",
   );
   await refused(
     ["eval-retrieval", "--model", fusion, ...data()],
-    "members[0].weight must be a finite number",
+    "members[0].weight: expected a finite number, got null",
     "null weight",
   );
 });
@@ -457,7 +457,7 @@ for (const grid of ["NaN", "-1", "1,,2", "", "Infinity", "0.5,abc", "1,"]) {
         join(out, "f.json"),
         `--grid=${grid}`,
       ],
-      "--grid: expected comma-separated weights >= 0",
+      "--grid: expected comma-separated numbers >= 0",
       `--grid ${grid}`,
       out,
     );

@@ -3,7 +3,7 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { InputError } from "../../src/errors.js";
+import { CorruptFileError, InputError } from "../../src/errors.js";
 import {
   formatSnippet,
   parseSnippets,
@@ -57,14 +57,17 @@ test("snippets are one segment each, with the region's box and words, and round-
 test("malformed lines are rejected naming file, line and field", () => {
   const good = formatSnippet(snippetsFor(0)[0]);
   const cases: [string, RegExp][] = [
-    ["{not json", /f\.jsonl:2: not valid JSON/],
-    ["[1, 2]", /f\.jsonl:2: \(line\): expected a JSON object/],
+    ["{not json", /f\.jsonl:2: invalid JSON/],
+    ["[1, 2]", /^f\.jsonl:2: expected a JSON object, got \[1,2\]$/],
     [good.replace('"region":1', '"region":-1'), /f\.jsonl:2: region: expected an integer >= 0/],
     [good.replace("[10,20,90,100]", "[10,20,90]"), /f\.jsonl:2: box: expected \[x1, y1, x2, y2\]/],
     [good.replace("[10,20,90,100]", "[10,20,5,100]"), /f\.jsonl:2: box: empty box/],
-    [good.replace('["a","dog"]', "[]"), /f\.jsonl:2: tokens: expected a non-empty array/],
+    [good.replace('["a","dog"]', "[]"), /f\.jsonl:2: tokens: expected a non-empty list/],
     [good.replace('"end":2', '"end":3'), /f\.jsonl:2: end: \[start, end\) = \[0, 3\)/],
-    [good.replace('"score":1.2346', '"score":"high"'), /f\.jsonl:2: score: expected a number/],
+    [
+      good.replace('"score":1.2346', '"score":"high"'),
+      /f\.jsonl:2: score: expected a finite number, got "high"$/,
+    ],
     [good.replace('"filename":"a.jpg",', ""), /f\.jsonl:2: filename: expected a non-empty string/],
     [
       good.replace('"sentenceId":0', '"sentenceId":1.5'),
@@ -112,4 +115,29 @@ test("the appender resumes after a kill: committed sentences are done, a torn ta
   const stray = join(root, "stray.jsonl");
   writeFileSync(stray, `${formatSnippet(snippetsFor(0)[0])}\n`);
   assert.throws(() => SnippetAppender.open(stray, settings), /cannot be resumed/);
+});
+
+test("a damaged progress marker is refused as corrupt, naming its field", () => {
+  const path = join(root, "marked.jsonl");
+  SnippetAppender.open(path, { beta: 1 }).commit();
+  const marker = SnippetAppender.markerPath(path);
+  const refused = (text: string, message: RegExp) => {
+    writeFileSync(marker, text);
+    assert.throws(
+      () => SnippetAppender.open(path, { beta: 1 }),
+      (e: unknown) => e instanceof CorruptFileError && message.test(e.message),
+      text,
+    );
+  };
+  const format = '"format":"imagesent-snippets-progress"';
+  refused("{", /marked\.jsonl\.progress: invalid JSON/);
+  refused(
+    `{${format},"settings":{"beta":1},"bytes":-3}`,
+    /progress: bytes: expected an integer >= 0, got -3$/,
+  );
+  refused(`{${format},"bytes":0}`, /progress: settings: expected an object, missing$/);
+  refused(
+    '{"format":"other"}',
+    /progress: format: expected "imagesent-snippets-progress", got "other"$/,
+  );
 });

@@ -37,10 +37,26 @@ test("JSON round trip and validation", () => {
   const back = FeatureNormalizer.fromJSON(JSON.parse(JSON.stringify(n.toJSON())));
   assert.deepEqual(back.mean, n.mean);
   assert.deepEqual(back.invStd, n.invStd);
-  assert.throws(() => FeatureNormalizer.fromJSON({ mean: [1], invStd: "x" }, "m.ckpt: norm"), {
-    message: "m.ckpt: norm.invStd: expected an array of numbers",
+  const read = (value: unknown) => () =>
+    FeatureNormalizer.fromJSON(value, "m.ckpt", { path: "meta.normalizer" });
+  assert.throws(read({ mean: [1], invStd: "x" }), {
+    name: "InputError",
+    message:
+      'm.ckpt: meta.normalizer.invStd: expected a list of 1 finite numbers (one per mean), got "x"',
   });
-  assert.throws(() => FeatureNormalizer.fromJSON({ mean: [1], invStd: [1, 2] }), /expected equal/);
+  assert.throws(read({ mean: [1], invStd: [1, 2] }), {
+    message:
+      "m.ckpt: meta.normalizer.invStd: expected a list of 1 finite numbers (one per mean), got [1,2]",
+  });
+  assert.throws(read({ mean: [], invStd: [] }), {
+    message: "m.ckpt: meta.normalizer.mean: expected a non-empty list of finite numbers, got []",
+  });
+  assert.throws(read({ mean: [1, null], invStd: [1, 2] }), {
+    message: "m.ckpt: meta.normalizer.mean[1]: expected a finite number, got null",
+  });
+  assert.throws(read(null), {
+    message: "m.ckpt: meta.normalizer: expected a JSON object, got null",
+  });
   assert.throws(() => n.apply(new Float32Array(3)), /not a multiple of 2/);
   assert.throws(() => FeatureNormalizer.fit([], 2), /no feature rows/);
 });

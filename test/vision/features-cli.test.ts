@@ -117,7 +117,7 @@ test("flags are checked", async () => {
     Promise.resolve(
       featuresCommand.run(["--images", images, "--out", join(dir, "x"), "--regions", "21"]),
     ),
-    /--regions: expected at most 20, got "21"/,
+    /--regions: expected an integer from 1 to 20, got "21"/,
   );
 });
 

@@ -64,10 +64,19 @@ test("invalid fields are InputErrors naming the file and field", () => {
       (e: Error) => e instanceof InputError && e.message.includes(path) && pattern.test(e.message),
     );
   };
-  bad({ model: "m" }, /'feature'/);
-  bad({ model: "m", feature: "f", preprocess: { resize: "squash" } }, /preprocess: field 'resize'/);
-  bad({ model: "m", feature: "f", preprocess: { std: [1, 0, 1] } }, /'std'/);
-  bad({ model: "m", feature: "f", batchSize: 1.5 }, /'batchSize'/);
+  bad({ model: "m" }, /: feature: expected a non-empty string, missing/);
+  bad(
+    { model: "m", feature: "f", preprocess: { resize: "squash" } },
+    /: preprocess\.resize: expected one of "stretch", "crop", "letterbox", got "squash"/,
+  );
+  bad(
+    { model: "m", feature: "f", preprocess: { std: [1, 0, 1] } },
+    /: preprocess\.std: expected 3 numbers, none 0, got \[1,0,1\]/,
+  );
+  bad(
+    { model: "m", feature: "f", batchSize: 1.5 },
+    /: batchSize: expected an integer >= 0, got 1\.5/,
+  );
   bad({ kind: "detector", preset: "yolox-nano" }, /is a detector/);
   assert.throws(() => loadModelConfig("no-such-preset", "encoder"), /not a encoder preset/);
 });

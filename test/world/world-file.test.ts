@@ -42,15 +42,27 @@ test("a written world reads back unchanged", () => {
 test("malformed worlds are rejected with the field named", () => {
   rejects((w) => (w.format = "other"), "format", /imagesent-synthetic-world/);
   rejects((w) => (w.version = 2), "version", /expected 1/);
-  rejects((w) => delete w.images, "images", /expected an array/);
+  rejects((w) => delete w.images, "images", /expected a list of objects, missing$/);
   rejects((w) => (w.width = "224"), "width", /integer/);
-  rejects((w) => (w.images[1].split = "dev"), "images[1].split", /train, val, test/);
+  rejects(
+    (w) => (w.images[1].split = "dev"),
+    "images[1].split",
+    /one of "train", "val", "test".*, got "dev"$/,
+  );
   rejects((w) => (w.images[1].id = 0), "images[1].id", /used twice/);
-  rejects((w) => delete w.images[0].filename, "images[0].filename", /string/);
+  rejects(
+    (w) => delete w.images[0].filename,
+    "images[0].filename",
+    /a file name inside images\/, missing$/,
+  );
   rejects((w) => (w.images[0].filename = "../x.jpg"), "images[0].filename", /inside images/);
   rejects((w) => (w.images[0].background.kind = "dots"), "images[0].background.kind", /striped/);
   rejects((w) => (w.images[0].objects[0].shape = "blob"), "images[0].objects[0].shape", /circle/);
-  rejects((w) => (w.images[0].objects[0].rgb = [1, 2]), "images[0].objects[0].rgb", /3 channel/);
+  rejects(
+    (w) => (w.images[0].objects[0].rgb = [1, 2]),
+    "images[0].objects[0].rgb",
+    /a list of 3 integers from 0 to 255, got \[1,2\]/,
+  );
   rejects((w) => (w.images[0].objects[0].rgb[2] = 300), "images[0].objects[0].rgb[2]", /255/);
   rejects((w) => (w.images[0].objects[0].box.x2 = 500), "images[0].objects[0].box.x2", /outside/);
   rejects(
@@ -63,7 +75,7 @@ test("malformed worlds are rejected with the field named", () => {
   rejects(
     (w) => w.images[0].sentences[2].refs.pop(),
     "images[0].sentences[2].refs",
-    /entries for \d+ tokens/,
+    /object indices or -1 \(one per token\)/,
   );
   rejects(
     (w) => (w.images[0].sentences[2].refs[0] = 9),
@@ -76,6 +88,9 @@ test("malformed worlds are rejected with the field named", () => {
     /integer >= -1/,
   );
   rejects((w) => (w.images[1].sentences[0].id = 0), "images[1].sentences[0].id", /used twice/);
+  rejects((w) => (w.images[0].filename = ".."), "images[0].filename", /inside images/);
+  rejects((w) => (w.images[0].background = 7), "images[0].background", /an object, got 7/);
+  rejects((w) => (w.images[0].objects = [3]), "images[0].objects[0]", /a JSON object, got 3/);
   rejects(
     (w) => (w.images[0].sentences[1].tokens[0] = 3),
     "images[0].sentences[1].tokens[0]",
@@ -88,7 +103,7 @@ test("unreadable files and bad JSON name the file", () => {
   writeFileSync(path, "{ not json");
   assert.throws(
     () => readWorldFile(path),
-    (e: unknown) => e instanceof InputError && e.message.startsWith(`${path}: not valid JSON`),
+    (e: unknown) => e instanceof InputError && e.message.startsWith(`${path}: invalid JSON`),
   );
   const missing = join(root, "missing.json");
   assert.throws(

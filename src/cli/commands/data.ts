@@ -4,16 +4,30 @@ import { DEFAULT_MIN_COUNT } from "../../data/vocabulary.js";
 import { InputError } from "../../errors.js";
 import type { Command } from "../command.js";
 import { parseCommandArgs, positiveInt } from "../flags.js";
+import { renderHelp } from "../help.js";
 
-const usage = `usage: imagesent data stats DATASET [--min-count N] [--json]
-
-Prints images and sentences per split, tokens, mean sentence length, the share of words outside
-the vocabulary, and the vocabulary size (words seen at least N times in the train split).
-
-DATASET        a Karpathy dataset.json, or a directory holding one dataset*.json or the Flickr8k
-               files (Flickr8k.token.txt and Flickr_8k.{train,dev,test}Images.txt)
---min-count N  vocabulary threshold (default ${DEFAULT_MIN_COUNT}, as in the paper)
---json         print one JSON object instead of the table`;
+const usage = renderHelp({
+  usage: ["data stats DATASET [--min-count N] [--json]"],
+  description: `Prints images and sentences per split, tokens, mean sentence length, the share of
+    words outside the vocabulary, and the vocabulary size (words seen at least N times in the train
+    split).`,
+  args: [
+    {
+      flag: "DATASET",
+      text: `a Karpathy dataset.json, or a directory holding one dataset*.json or the Flickr8k
+        files (Flickr8k.token.txt and Flickr_8k.{train,dev,test}Images.txt)`,
+    },
+  ],
+  flags: [
+    {
+      flag: "--min-count N",
+      text: "vocabulary threshold, as in the paper",
+      default: DEFAULT_MIN_COUNT,
+    },
+    { flag: "--json", text: "print one JSON object instead of the table" },
+  ],
+  examples: ["data stats path/to/flickr8k", "data stats path/to/dataset_flickr8k.json --json"],
+});
 
 export const dataCommand: Command = {
   name: "data",

@@ -1,8 +1,6 @@
 import { isAbsolute, relative } from "node:path";
-import { parseArgs } from "node:util";
 import type { AlignmentModel } from "../../align/model.js";
 import { computeDatasetStats, formatDatasetStats } from "../../data/stats.js";
-import { InputError } from "../../errors.js";
 import type { FeatureStore } from "../../vision/feature-store.js";
 import { DEFAULT_WORLD_OPTIONS, type GeneratedWorld, generateWorld } from "../../world/generate.js";
 import { worldToDataset } from "../../world/world-file.js";
@@ -12,30 +10,53 @@ import { describeStage } from "../demo-stages/describe.js";
 import { featuresStage } from "../demo-stages/features.js";
 import { generateStage } from "../demo-stages/generate.js";
 import { mrfStage } from "../demo-stages/mrf.js";
+import { numberFlag, parseCommandArgs } from "../flags.js";
+import { renderHelp } from "../help.js";
 import { formatSeconds, Progress } from "../progress.js";
 
 const DEFAULT_OUT = "runs/demo";
 
-const usage = `usage: imagesent demo [--out DIR] [--images N] [--seed S]
+/** World seeds are 32-bit (the world's RNG state). */
+const MAX_SEED = 0xffffffff;
 
-Runs the whole system on a synthetic world it generates itself, with no downloads: coloured
-shapes on plain, shaded, striped or noisy backgrounds, five sentences per image, and the true box
-of every object and the words that name it.
-
-options:
-  --out DIR     where everything is written (default ${DEFAULT_OUT})
-  --images N    images in the world (default ${DEFAULT_WORLD_OPTIONS.images})
-  --seed S      world seed (default ${DEFAULT_WORLD_OPTIONS.seed}); the same seed gives the same files
-
-writes:
-  DIR/world/images/*.jpg     the rendered images (224x224)
-  DIR/world/dataset.json     images, sentences and splits in Karpathy's dataset.json layout
-  DIR/world/world.json       ground truth: object boxes and attributes, each word's object
-                             (docs/synthetic-world.md)
-  DIR/bundle/                the trained models as a bundle for describe and search
-                             (docs/bundle.md)
-  DIR/index/                 a search index of the test images
-  DIR/describe.html          test images described, and a sentence's search hits`;
+const usage = renderHelp({
+  usage: ["demo [--out DIR] [--images N] [--seed S]"],
+  description: `Runs the whole system on a synthetic world it generates itself, with no
+    downloads: coloured shapes on plain, shaded, striped or noisy backgrounds, five sentences per
+    image, and the true box of every object and the words that name it.`,
+  flags: [
+    { flag: "--out DIR", text: "where everything is written", default: DEFAULT_OUT },
+    { flag: "--images N", text: "images in the world", default: DEFAULT_WORLD_OPTIONS.images },
+    {
+      flag: "--seed S",
+      text: `world seed, 0 to ${MAX_SEED}; the same seed gives the same files`,
+      default: DEFAULT_WORLD_OPTIONS.seed,
+    },
+  ],
+  tables: [
+    {
+      heading: "writes",
+      rows: [
+        { flag: "DIR/world/images/*.jpg", text: "the rendered images (224x224)" },
+        {
+          flag: "DIR/world/dataset.json",
+          text: "images, sentences and splits in Karpathy's dataset.json layout",
+        },
+        {
+          flag: "DIR/world/world.json",
+          text: "ground truth: object boxes and attributes, each word's object (docs/synthetic-world.md)",
+        },
+        {
+          flag: "DIR/bundle/",
+          text: "the trained models as a bundle for describe and search (docs/bundle.md)",
+        },
+        { flag: "DIR/index/", text: "a search index of the test images" },
+        { flag: "DIR/describe.html", text: "test images described, and a sentence's search hits" },
+      ],
+    },
+  ],
+  examples: ["demo", "demo --out runs/small-demo --images 200 --seed 7"],
+});
 
 export interface DemoOptions {
   readonly out: string;
@@ -120,34 +141,19 @@ function display(path: string): string {
 }
 
 export function parseDemoArgs(args: string[]): DemoOptions {
-  let values: { out?: string; images?: string; seed?: string };
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: { out: { type: "string" }, images: { type: "string" }, seed: { type: "string" } },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new InputError((err as Error).message);
-  }
+  const values = parseCommandArgs(
+    args,
+    { out: { type: "string" }, images: { type: "string" }, seed: { type: "string" } },
+    usage,
+    { positionals: false },
+  ).values as { out?: string; images?: string; seed?: string };
   return {
     out: values.out ?? DEFAULT_OUT,
-    images: integerFlag("--images", values.images, DEFAULT_WORLD_OPTIONS.images, 1),
-    seed: integerFlag("--seed", values.seed, DEFAULT_WORLD_OPTIONS.seed, 0),
+    images:
+      numberFlag(values.images, "--images", { integer: true, min: 1 }) ??
+      DEFAULT_WORLD_OPTIONS.images,
+    seed:
+      numberFlag(values.seed, "--seed", { integer: true, min: 0, max: MAX_SEED }) ??
+      DEFAULT_WORLD_OPTIONS.seed,
   };
-}
-
-function integerFlag(
-  flag: string,
-  value: string | undefined,
-  fallback: number,
-  min: number,
-): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > 0xffffffff) {
-    throw new InputError(`${flag}: expected an integer >= ${min}, got "${value}"`);
-  }
-  return n;
 }

@@ -1,6 +1,5 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { parseArgs } from "node:util";
 import { AlignmentFusion, isFusionPath } from "../../align/score-fusion.js";
 import { loadBundle, type ModelBundle } from "../../app/model-bundle.js";
 import { writeFileAtomic } from "../../core/atomic-file.js";
@@ -32,81 +31,79 @@ import { formatEvaluationMarkdown } from "../../generate/report.js";
 import { readSnippets } from "../../mrf/snippets.js";
 import { FeatureStore } from "../../vision/feature-store.js";
 import type { Command } from "../command.js";
+import { numberFlag, numberListFlag, parseCommandArgs } from "../flags.js";
+import { renderHelp } from "../help.js";
 import { Progress } from "../progress.js";
 import { bundleFolder, checkStoreFits } from "./eval-retrieval.js";
 
-const USAGE = `usage: imagesent eval-gen --model CKPT|BUNDLE --dataset D --features STORE [options]
+/** Sample captions printed when --samples is not given. */
+const DEFAULT_SAMPLES = 6;
 
-Captions every target of a split with a trained generator and scores it as the paper's Table 2:
-BLEU-1..4, METEOR, ROUGE-L and CIDEr-D at beam 1 and at --beam, with the nearest-neighbour
-baseline (the caption of the closest training image by CNN-code distance) in the same table,
-plus perplexity, the share of captions found verbatim in train, and latency per caption.
-Tune decoding on val; run test once per final model. Only the --split images' codes are
-needed; without the train images' codes the nearest-neighbour baseline is skipped (said so).
-
-  --model CKPT          generator checkpoint (train-gen's best.ckpt)
-  --model BUNDLE        or a model bundle (its folder, or a cached or packaged name such as
-                        flickr8k): its full-frame generator and generatorEnsemble, decoded as
-                        describe decodes them (beam ${DEFAULT_BEAM}, length norm ${DEFAULT_LENGTH_NORMALIZATION}; with the bundle's
-                        captionRerank, its beam and weight with the bundle's search models);
-                        the row describe gives is named (--length-norm and --max-length leave
-                        it at describe's defaults); --beam and --rerank... add rows
-  --ensemble CKPT       another generator trained on the same data (repeatable): every setting
-                        is decoded again with --model and these averaging their word
-                        probabilities, as extra rows
-  --dataset D           dataset.json or Flickr8k folder
-  --features STORE      feature store of the dataset's images
-  --snippets FILE       region-snippet JSONL (region models)
-  --split S             val or test (default test)
-  --beam N[,N...]       beam widths beside beam 1 (default ${DEFAULT_BEAM})
-  --length-norm A       rank beams by logProb / length^A (default ${DEFAULT_LENGTH_NORMALIZATION}, as describe;
-                        0 ranks by logProb)
-  --max-length N        longest caption in words (default ${DEFAULT_MAX_LENGTH})
-  --rerank MODEL        an alignment model (train-align's best.ckpt) or fusion (fuse-align's
-                        JSON) that reranks a beam's captions by how well they match the image's
-                        regions (full-frame models): adds rows decoded at --rerank-beam
-  --rerank-weight W[,W...]  weight of the alignment score against the generator's
-                        (default ${DEFAULT_RERANK_WEIGHT})
-  --rerank-beam N[,N...]    beam widths of the reranked rows (default ${DEFAULT_RERANK_BEAM})
-  --limit N             only the first N targets
-  --samples N           sample captions shown (default 6)
-  --json                print the evaluation as JSON
-  --markdown FILE       also write the results as Markdown (e.g. docs/results/captions.md)`;
-
-/** A comma-separated list of numbers, each checked as numberFlag does. */
-export function numberListFlag(
-  value: string | undefined,
-  flag: string,
-  fallback: readonly number[],
-  opts: { integer?: boolean; min?: number; max?: number } = {},
-): number[] {
-  if (value === undefined) return [...fallback];
-  return value.split(",").map((item) => numberFlag(item, flag, 0, opts));
-}
-
-/** A numeric flag, checked against its range; InputError names the flag. */
-export function numberFlag(
-  value: string | undefined,
-  flag: string,
-  fallback: number,
-  opts: { integer?: boolean; min?: number; max?: number } = {},
-): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  const min = opts.min ?? Number.NEGATIVE_INFINITY;
-  const max = opts.max ?? Number.POSITIVE_INFINITY;
-  if (
-    value.trim() === "" ||
-    !Number.isFinite(n) ||
-    (opts.integer && !/^-?\d+$/.test(value)) ||
-    n < min ||
-    n > max
-  ) {
-    const what = opts.integer ? "an integer" : "a number";
-    throw new InputError(`${flag}: expected ${what} in [${min}, ${max}], got '${value}'`);
-  }
-  return n;
-}
+const USAGE = renderHelp({
+  usage: ["eval-gen --model CKPT|BUNDLE --dataset D --features STORE [options]"],
+  description: `Captions every target of a split with a trained generator and scores it as the
+    paper's Table 2: BLEU-1..4, METEOR, ROUGE-L and CIDEr-D at beam 1 and at --beam, with the
+    nearest-neighbour baseline (the caption of the closest training image by CNN-code distance) in
+    the same table, plus perplexity, the share of captions found verbatim in train, and latency
+    per caption. Tune decoding on val; run test once per final model. Only the --split images'
+    codes are needed; without the train images' codes the nearest-neighbour baseline is skipped
+    (said so).`,
+  flags: [
+    { flag: "--model CKPT", text: "generator checkpoint (train-gen's best.ckpt)" },
+    {
+      flag: "--model BUNDLE",
+      text: `or a model bundle (its folder, or a cached or packaged name such as flickr8k): its
+        full-frame generator and generatorEnsemble, decoded as describe decodes them (beam
+        ${DEFAULT_BEAM}, length norm ${DEFAULT_LENGTH_NORMALIZATION}; with the bundle's
+        captionRerank, its beam and weight with the bundle's search models); the row describe
+        gives is named (--length-norm and --max-length leave it at describe's defaults); --beam
+        and --rerank... add rows`,
+    },
+    {
+      flag: "--ensemble CKPT",
+      text: `another generator trained on the same data (repeatable): every setting is decoded
+        again with --model and these averaging their word probabilities, as extra rows`,
+    },
+    { flag: "--dataset D", text: "dataset.json or Flickr8k folder" },
+    { flag: "--features STORE", text: "feature store of the dataset's images" },
+    { flag: "--snippets FILE", text: "region-snippet JSONL (region models)" },
+    { flag: "--split S", text: "val or test", default: "test" },
+    { flag: "--beam N[,N...]", text: "beam widths beside beam 1", default: DEFAULT_BEAM },
+    {
+      flag: "--length-norm A",
+      text: "rank beams by logProb / length^A (as describe; 0 ranks by logProb)",
+      default: DEFAULT_LENGTH_NORMALIZATION,
+    },
+    { flag: "--max-length N", text: "longest caption in words", default: DEFAULT_MAX_LENGTH },
+    {
+      flag: "--rerank MODEL",
+      text: `an alignment model (train-align's best.ckpt) or fusion (fuse-align's JSON) that
+        reranks a beam's captions by how well they match the image's regions (full-frame models):
+        adds rows decoded at --rerank-beam`,
+    },
+    {
+      flag: "--rerank-weight W[,W...]",
+      text: "weight of the alignment score against the generator's",
+      default: DEFAULT_RERANK_WEIGHT,
+    },
+    {
+      flag: "--rerank-beam N[,N...]",
+      text: "beam widths of the reranked rows, at least 2",
+      default: DEFAULT_RERANK_BEAM,
+    },
+    { flag: "--limit N", text: "only the first N targets", default: "all" },
+    { flag: "--samples N", text: "sample captions shown", default: DEFAULT_SAMPLES },
+    { flag: "--json", text: "print the evaluation as JSON" },
+    {
+      flag: "--markdown FILE",
+      text: "also write the results as Markdown (e.g. docs/results/captions.md)",
+    },
+  ],
+  examples: [
+    "eval-gen --model flickr8k --dataset path/to/flickr8k --features features/flickr8k-mnv2 --split val",
+    "eval-gen --model runs/flickr8k/gen/best.ckpt --dataset path/to/flickr8k --features features/flickr8k-mnv2 --beam 7 --rerank runs/flickr8k/align/best.ckpt",
+  ],
+});
 
 /**
  * The decoding describe uses for a bundle's whole-image caption (app/describer.ts): with the
@@ -152,21 +149,16 @@ export const evalGenCommand: Command = {
   summary: "score a caption generator against the paper's Table 2 (and nearest neighbour)",
   usage: USAGE,
   run(args) {
-    let values: Record<string, string | string[] | boolean | undefined>;
-    try {
-      ({ values } = parseArgs({
-        args,
-        options: {
-          ...Object.fromEntries(STRING_FLAGS.map((k) => [k, { type: "string" as const }])),
-          ensemble: { type: "string", multiple: true },
-          json: { type: "boolean" },
-        },
-        strict: true,
-        allowPositionals: false,
-      }));
-    } catch (err) {
-      throw new InputError(`${(err as Error).message}\n\n${USAGE}`);
-    }
+    const { values } = parseCommandArgs(
+      args,
+      {
+        ...Object.fromEntries(STRING_FLAGS.map((k) => [k, { type: "string" as const }])),
+        ensemble: { type: "string", multiple: true },
+        json: { type: "boolean" },
+      },
+      USAGE,
+      { positionals: false },
+    );
     const str = (k: string) => values[k] as string | undefined;
     if (!str("model") || !str("dataset") || !str("features")) {
       throw new InputError(`--model, --dataset and --features are required\n\n${USAGE}`);
@@ -175,35 +167,28 @@ export const evalGenCommand: Command = {
     if (split !== "val" && split !== "test") {
       throw new InputError(`--split: expected val or test, got '${split}'`);
     }
-    const beams = numberListFlag(str("beam"), "--beam", [DEFAULT_BEAM], { integer: true, min: 1 });
-    const rerankWeights = numberListFlag(
-      str("rerank-weight"),
-      "--rerank-weight",
-      [DEFAULT_RERANK_WEIGHT],
-      { min: 0 },
-    );
-    const rerankBeams = numberListFlag(str("rerank-beam"), "--rerank-beam", [DEFAULT_RERANK_BEAM], {
+    const beams = numberListFlag(str("beam"), "--beam", { integer: true, min: 1 }) ?? [
+      DEFAULT_BEAM,
+    ];
+    const rerankWeights = numberListFlag(str("rerank-weight"), "--rerank-weight", { min: 0 }) ?? [
+      DEFAULT_RERANK_WEIGHT,
+    ];
+    const rerankBeams = numberListFlag(str("rerank-beam"), "--rerank-beam", {
       integer: true,
       min: 2,
-    });
+    }) ?? [DEFAULT_RERANK_BEAM];
     const bundleRerank = bundleFolder(str("model")!) !== null;
     if (!str("rerank") && !bundleRerank && (str("rerank-weight") || str("rerank-beam"))) {
       throw new InputError("--rerank-weight and --rerank-beam need --rerank MODEL (or a bundle)");
     }
-    const lengthNormalization = numberFlag(
-      str("length-norm"),
-      "--length-norm",
-      DEFAULT_LENGTH_NORMALIZATION,
-      { min: 0 },
-    );
-    const maxLength = numberFlag(str("max-length"), "--max-length", DEFAULT_MAX_LENGTH, {
-      integer: true,
-      min: 1,
-    });
-    const limit =
-      str("limit") === undefined
-        ? undefined
-        : numberFlag(str("limit"), "--limit", 0, { integer: true, min: 1 });
+    const lengthNormalization =
+      numberFlag(str("length-norm"), "--length-norm", { min: 0 }) ?? DEFAULT_LENGTH_NORMALIZATION;
+    const maxLength =
+      numberFlag(str("max-length"), "--max-length", { integer: true, min: 1 }) ??
+      DEFAULT_MAX_LENGTH;
+    const limit = numberFlag(str("limit"), "--limit", { integer: true, min: 1 });
+    const samples =
+      numberFlag(str("samples"), "--samples", { integer: true, min: 0 }) ?? DEFAULT_SAMPLES;
 
     const bundleDir = bundleFolder(str("model")!);
     const bundle = bundleDir === null ? null : loadBundle(bundleDir);
@@ -297,7 +282,7 @@ export const evalGenCommand: Command = {
       settings,
       ensemble: ensemble.map((g) => g.model),
       rerank,
-      samples: numberFlag(str("samples"), "--samples", 6, { integer: true, min: 0 }),
+      samples,
       trainingSpeed: gen.speed,
       onCaption: () => progress.tick(),
     });

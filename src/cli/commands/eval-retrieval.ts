@@ -1,6 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { loadSplitFeatures } from "../../align/image-features.js";
 import { retrievalMetrics, splitSentences } from "../../align/retrieval.js";
 import { type ReportRow, retrievalMarkdown } from "../../align/retrieval-report.js";
@@ -11,34 +10,65 @@ import { writeFileAtomic } from "../../core/atomic-file.js";
 import { SPLITS, type Split } from "../../data/dataset.js";
 import { loadDataset } from "../../data/load.js";
 import { InputError } from "../../errors.js";
+import { JsonFields, readJsonFile } from "../../json-fields.js";
 import { FeatureStore } from "../../vision/feature-store.js";
 import type { Command } from "../command.js";
+import { parseCommandArgs } from "../flags.js";
+import { renderHelp } from "../help.js";
 
-const USAGE = `usage: imagesent eval-retrieval --model CKPT|FUSION.json|BUNDLE [--model ...] --dataset D --features STORE
-                               [--split test] [--json] [--markdown FILE]
-
-Image-sentence retrieval by the protocol of the paper's Table 1: image annotation (each image
-ranks every sentence of the split) and image search (each sentence ranks every image), R@1/5/10
-and median rank. Several models (say the 20-region one and the whole-image one) give one row each.
-
-  --model M         an alignment model (train-align's best.ckpt), a fusion of models
-                    (fuse-align's FUSION.json), or a model bundle (its folder, or a name in the
-                    bundle cache or among the packaged bundles, e.g. flickr8k): scored as search
-                    scores with it, its searchFusion or its alignment model alone; repeat for
-                    more rows
-  --dataset D       dataset.json or Flickr8k folder
-  --features STORE  the feature store of the dataset's images (only the --split images are read)
-  --split S         train, val or test (default test)
-  --json            print the results as JSON
-  --markdown FILE   write the table beside the paper's Flickr8K row, with each run's training
-                    time and speed (from summary.json beside the checkpoint)`;
+const USAGE = renderHelp({
+  usage: [
+    "eval-retrieval --model CKPT|FUSION.json|BUNDLE [--model ...] --dataset D --features STORE [--split test] [--json] [--markdown FILE]",
+  ],
+  description: `Image-sentence retrieval by the protocol of the paper's Table 1: image annotation
+    (each image ranks every sentence of the split) and image search (each sentence ranks every
+    image), R@1/5/10 and median rank. Several models (say the 20-region one and the whole-image
+    one) give one row each.`,
+  flags: [
+    {
+      flag: "--model M",
+      text: `an alignment model (train-align's best.ckpt), a fusion of models (fuse-align's
+        FUSION.json), or a model bundle (its folder, or a name in the bundle cache or among the
+        packaged bundles, e.g. flickr8k): scored as search scores with it, its searchFusion or its
+        alignment model alone; repeat for more rows`,
+    },
+    { flag: "--dataset D", text: "dataset.json or Flickr8k folder" },
+    {
+      flag: "--features STORE",
+      text: "the feature store of the dataset's images (only the --split images are read)",
+    },
+    { flag: "--split S", text: "train, val or test", default: "test" },
+    { flag: "--json", text: "print the results as JSON" },
+    {
+      flag: "--markdown FILE",
+      text: `write the table beside the paper's Flickr8K row, with each run's training time and
+        speed (from summary.json beside the checkpoint)`,
+    },
+  ],
+  examples: [
+    "eval-retrieval --model flickr8k --dataset path/to/flickr8k --features features/flickr8k-mnv2",
+    "eval-retrieval --model runs/flickr8k/align/best.ckpt --model runs/flickr8k/align-whole/best.ckpt --dataset path/to/flickr8k --features features/flickr8k-mnv2 --split val",
+  ],
+});
 
 export const evalRetrievalCommand: Command = {
   name: "eval-retrieval",
   summary: "image annotation and image search R@1/5/10 and median rank of alignment models",
   usage: USAGE,
   run(args) {
-    let values: {
+    const values = parseCommandArgs(
+      args,
+      {
+        model: { type: "string", multiple: true },
+        dataset: { type: "string" },
+        features: { type: "string" },
+        split: { type: "string" },
+        json: { type: "boolean" },
+        markdown: { type: "string" },
+      },
+      USAGE,
+      { positionals: false },
+    ).values as {
       model?: string[];
       dataset?: string;
       features?: string;
@@ -46,23 +76,6 @@ export const evalRetrievalCommand: Command = {
       json?: boolean;
       markdown?: string;
     };
-    try {
-      ({ values } = parseArgs({
-        args,
-        options: {
-          model: { type: "string", multiple: true },
-          dataset: { type: "string" },
-          features: { type: "string" },
-          split: { type: "string" },
-          json: { type: "boolean" },
-          markdown: { type: "string" },
-        },
-        strict: true,
-        allowPositionals: false,
-      }));
-    } catch (err) {
-      throw new InputError(`${(err as Error).message}\n\n${USAGE}`);
-    }
     if (!values.model?.length || !values.dataset || !values.features) {
       throw new InputError(`--model, --dataset and --features are required\n\n${USAGE}`);
     }
@@ -232,28 +245,26 @@ function readSummary(path: string): {
   training: NonNullable<ReportRow["training"]>;
 } | null {
   if (!existsSync(path)) return null;
-  let s: Record<string, unknown>;
-  try {
-    s = JSON.parse(readFileSync(path, "utf8"));
-  } catch (err) {
-    throw new InputError(`${path}: invalid JSON (${(err as Error).message})`);
-  }
-  const train = s.train as Record<string, unknown>;
-  const model = s.model as Record<string, unknown>;
-  const best = s.best as { epoch?: number } | null;
+  const s = JsonFields.of(readJsonFile(path), path);
+  const train = s.child("train");
+  const model = s.child("model");
+  // Runs from before --loss and --init lack those fields: the paper's loss, from scratch.
+  const loss = train.string("loss", { fallback: "sum" });
+  const count = { integer: true, min: 0 };
   return {
-    loss: String(train?.loss),
-    seed: Number(train?.seed ?? 1),
-    init: typeof s.init === "string" ? s.init : null,
+    loss,
+    seed: train.number("seed", { integer: true }, 1),
+    init: s.get("init") == null ? null : s.string("init"),
     training: {
-      wallSeconds: Number(s.wallSeconds),
-      trainSeconds: Number(s.trainSeconds),
-      sentencesPerSecond: Number(s.sentencesPerSecond),
-      epochs: Number(s.epochs),
-      bestEpoch: best?.epoch ?? null,
+      wallSeconds: s.number("wallSeconds", { min: 0 }),
+      trainSeconds: s.number("trainSeconds", { min: 0 }),
+      sentencesPerSecond: s.number("sentencesPerSecond", { min: 0 }),
+      epochs: s.number("epochs", count),
+      bestEpoch: s.get("best") === null ? null : s.child("best").number("epoch", count),
       settings:
-        `h ${model?.embed}, hidden ${model?.hidden}, lr ${train?.lr} (x${train?.lrDecay}/epoch), ` +
-        `wd ${train?.weightDecay}, dropout ${train?.dropout}, ${train?.loss} loss`,
+        `h ${model.number("embed", count)}, hidden ${model.number("hidden", count)}, ` +
+        `lr ${train.number("lr")} (x${train.number("lrDecay")}/epoch), ` +
+        `wd ${train.number("weightDecay")}, dropout ${train.number("dropout")}, ${loss} loss`,
     },
   };
 }

@@ -10,26 +10,40 @@ import { loadDataset } from "../../data/load.js";
 import { InputError } from "../../errors.js";
 import { FeatureStore } from "../../vision/feature-store.js";
 import type { Command } from "../command.js";
-import { parseCommandArgs } from "../flags.js";
+import { numberListFlag, parseCommandArgs } from "../flags.js";
+import { renderHelp } from "../help.js";
 
 const DEFAULT_GRID = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1, 1.25, 1.5, 2];
 
-const USAGE = `usage: imagesent fuse-align --model CKPT --model CKPT2 [...] --dataset D --features STORE --out FUSION.json
-                           [--split val] [--grid LIST]
-
-Fuses alignment models into one scorer, S_kl = sum_m w_m S^m_kl, say the 20-region model and the
-whole-image one: the first keeps weight 1, each other gets the weight of the grid with the best
-val R@1+5+10 sum (scores are divided by their spread on val first, so weights compare).
-FUSION.json names the checkpoints (relative paths) and the weights; eval-retrieval and
-'models bundle create --alignment' take it wherever they take a checkpoint, and a bundle made
-from it searches with all its models.
-
-  --model CKPT      an alignment model (train-align's best.ckpt); two or more, the first leads
-  --dataset D       dataset.json or Flickr8k folder
-  --features STORE  the feature store of the dataset's images
-  --out FILE        the fusion to write (JSON)
-  --split S         the split weights are tuned on (default val; never test)
-  --grid LIST       comma-separated relative weights tried (default ${DEFAULT_GRID.join(",")})`;
+const USAGE = renderHelp({
+  usage: [
+    "fuse-align --model CKPT --model CKPT2 [...] --dataset D --features STORE --out FUSION.json [--split val] [--grid LIST]",
+  ],
+  description: `Fuses alignment models into one scorer, S_kl = sum_m w_m S^m_kl, say the 20-region
+    model and the whole-image one: the first keeps weight 1, each other gets the weight of the grid
+    with the best val R@1+5+10 sum (scores are divided by their spread on val first, so weights
+    compare). FUSION.json names the checkpoints (relative paths) and the weights; eval-retrieval
+    and 'models bundle create --alignment' take it wherever they take a checkpoint, and a bundle
+    made from it searches with all its models.`,
+  flags: [
+    {
+      flag: "--model CKPT",
+      text: "an alignment model (train-align's best.ckpt); two or more, the first leads",
+    },
+    { flag: "--dataset D", text: "dataset.json or Flickr8k folder" },
+    { flag: "--features STORE", text: "the feature store of the dataset's images" },
+    { flag: "--out FILE", text: "the fusion to write (JSON)" },
+    { flag: "--split S", text: "the split weights are tuned on (never test)", default: "val" },
+    {
+      flag: "--grid LIST",
+      text: "comma-separated relative weights tried, each >= 0",
+      default: DEFAULT_GRID.join(","),
+    },
+  ],
+  examples: [
+    "fuse-align --model runs/flickr8k/align/best.ckpt --model runs/flickr8k/align-whole/best.ckpt --dataset path/to/flickr8k --features features/flickr8k-mnv2 --out runs/flickr8k/align-fused.json",
+  ],
+});
 
 export const fuseAlignCommand: Command = {
   name: "fuse-align",
@@ -61,7 +75,8 @@ export const fuseAlignCommand: Command = {
     if (!SPLITS.includes(split) || split === "test") {
       throw new InputError(`--split: expected train or val (weights are never tuned on test)`);
     }
-    const grid = values.grid === undefined ? DEFAULT_GRID : parseGrid(values.grid as string);
+    const grid =
+      numberListFlag(values.grid as string | undefined, "--grid", { min: 0 }) ?? DEFAULT_GRID;
     const loaded = models.map((path) => ({ path, model: AlignmentModel.load(path).model }));
     const regions = Math.max(...loaded.map((m) => m.model.config.regions));
     const dataset = loadDataset(values.dataset as string);
@@ -103,12 +118,3 @@ export const fuseAlignCommand: Command = {
     return 0;
   },
 };
-
-function parseGrid(text: string): number[] {
-  const items = text.split(",").map((s) => s.trim());
-  const grid = items.map(Number);
-  if (items.some((s) => s === "") || grid.some((w) => !Number.isFinite(w) || w < 0)) {
-    throw new InputError(`--grid: expected comma-separated weights >= 0, got "${text}"`);
-  }
-  return grid;
-}

@@ -10,24 +10,41 @@ import { FeatureStore } from "../../vision/feature-store.js";
 import { type SplitGrid, worldBetaGrid } from "../../world/beta-grid.js";
 import { readWorldFile } from "../../world/world-file.js";
 import type { Command } from "../command.js";
+import { numberListFlag } from "../flags.js";
+import { renderHelp } from "../help.js";
 import { parseFlags, parseSplit, required } from "../mrf-flags.js";
 import { Progress } from "../progress.js";
 
-const USAGE = `usage: imagesent mrf-grid --model CKPT --world WORLD --features STORE [options]
-
-Measures phrase-to-box accuracy of the chain MRF on a synthetic world, whose true object boxes and
-word-to-object links are known, for a grid of beta: beta is chosen by phrase accuracy on one
-split (val) and reported on another (test). A phrase ("big red circle") is right when all its
-words fall in one segment whose region box has IoU >= 0.5 with the object's box; segment and word
-accuracy are shown beside it.
-
-  --model CKPT      alignment model trained on the world
-  --world WORLD     the world's folder or its world.json
-  --features STORE  feature store of the world's images (regions as in world.json)
-  --select S        split beta is chosen on (default val)
-  --split S         split reported (default test)
-  --betas LIST      comma-separated (default ${DEFAULT_BETAS.join(",")})
-  --markdown FILE   also write the table and the choice as Markdown (e.g. docs/results/mrf.md)`;
+const USAGE = renderHelp({
+  usage: ["mrf-grid --model CKPT --world WORLD --features STORE [options]"],
+  description: `Measures phrase-to-box accuracy of the chain MRF on a synthetic world, whose true
+    object boxes and word-to-object links are known, for a grid of beta: beta is chosen by phrase
+    accuracy on one split (val) and reported on another (test). A phrase ("big red circle") is
+    right when all its words fall in one segment whose region box has IoU >= 0.5 with the object's
+    box; segment and word accuracy are shown beside it.`,
+  flags: [
+    { flag: "--model CKPT", text: "alignment model trained on the world" },
+    { flag: "--world WORLD", text: "the world's folder or its world.json" },
+    {
+      flag: "--features STORE",
+      text: "feature store of the world's images (regions as in world.json)",
+    },
+    { flag: "--select S", text: "split beta is chosen on", default: "val" },
+    { flag: "--split S", text: "split reported", default: "test" },
+    {
+      flag: "--betas LIST",
+      text: "comma-separated betas, each >= 0",
+      default: DEFAULT_BETAS.join(","),
+    },
+    {
+      flag: "--markdown FILE",
+      text: "also write the table and the choice as Markdown (e.g. docs/results/mrf.md)",
+    },
+  ],
+  examples: [
+    "mrf-grid --model runs/demo/align/best.ckpt --world runs/demo/world --features runs/demo/features",
+  ],
+});
 
 export const mrfGridCommand: Command = {
   name: "mrf-grid",
@@ -45,7 +62,7 @@ export const mrfGridCommand: Command = {
     }
     const select = parseSplit(values.select ?? "val");
     const split = parseSplit(values.split ?? "test");
-    const betas = values.betas === undefined ? DEFAULT_BETAS : parseBetas(values.betas);
+    const betas = numberListFlag(values.betas, "--betas", { min: 0 }) ?? DEFAULT_BETAS;
     const world = readWorldFile(
       values.world!.endsWith(".json") ? values.world! : join(values.world!, "world.json"),
     );
@@ -80,15 +97,6 @@ export const mrfGridCommand: Command = {
     return 0;
   },
 };
-
-function parseBetas(list: string): number[] {
-  const parts = list.split(",").map((s) => s.trim());
-  const betas = parts.map(Number);
-  if (parts.some((p, i) => p === "" || !Number.isFinite(betas[i]) || betas[i] < 0)) {
-    throw new InputError(`--betas: expected comma-separated numbers >= 0, got "${list}"`);
-  }
-  return betas;
-}
 
 function gridMarkdown(
   selection: SplitGrid,

@@ -1,24 +1,39 @@
-import { parseArgs } from "node:util";
 import { InputError } from "../../errors.js";
 import { MAX_CAPTION_WORDS, readCocoReferences, readCocoResults } from "../../eval/coco-format.js";
 import { MODULES } from "../../eval/meteor/aligner.js";
 import { METEOR_NAME } from "../../eval/meteor/meteor.js";
 import { type CaptionMetrics, scoreCaptions } from "../../eval/score.js";
 import type { Command } from "../command.js";
+import { parseCommandArgs } from "../flags.js";
+import { renderHelp } from "../help.js";
 
-const USAGE = `usage: imagesent score --refs REFS --cands CANDS [--json]
-
-Scores candidate captions against reference captions with coco-caption's metrics: BLEU-1..4,
-METEOR, ROUGE-L and CIDEr-D, after coco-caption's PTB tokenization. Only images with a
-candidate are scored; each needs at least one reference. A candidate or reference caption of more
-than ${MAX_CAPTION_WORDS} words is refused (METEOR's cost grows steeply with length).
-
-  --refs REFS     COCO captions annotation file: {"annotations": [{"image_id", "caption"}, ...]}
-  --cands CANDS   COCO results file: [{"image_id", "caption"}, ...], one caption per image
-  --json          print the corpus scores and per-image scores as JSON
-
-METEOR is METEOR 1.5 with its exact, stem and WordNet-synonym modules; its paraphrase table is
-not available, so the paraphrase module is left out.`;
+const USAGE = renderHelp({
+  usage: ["score --refs REFS --cands CANDS [--json]"],
+  description: `Scores candidate captions against reference captions with coco-caption's metrics:
+    BLEU-1..4, METEOR, ROUGE-L and CIDEr-D, after coco-caption's PTB tokenization. Only images
+    with a candidate are scored; each needs at least one reference. A candidate or reference
+    caption of more than ${MAX_CAPTION_WORDS} words is refused (METEOR's cost grows steeply with
+    length).`,
+  flags: [
+    {
+      flag: "--refs REFS",
+      text: 'COCO captions annotation file: {"annotations": [{"image_id", "caption"}, ...]}',
+    },
+    {
+      flag: "--cands CANDS",
+      text: 'COCO results file: [{"image_id", "caption"}, ...], one caption per image',
+    },
+    { flag: "--json", text: "print the corpus scores and per-image scores as JSON" },
+  ],
+  notes: [
+    `METEOR is METEOR 1.5 with its exact, stem and WordNet-synonym modules; its paraphrase table is
+      not available, so the paraphrase module is left out.`,
+  ],
+  examples: [
+    "score --refs refs.json --cands results.json",
+    "score --refs refs.json --cands results.json --json",
+  ],
+});
 
 /** coco-caption's names for the metrics, in its order; CIDEr-D is what it calls "CIDEr". */
 const COCO_NAMES: readonly (readonly [keyof CaptionMetrics, string])[] = [
@@ -36,21 +51,12 @@ export const scoreCommand: Command = {
   summary: "score captions with BLEU, METEOR, ROUGE-L and CIDEr-D (coco-caption compatible)",
   usage: USAGE,
   run(args) {
-    let values: { refs?: string; cands?: string; json?: boolean };
-    try {
-      ({ values } = parseArgs({
-        args,
-        options: {
-          refs: { type: "string" },
-          cands: { type: "string" },
-          json: { type: "boolean" },
-        },
-        strict: true,
-        allowPositionals: false,
-      }));
-    } catch (err) {
-      throw new InputError(`${(err as Error).message}\n\n${USAGE}`);
-    }
+    const values = parseCommandArgs(
+      args,
+      { refs: { type: "string" }, cands: { type: "string" }, json: { type: "boolean" } },
+      USAGE,
+      { positionals: false },
+    ).values as { refs?: string; cands?: string; json?: boolean };
     if (!values.refs || !values.cands)
       throw new InputError(`--refs and --cands are required\n\n${USAGE}`);
 

@@ -1,6 +1,5 @@
 import { mkdirSync } from "node:fs";
 import { basename, extname, join } from "node:path";
-import { parseArgs } from "node:util";
 import sharp from "sharp";
 import { writeFileAtomic } from "../../core/atomic-file.js";
 import { InputError } from "../../errors.js";
@@ -11,53 +10,62 @@ import { DEFAULT_DETECTOR, loadModelConfig } from "../../vision/model-config.js"
 import { ModelRegistry } from "../../vision/model-registry.js";
 import { regionsSvg } from "../../vision/region-svg.js";
 import type { Command } from "../command.js";
-import { boundedInt } from "../flags.js";
+import { boundedInt, numberFlag, parseCommandArgs } from "../flags.js";
+import { renderHelp } from "../help.js";
 
 /** The largest picture side show-regions draws. */
 const MAX_SIDE = 8192;
 
-const USAGE = `usage: imagesent show-regions IMAGE... --out DIR [options]
-
-Draws the regions 'imagesent features' would encode for each image (detections with label and
-score, fallback boxes dashed) as DIR/NAME.svg, and an index DIR/README.md showing them all.
-
-  --out DIR             output folder
-  --regions N           regions per image (default 20)
-  --detector D          detector preset (yolox-nano-proposals, default; yolox-nano) or JSON
-                        config file
-  --detector-model FILE use this .onnx file instead of the config's model
-  --max-side N          longest side of the embedded picture in pixels (default 400)`;
+const USAGE = renderHelp({
+  usage: ["show-regions IMAGE... --out DIR [options]"],
+  description: `Draws the regions 'imagesent features' would encode for each image (detections
+    with label and score, fallback boxes dashed) as DIR/NAME.svg, and an index DIR/README.md
+    showing them all.`,
+  args: [{ flag: "IMAGE...", text: "image files" }],
+  flags: [
+    { flag: "--out DIR", text: "output folder" },
+    { flag: "--regions N", text: "regions per image, 1 to 20", default: 20 },
+    {
+      flag: "--detector D",
+      text: "detector preset (yolox-nano-proposals, yolox-nano) or JSON config file",
+      default: DEFAULT_DETECTOR,
+    },
+    {
+      flag: "--detector-model FILE",
+      text: "use this .onnx file instead of the config's model",
+    },
+    {
+      flag: "--max-side N",
+      text: `longest side of the embedded picture in pixels, 16 to ${MAX_SIDE}`,
+      default: 400,
+    },
+  ],
+  examples: ["show-regions photos/*.jpg --out runs/regions"],
+});
 
 export const showRegionsCommand: Command = {
   name: "show-regions",
   summary: "draw each image's 20 regions (detections, fallback boxes) as SVG",
   usage: USAGE,
   async run(args) {
-    let parsed: { values: Record<string, string | undefined>; positionals: string[] };
-    try {
-      parsed = parseArgs({
-        args,
-        options: Object.fromEntries(
-          ["out", "regions", "detector", "detector-model", "max-side"].map((k) => [
-            k,
-            { type: "string" as const },
-          ]),
-        ),
-        allowPositionals: true,
-        strict: true,
-      }) as typeof parsed;
-    } catch (err) {
-      throw new InputError(`${(err as Error).message}\n\n${USAGE}`);
-    }
-    const { values, positionals: images } = parsed;
+    const parsed = parseCommandArgs(
+      args,
+      Object.fromEntries(
+        ["out", "regions", "detector", "detector-model", "max-side"].map((k) => [
+          k,
+          { type: "string" as const },
+        ]),
+      ),
+      USAGE,
+    );
+    const values = parsed.values as Record<string, string | undefined>;
+    const images = parsed.positionals;
     if (!values.out || images.length === 0)
       throw new InputError(`IMAGE... and --out are required\n\n${USAGE}`);
     const regions = values.regions === undefined ? 20 : boundedInt(values.regions, "--regions", 20);
     const maxSide =
-      values["max-side"] === undefined
-        ? 400
-        : boundedInt(values["max-side"], "--max-side", MAX_SIDE);
-    if (maxSide < 16) throw new InputError(`--max-side: expected at least 16, got "${maxSide}"`);
+      numberFlag(values["max-side"], "--max-side", { integer: true, min: 16, max: MAX_SIDE }) ??
+      400;
     const config = loadModelConfig(values.detector ?? DEFAULT_DETECTOR, "detector");
     const detector = await Detector.load(
       { ...config, model: values["detector-model"] ?? config.model },

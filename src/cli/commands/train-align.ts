@@ -1,4 +1,3 @@
-import { parseArgs } from "node:util";
 import {
   DEFAULT_ALIGNMENT_CONFIG,
   DEFAULT_TRAIN_CONFIG,
@@ -8,45 +7,112 @@ import {
 import { loadSplitFeatures } from "../../align/image-features.js";
 import { type AlignmentProgress, formatRetrieval, trainAlignment } from "../../align/train.js";
 import { loadDataset } from "../../data/load.js";
+import { DEFAULT_MIN_COUNT } from "../../data/vocabulary.js";
 import { InputError } from "../../errors.js";
 import { FeatureStore } from "../../vision/feature-store.js";
 import type { Command } from "../command.js";
+import { numberFlag, parseCommandArgs } from "../flags.js";
+import { renderHelp } from "../help.js";
 import { formatSeconds, Progress } from "../progress.js";
-import { integerFlag, MAX_EPOCHS, realFlag } from "../training-flags.js";
+import { MAX_EPOCHS } from "../training-flags.js";
 
-const USAGE = `usage: imagesent train-align --dataset D --features STORE --out DIR [options]
-
-Trains the alignment model of section 3.1 (region embedding, BRNN over the words, the score
-S_kl = sum_t max_i v_i . s_t and its bidirectional max-margin loss) on the train split, with
-image-sentence retrieval on the val split after every epoch. DIR gets best.ckpt (best val
-R@1+5+10 sum), last.ckpt (written every --checkpoint-every iterations: rerun the same command
-after a kill to resume) and summary.json (per-epoch history, wall time, sentences/s).
-
-  --dataset D            dataset.json or Flickr8k folder
-  --features STORE       feature store of the dataset's images (imagesent features)
-  --out DIR              run folder (resumed when it holds last.ckpt)
-  --regions N            regions per image: 20 (default) or 1 for whole images only
-  --init CKPT            start from a trained model's weights (its shape and vocabulary; a
-                         fresh optimiser), e.g. to fine-tune with --loss hardest
-  --embed H              multimodal embedding size h (default ${DEFAULT_ALIGNMENT_CONFIG.embed})
-  --hidden N             BRNN hidden size (default ${DEFAULT_ALIGNMENT_CONFIG.hidden})
-  --word-dim N           word vector size (default ${DEFAULT_ALIGNMENT_CONFIG.wordDim})
-  --freeze-words         keep the (random) word vectors fixed
-  --min-count N          vocabulary: words seen this often in train (default 5)
-  --epochs N             (default ${DEFAULT_TRAIN_CONFIG.epochs}); may be raised when resuming
-  --batch N              image-sentence pairs per batch (default ${DEFAULT_TRAIN_CONFIG.batchSize})
-  --lr X                 SGD learning rate (default ${DEFAULT_TRAIN_CONFIG.lr})
-  --lr-decay X           learning rate factor per epoch (default ${DEFAULT_TRAIN_CONFIG.lrDecay})
-  --warmup N             iterations of linear learning-rate warmup (default ${DEFAULT_TRAIN_CONFIG.warmup})
-  --momentum X           (default ${DEFAULT_TRAIN_CONFIG.momentum})
-  --weight-decay X       L2 on weight matrices (default ${DEFAULT_TRAIN_CONFIG.weightDecay})
-  --dropout P            on the CNN codes, word vectors and BRNN output (default ${DEFAULT_TRAIN_CONFIG.dropout})
-  --clip X               elementwise gradient clip (default ${DEFAULT_TRAIN_CONFIG.clip})
-  --margin X             ranking margin (default ${DEFAULT_TRAIN_CONFIG.margin})
-  --loss sum|hardest     the paper's sum over negatives (default) or VSE++'s hardest negative
-  --checkpoint-every N   iterations between resumable checkpoints (default ${DEFAULT_TRAIN_CONFIG.checkpointEvery})
-  --seed S               (default ${DEFAULT_TRAIN_CONFIG.seed})
-  --max-minutes M        start no epoch that would end after M minutes of wall time`;
+const USAGE = renderHelp({
+  usage: ["train-align --dataset D --features STORE --out DIR [options]"],
+  description: `Trains the alignment model of section 3.1 (region embedding, BRNN over the words,
+    the score S_kl = sum_t max_i v_i . s_t and its bidirectional max-margin loss) on the train
+    split, with image-sentence retrieval on the val split after every epoch. DIR gets best.ckpt
+    (best val R@1+5+10 sum), last.ckpt (written every --checkpoint-every iterations: rerun the same
+    command after a kill to resume) and summary.json (per-epoch history, wall time, sentences/s).`,
+  flags: [
+    { flag: "--dataset D", text: "dataset.json or Flickr8k folder" },
+    {
+      flag: "--features STORE",
+      text: "feature store of the dataset's images (imagesent features)",
+    },
+    { flag: "--out DIR", text: "run folder (resumed when it holds last.ckpt)" },
+    {
+      flag: "--regions N",
+      text: "regions per image: 20, or 1 for whole images only",
+      default: DEFAULT_ALIGNMENT_CONFIG.regions,
+    },
+    {
+      flag: "--init CKPT",
+      text: `start from a trained model's weights (its shape and vocabulary; a fresh optimiser),
+        e.g. to fine-tune with --loss hardest`,
+    },
+    {
+      flag: "--embed H",
+      text: "multimodal embedding size h",
+      default: DEFAULT_ALIGNMENT_CONFIG.embed,
+    },
+    { flag: "--hidden N", text: "BRNN hidden size", default: DEFAULT_ALIGNMENT_CONFIG.hidden },
+    { flag: "--word-dim N", text: "word vector size", default: DEFAULT_ALIGNMENT_CONFIG.wordDim },
+    { flag: "--freeze-words", text: "keep the (random) word vectors fixed" },
+    {
+      flag: "--min-count N",
+      text: "vocabulary: words seen this often in train",
+      default: DEFAULT_MIN_COUNT,
+    },
+    {
+      flag: "--epochs N",
+      text: `training epochs, at most ${MAX_EPOCHS}; may be raised when resuming`,
+      default: DEFAULT_TRAIN_CONFIG.epochs,
+    },
+    {
+      flag: "--batch N",
+      text: "image-sentence pairs per batch, at least 2",
+      default: DEFAULT_TRAIN_CONFIG.batchSize,
+    },
+    { flag: "--lr X", text: "SGD learning rate", default: DEFAULT_TRAIN_CONFIG.lr },
+    {
+      flag: "--lr-decay X",
+      text: "learning rate factor per epoch, up to 1",
+      default: DEFAULT_TRAIN_CONFIG.lrDecay,
+    },
+    {
+      flag: "--warmup N",
+      text: "iterations of linear learning-rate warmup",
+      default: DEFAULT_TRAIN_CONFIG.warmup,
+    },
+    {
+      flag: "--momentum X",
+      text: "SGD momentum, 0 to 0.999",
+      default: DEFAULT_TRAIN_CONFIG.momentum,
+    },
+    {
+      flag: "--weight-decay X",
+      text: "L2 on weight matrices",
+      default: DEFAULT_TRAIN_CONFIG.weightDecay,
+    },
+    {
+      flag: "--dropout P",
+      text: "on the CNN codes, word vectors and BRNN output, 0 to 0.95",
+      default: DEFAULT_TRAIN_CONFIG.dropout,
+    },
+    { flag: "--clip X", text: "elementwise gradient clip", default: DEFAULT_TRAIN_CONFIG.clip },
+    { flag: "--margin X", text: "ranking margin", default: DEFAULT_TRAIN_CONFIG.margin },
+    {
+      flag: "--loss sum|hardest",
+      text: "the paper's sum over negatives, or VSE++'s hardest negative",
+      default: DEFAULT_TRAIN_CONFIG.loss,
+    },
+    {
+      flag: "--checkpoint-every N",
+      text: "iterations between resumable checkpoints",
+      default: DEFAULT_TRAIN_CONFIG.checkpointEvery,
+    },
+    { flag: "--seed S", text: "random seed", default: DEFAULT_TRAIN_CONFIG.seed },
+    {
+      flag: "--max-minutes M",
+      text: "start no epoch that would end after M minutes of wall time",
+      default: "no limit",
+    },
+  ],
+  examples: [
+    "train-align --dataset path/to/flickr8k --features features/flickr8k-mnv2 --out runs/flickr8k/align",
+    "train-align --dataset path/to/flickr8k --features features/flickr8k-mnv2 --out runs/flickr8k/align-whole --regions 1",
+  ],
+});
 
 /** Draws trainAlignment's progress as one Progress line per epoch (on stderr). */
 export function alignmentProgress(): (event: AlignmentProgress) => void {
@@ -73,51 +139,46 @@ export const trainAlignCommand: Command = {
   summary: "train the region-word alignment model (BRNN + ranking loss) with val retrieval",
   usage: USAGE,
   run(args) {
-    let values: Record<string, string | boolean | undefined>;
     const str = { type: "string" } as const;
-    try {
-      ({ values } = parseArgs({
-        args,
-        options: {
-          dataset: str,
-          features: str,
-          out: str,
-          regions: str,
-          embed: str,
-          hidden: str,
-          "word-dim": str,
-          "freeze-words": { type: "boolean" },
-          init: str,
-          "min-count": str,
-          epochs: str,
-          batch: str,
-          lr: str,
-          "lr-decay": str,
-          momentum: str,
-          warmup: str,
-          "weight-decay": str,
-          dropout: str,
-          clip: str,
-          margin: str,
-          loss: str,
-          "checkpoint-every": str,
-          seed: str,
-          "max-minutes": str,
-        },
-        strict: true,
-        allowPositionals: false,
-      }));
-    } catch (err) {
-      throw new InputError(`${(err as Error).message}\n\n${USAGE}`);
-    }
+    const { values } = parseCommandArgs(
+      args,
+      {
+        dataset: str,
+        features: str,
+        out: str,
+        regions: str,
+        embed: str,
+        hidden: str,
+        "word-dim": str,
+        "freeze-words": { type: "boolean" },
+        init: str,
+        "min-count": str,
+        epochs: str,
+        batch: str,
+        lr: str,
+        "lr-decay": str,
+        momentum: str,
+        warmup: str,
+        "weight-decay": str,
+        dropout: str,
+        clip: str,
+        margin: str,
+        loss: str,
+        "checkpoint-every": str,
+        seed: str,
+        "max-minutes": str,
+      },
+      USAGE,
+      { positionals: false },
+    );
     const { dataset: datasetPath, features, out } = values as Record<string, string | undefined>;
     if (!datasetPath || !features || !out) {
       throw new InputError(`--dataset, --features and --out are required\n\n${USAGE}`);
     }
     const int = (flag: string, min = 1, max?: number) =>
-      integerFlag(values[flag] as string | undefined, `--${flag}`, min, max);
+      numberFlag(values[flag] as string | undefined, `--${flag}`, { integer: true, min, max });
     const num = (flag: string, min: number, max?: number) =>
-      realFlag(values[flag] as string | undefined, `--${flag}`, min, max);
+      numberFlag(values[flag] as string | undefined, `--${flag}`, { min, max });
     const loss = values.loss as string | undefined;
     if (loss !== undefined && !RANKING_LOSS_KINDS.includes(loss as RankingLossKind)) {
       throw new InputError(`--loss: expected ${RANKING_LOSS_KINDS.join(" or ")}, got '${loss}'`);

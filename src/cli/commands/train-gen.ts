@@ -1,5 +1,4 @@
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { loadDataset } from "../../data/load.js";
 import { buildVocabulary, DEFAULT_MIN_COUNT } from "../../data/vocabulary.js";
 import { InputError } from "../../errors.js";
@@ -14,43 +13,70 @@ import { DEFAULT_TRAINING, type TrainingOptions, trainGenerator } from "../../ge
 import { readSnippets } from "../../mrf/snippets.js";
 import { FeatureStore } from "../../vision/feature-store.js";
 import type { Command } from "../command.js";
+import { numberFlag, parseCommandArgs } from "../flags.js";
+import { renderHelp } from "../help.js";
 import { formatSeconds, Progress } from "../progress.js";
-import { integerFlag, MAX_EPOCHS, realFlag } from "../training-flags.js";
+import { MAX_EPOCHS } from "../training-flags.js";
 
 const T = DEFAULT_TRAINING;
-const USAGE = `usage: imagesent train-gen --dataset D --features STORE --out DIR [options]
-
-Trains the multimodal RNN caption generator (section 3.2 of the paper) on train, validating
-perplexity and CIDEr-D on val after every epoch. DIR/best.ckpt is the model with the best val
-CIDEr-D so far; DIR/last.ckpt holds the optimiser and RNG too, and rerunning the same command
-resumes from it.
-
-  --mode M            fullframe (default): whole images (feature-store row 0) and their
-                      sentences; region: regions and the snippets aligned to them (--snippets)
-  --dataset D         dataset.json or Flickr8k folder
-  --features STORE    feature store of the dataset's images (imagesent features)
-  --snippets FILE     region-snippet JSONL from the MRF alignment (region mode)
-  --out DIR           where checkpoints go
-  --cell C            rnn (default, the paper's) or lstm
-  --hidden N          hidden units (default ${DEFAULT_MODEL.hidden})
-  --embed N           word-vector size (default ${DEFAULT_MODEL.embed})
-  --dropout P         dropout on image code, word vectors and output layer (default ${DEFAULT_MODEL.dropout})
-  --min-count N       keep words seen at least N times in train (default ${DEFAULT_MIN_COUNT})
-  --epochs N          (default ${T.epochs})
-  --batch N           sentences per update (default ${T.batchSize})
-  --lr X              RMSprop learning rate (default ${T.lr})
-  --rms-decay X       RMSprop cache decay (default ${T.rmsDecay})
-  --weight-decay X    L2 on weight matrices (default ${T.weightDecay})
-  --clip X            elementwise gradient clip (default ${T.clip})
-  --warmup N          iterations of linear learning-rate warm-up (default ${T.warmup})
-  --lr-decay X        learning-rate factor per epoch (default ${T.lrDecay})
-  --eval-every N      validate every N iterations (default: once per epoch)
-  --val-beam N        beam for the validation CIDEr-D (default ${T.valBeam})
-  --val-captions N    val targets decoded for CIDEr-D (default: all)
-  --max-minutes X     stop (checkpointed, resumable) after X minutes
-  --limit N           at most N targets per split (quick runs)
-  --restval           train on restval too
-  --seed N            (default ${T.seed})`;
+const USAGE = renderHelp({
+  usage: ["train-gen --dataset D --features STORE --out DIR [options]"],
+  description: `Trains the multimodal RNN caption generator (section 3.2 of the paper) on train,
+    validating perplexity and CIDEr-D on val after every epoch. DIR/best.ckpt is the model with the
+    best val CIDEr-D so far; DIR/last.ckpt holds the optimiser and RNG too, and rerunning the same
+    command resumes from it.`,
+  flags: [
+    {
+      flag: "--mode M",
+      text: `fullframe: whole images (feature-store row 0) and their sentences; region: regions
+        and the snippets aligned to them (--snippets)`,
+      default: "fullframe",
+    },
+    { flag: "--dataset D", text: "dataset.json or Flickr8k folder" },
+    {
+      flag: "--features STORE",
+      text: "feature store of the dataset's images (imagesent features)",
+    },
+    { flag: "--snippets FILE", text: "region-snippet JSONL from the MRF alignment (region mode)" },
+    { flag: "--out DIR", text: "where checkpoints go" },
+    { flag: "--cell C", text: "rnn (the paper's) or lstm", default: DEFAULT_MODEL.cell },
+    { flag: "--hidden N", text: "hidden units", default: DEFAULT_MODEL.hidden },
+    { flag: "--embed N", text: "word-vector size", default: DEFAULT_MODEL.embed },
+    {
+      flag: "--dropout P",
+      text: "dropout on image code, word vectors and output layer, 0 to 0.99",
+      default: DEFAULT_MODEL.dropout,
+    },
+    {
+      flag: "--min-count N",
+      text: "keep words seen at least N times in train",
+      default: DEFAULT_MIN_COUNT,
+    },
+    { flag: "--epochs N", text: `training epochs, at most ${MAX_EPOCHS}`, default: T.epochs },
+    { flag: "--batch N", text: "sentences per update", default: T.batchSize },
+    { flag: "--lr X", text: "RMSprop learning rate", default: T.lr },
+    { flag: "--rms-decay X", text: "RMSprop cache decay, below 1", default: T.rmsDecay },
+    { flag: "--weight-decay X", text: "L2 on weight matrices", default: T.weightDecay },
+    { flag: "--clip X", text: "elementwise gradient clip", default: T.clip },
+    { flag: "--warmup N", text: "iterations of linear learning-rate warm-up", default: T.warmup },
+    { flag: "--lr-decay X", text: "learning-rate factor per epoch, up to 1", default: T.lrDecay },
+    { flag: "--eval-every N", text: "validate every N iterations", default: "once per epoch" },
+    { flag: "--val-beam N", text: "beam for the validation CIDEr-D", default: T.valBeam },
+    { flag: "--val-captions N", text: "val targets decoded for CIDEr-D", default: "all" },
+    {
+      flag: "--max-minutes X",
+      text: "stop (checkpointed, resumable) after X minutes",
+      default: "no limit",
+    },
+    { flag: "--limit N", text: "at most N targets per split (quick runs)", default: "all" },
+    { flag: "--restval", text: "train on restval too" },
+    { flag: "--seed N", text: "random seed", default: T.seed },
+  ],
+  examples: [
+    "train-gen --dataset path/to/flickr8k --features features/flickr8k-mnv2 --out runs/flickr8k/gen",
+    "train-gen --dataset path/to/flickr8k --features features/flickr8k-mnv2 --out runs/flickr8k/gen-lstm --cell lstm",
+  ],
+});
 
 const STRING_FLAGS = [
   "mode",
@@ -84,20 +110,15 @@ export const trainGenCommand: Command = {
   summary: "train the multimodal RNN caption generator (full images or regions)",
   usage: USAGE,
   run(args) {
-    let values: Record<string, string | boolean | undefined>;
-    try {
-      ({ values } = parseArgs({
-        args,
-        options: {
-          ...Object.fromEntries(STRING_FLAGS.map((k) => [k, { type: "string" as const }])),
-          restval: { type: "boolean" },
-        },
-        strict: true,
-        allowPositionals: false,
-      }));
-    } catch (err) {
-      throw new InputError(`${(err as Error).message}\n\n${USAGE}`);
-    }
+    const { values } = parseCommandArgs(
+      args,
+      {
+        ...Object.fromEntries(STRING_FLAGS.map((k) => [k, { type: "string" as const }])),
+        restval: { type: "boolean" },
+      },
+      USAGE,
+      { positionals: false },
+    );
     const str = (k: string) => values[k] as string | undefined;
     if (!str("dataset") || !str("features") || !str("out")) {
       throw new InputError(`--dataset, --features and --out are required\n\n${USAGE}`);
@@ -113,9 +134,9 @@ export const trainGenCommand: Command = {
     if (mode === "region" && !str("snippets"))
       throw new InputError("--mode region needs --snippets");
     const int = (k: string, fallback: number, min = 1, max?: number) =>
-      integerFlag(str(k), `--${k}`, min, max) ?? fallback;
+      numberFlag(str(k), `--${k}`, { integer: true, min, max }) ?? fallback;
     const real = (k: string, fallback: number, min = 0, max?: number) =>
-      realFlag(str(k), `--${k}`, min, max) ?? fallback;
+      numberFlag(str(k), `--${k}`, { min, max }) ?? fallback;
     const training: TrainingOptions = {
       batchSize: int("batch", T.batchSize),
       lr: real("lr", T.lr, 1e-12),

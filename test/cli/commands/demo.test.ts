@@ -22,7 +22,7 @@ test("flags are parsed, with defaults", () => {
 
 test("bad flags are InputErrors naming the flag", () => {
   const bad: [string[], RegExp][] = [
-    [["--images", "0"], /--images: expected an integer >= 1, got "0"/],
+    [["--images", "0"], /--images: expected a positive integer, got "0"/],
     [["--images", "ten"], /--images/],
     [["--seed", "-3"], /--seed/],
     [["--seed", "1.5"], /--seed/],
