@@ -29,11 +29,19 @@ export interface Caption {
 export interface GreedyOptions {
   /** Longest caption in words (default 20). */
   readonly maxLength?: number;
+  /**
+   * Words a caption may not end on, such as the function words of a region phrase
+   * (region-phrases.ts): when set, END is never the first token (no empty caption) nor follows one
+   * of them, and none of them is the maxLength-th word, so a caption cut at maxLength ends on
+   * another word too. The scores stay the model's own: a forbidden token is left out, the others
+   * are not renormalised. The vocabulary needs a word outside the set.
+   */
+  readonly nonFinal?: ReadonlySet<number>;
 }
 
 /** The most likely word at every step. */
 export function greedy(stepper: Stepper, opts: GreedyOptions = {}): Caption {
-  return walk(stepper, opts.maxLength ?? DEFAULT_MAX_LENGTH, (row) => argmax(row));
+  return walk(stepper, opts, (row) => argmax(row));
 }
 
 export interface SampleOptions extends GreedyOptions {
@@ -47,7 +55,7 @@ export function sample(stepper: Stepper, opts: SampleOptions): Caption {
   const temperature = opts.temperature ?? 1;
   if (!(temperature > 0)) throw new RangeError(`temperature must be > 0, got ${temperature}`);
   const weights = new Float64Array(stepper.vocabSize);
-  return walk(stepper, opts.maxLength ?? DEFAULT_MAX_LENGTH, (row) => {
+  return walk(stepper, opts, (row) => {
     let max = Number.NEGATIVE_INFINITY;
     for (const lp of row) max = Math.max(max, lp);
     let total = 0;
@@ -64,13 +72,18 @@ export function sample(stepper: Stepper, opts: SampleOptions): Caption {
   });
 }
 
-/** One hypothesis at a time, the next word chosen by `pick` from its log-probabilities. */
-function walk(stepper: Stepper, maxLength: number, pick: (row: Float32Array) => number): Caption {
+/**
+ * One hypothesis at a time, the next word chosen by `pick` from its log-probabilities (the
+ * tokens `opts.nonFinal` forbids there set to -Infinity).
+ */
+function walk(stepper: Stepper, opts: GreedyOptions, pick: (row: Float32Array) => number): Caption {
+  const maxLength = opts.maxLength ?? DEFAULT_MAX_LENGTH;
+  const scratch = opts.nonFinal ? new Float32Array(stepper.vocabSize) : undefined;
   const words: number[] = [];
   let logProb = 0;
   let { logProbs, next } = stepper.step(null, Int32Array.of(BOUNDARY));
   for (;;) {
-    const w = pick(logProbs);
+    const w = pick(allowedOnly(logProbs, words, maxLength, opts.nonFinal, scratch));
     logProb += logProbs[w];
     if (w === BOUNDARY) return { words, logProb, finished: true };
     words.push(w);
@@ -138,6 +151,7 @@ export function batchedBeamSearch(
   const score = (h: Caption) => rankScore(h, alpha);
   const S = steppers[0].stateSize;
   const V = steppers[0].vocabSize;
+  const scratch = opts.nonFinal ? new Float32Array(V) : undefined;
 
   // The first step is each image's own: that is where its features enter.
   const firsts = steppers.map((s) => s.step(null, Int32Array.of(BOUNDARY)));
@@ -163,10 +177,17 @@ export function batchedBeamSearch(
           candidates.push({ ...h, parent: -1 });
           continue;
         }
-        const row = logProbs.subarray(h.row * V, (h.row + 1) * V);
+        const row = allowedOnly(
+          logProbs.subarray(h.row * V, (h.row + 1) * V),
+          h.words,
+          maxLength,
+          opts.nonFinal,
+          scratch,
+        );
         const n = topK(row, beam, best);
         for (let i = 0; i < n; i++) {
           const w = best[i];
+          if (row[w] === Number.NEGATIVE_INFINITY) break;
           const ended = w === BOUNDARY;
           candidates.push({
             words: ended ? h.words : [...h.words, w],
@@ -198,6 +219,28 @@ export function batchedBeamSearch(
     });
     ({ logProbs, next: states } = steppers[0].step(prev, Int32Array.from(tokens)));
   }
+}
+
+/**
+ * `row` with the tokens `nonFinal` forbids after `words` set to -Infinity (copied into
+ * `scratch`), or `row` itself when nothing is forbidden there: END at length 0 or after a
+ * non-final word, a non-final word as the maxLength-th.
+ */
+function allowedOnly(
+  row: Float32Array,
+  words: readonly number[],
+  maxLength: number,
+  nonFinal: ReadonlySet<number> | undefined,
+  scratch: Float32Array | undefined,
+): Float32Array {
+  if (!nonFinal || !scratch) return row;
+  const noEnd = words.length === 0 || nonFinal.has(words[words.length - 1]);
+  const last = words.length + 1 === maxLength;
+  if (!noEnd && !last) return row;
+  scratch.set(row);
+  if (noEnd) scratch[BOUNDARY] = Number.NEGATIVE_INFINITY;
+  if (last) for (const w of nonFinal) scratch[w] = Number.NEGATIVE_INFINITY;
+  return scratch;
 }
 
 function argmax(row: Float32Array): number {

@@ -51,6 +51,14 @@ export { Lstm } from "./lstm.js";
 export { MultimodalRnn } from "./multimodal-rnn.js";
 export { nearestNeighbourCaptions } from "./nearest-neighbour.js";
 export {
+  type DecodedPhrase,
+  decodeRegionPhrases,
+  FUNCTION_WORDS,
+  nonFinalWords,
+  phraseConfidence,
+  type RegionPhraseDecoding,
+} from "./region-phrases.js";
+export {
   DEFAULT_TRAINING,
   type GeneratorConfig,
   type TrainingOptions,

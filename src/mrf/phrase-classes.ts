@@ -126,6 +126,13 @@ const WORD_CLASS: ReadonlyMap<string, string> = new Map(
   ),
 );
 
+const NAMED_CLASSES: ReadonlySet<string> = new Set(WORD_CLASS.values());
+
+/** Whether some word names class `label` (a COCO class the table covers; not, say, a colour). */
+export function isNamedClass(label: string): boolean {
+  return NAMED_CLASSES.has(label);
+}
+
 /** The class a word names, trying it as written and then as a regular plural. */
 export function classOfWord(word: string): string | undefined {
   const direct = WORD_CLASS.get(word);

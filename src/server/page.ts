@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { placeLabels, regionColour, textColourOn } from "../app/region-labels.js";
 
 /**
  * The web app's one page: HTML, CSS and script in one document, nothing fetched from elsewhere.
@@ -8,17 +9,14 @@ import { createHash } from "node:crypto";
  * GET /api/images?offset=&limit=, GET /thumbnail?image=KEY[&size=large].
  */
 
-/**
- * Colours of regions: 24 hues 15 degrees apart, taken 7 steps (105 degrees) at a time so that
- * neighbouring regions differ most; 20 regions (the paper's count) never share a colour.
- */
-export const REGION_COLOURS: readonly string[] = Array.from(
-  { length: 24 },
-  (_, i) => `hsl(${((i * 7) % 24) * 15}, 80%, ${i % 2 === 0 ? 66 : 74}%)`,
+/** Colours of regions (regionColour): 20 regions (the paper's count) never share a colour. */
+export const REGION_COLOURS: readonly string[] = Array.from({ length: 24 }, (_, i) =>
+  regionColour(i),
 );
 
 const PALETTE_CSS = REGION_COLOURS.map(
-  (c, i) => `.c${i} { stroke: ${c}; } mark.c${i}, .swatch.c${i} { background: ${c}; }`,
+  (c, i) =>
+    `.c${i} { stroke: ${c}; } mark.c${i}, .swatch.c${i} { background: ${c}; } .tag.c${i} { background: ${c}; color: ${textColourOn(c)}; }`,
 ).join("\n");
 
 const STYLE = `
@@ -50,6 +48,11 @@ rect.box { fill: none; stroke-width: 2; vector-effect: non-scaling-stroke; strok
 rect.box.fallback { stroke-dasharray: 5 3; }
 rect.box.on { stroke-width: 4; stroke-opacity: 1; }
 rect.box.off { stroke-opacity: 0.15; }
+/* Region labels over the photo, placed by placeLabels so that none overlaps another. */
+.tags { position: absolute; inset: 0; pointer-events: none; line-height: 1.3; overflow: hidden; }
+.tag { position: absolute; left: 0; top: 0; font-size: 12px; padding: 0 4px; border-radius: 3px;
+  white-space: nowrap; max-width: 45%; overflow: hidden; text-overflow: ellipsis; }
+.not-shown { color: #71717a; }
 .caption { font-size: 20px; font-weight: 600; margin: 12px 0 6px; }
 #regions { font-size: 14px; padding-left: 28px; margin: 0; columns: 2 200px; }
 #regions li { cursor: default; padding: 1px 0; break-inside: avoid; }
@@ -90,6 +93,7 @@ dialog .bar button { padding: 4px 12px; background: #3f3f46; }
   section { padding: 12px; }
   .drop { padding: 16px 10px; }
   .hits { gap: 10px; }
+  .tag { font-size: 11px; padding: 0 3px; }
 }
 `;
 
@@ -169,12 +173,59 @@ function linkHover(item, rect, rects) {
   });
 }
 
+${placeLabels.toString()}
+
+// The described image's region labels, laid out for the photo's size on the page: each region
+// with a shown phrase gets its number and phrase, or its number alone, where no other label is;
+// one with no room is in the list only (the list is the legend).
+let described = null;
+
+function layoutTags() {
+  const layer = byId("tags");
+  layer.replaceChildren();
+  const photo = byId("photo");
+  const w = photo.clientWidth;
+  const h = photo.clientHeight;
+  if (!described || !w || !h) return;
+  const sx = w / described.width;
+  const sy = h / described.height;
+  const labelled = [];
+  described.regions.forEach((r, i) => {
+    if (!r.caption) return;
+    const colour = "tag c" + (i % COLOURS);
+    const tags = [el("span", colour, i + 1 + " " + r.caption), el("span", colour, String(i + 1))];
+    layer.append(...tags);
+    labelled.push({ box: r.box, tags });
+  });
+  const placed = placeLabels(
+    labelled.map((l) => ({
+      box: { x1: l.box.x1 * sx, y1: l.box.y1 * sy, x2: l.box.x2 * sx, y2: l.box.y2 * sy },
+      sizes: l.tags.map((t) => ({ width: t.offsetWidth, height: t.offsetHeight })),
+    })),
+    w,
+    h,
+  );
+  labelled.forEach((l, k) => {
+    l.tags.forEach((t, size) => {
+      const at = placed[k];
+      if (at && at.size === size) {
+        t.style.left = at.x + "px";
+        t.style.top = at.y + "px";
+      } else {
+        t.remove();
+      }
+    });
+  });
+}
+
 let photoUrl;
 
 function showDescription(d, file) {
   if (photoUrl) URL.revokeObjectURL(photoUrl);
   photoUrl = URL.createObjectURL(file);
   const photo = byId("photo");
+  described = d;
+  byId("tags").replaceChildren();
   photo.src = photoUrl;
   photo.alt = file.name;
   byId("caption").textContent = d.caption;
@@ -199,6 +250,10 @@ function showDescription(d, file) {
       }
       const what = r.source === "detection" ? r.label + " " + r.score.toFixed(2) : r.source;
       li.append(el("span", "meta", what));
+      if (r.phrase && !r.phrase.shown) {
+        const why = r.phrase.hidden === "contradicts-label" ? "names another class" : "not confident";
+        li.append(" ", el("span", "meta not-shown", "(“" + r.phrase.text + "”: " + why + ")"));
+      }
       linkHover(li, rects[i], rects);
       return li;
     }),
@@ -305,10 +360,13 @@ async function search(query, k) {
     if (showing.kind !== "search" || showing.query !== query) return;
     const have = hits.children.length;
     hits.append(...result.hits.slice(have).map((h, i) => hitCard(h, have + i + 1)));
+    const notes =
+      (result.goodMatch === false ? " Nothing matches well: the best image scores below what 90% of images score with their own descriptions." : "") +
+      (result.unknownWords.length > 0 ? " Not in the vocabulary, left out: " + result.unknownWords.join(", ") + "." : "");
     byId("search-status").textContent =
       result.hits.length === 0
         ? "The index has no images."
-        : "The " + result.hits.length + " images that match best, best first; hover a phrase to see its region, click an image for a larger view.";
+        : "The " + result.hits.length + " images that match best, best first; hover a phrase to see its region, click an image for a larger view." + notes;
     setMore(result.hits.length === k && k < maxResults);
   } catch (err) {
     byId("search-status").textContent = "";
@@ -346,6 +404,8 @@ function more() {
 }
 
 function setUp(info) {
+  byId("photo").addEventListener("load", layoutTags);
+  new ResizeObserver(layoutTags).observe(byId("photo"));
   byId("limit").textContent =
     megabytes(info.maxUploadBytes) + " and " + info.maxUploadPixels / 1e6 + " megapixels";
   byId("about").textContent =
@@ -407,7 +467,7 @@ const BODY = `
 <p id="describe-status" class="status" role="status"></p>
 <p id="describe-error" class="error" role="alert" hidden></p>
 <div id="description" hidden>
-<div class="stage"><img id="photo" alt=""><svg id="boxes"></svg></div>
+<div class="stage"><img id="photo" alt=""><svg id="boxes"></svg><div id="tags" class="tags"></div></div>
 <p id="caption" class="caption"></p>
 <p id="describe-meta" class="meta"></p>
 <ol id="regions"></ol>

@@ -46,7 +46,9 @@ test("describe gives a caption in the model's words and 19 regions with boxes in
   for (const r of d.regions) {
     assert.ok(r.box.x1 >= 0 && r.box.y1 >= 0 && r.box.x2 <= 224 && r.box.y2 <= 224);
     assert.ok(r.box.x2 > r.box.x1 && r.box.y2 > r.box.y1);
-    assert.equal(typeof r.caption, "string");
+    // Every region has a phrase with its confidence; it is the caption when it is shown.
+    assert.ok(r.phrase && r.phrase.text.length > 0 && r.phrase.confidence < 0);
+    assert.equal(r.caption, r.phrase.shown ? r.phrase.text : undefined);
     assert.equal(r.source === "detection", "label" in r, "detections, and only they, are labelled");
   }
   // The bundle's detector is the world's colour-blob detector: each object is a detection.
@@ -71,7 +73,9 @@ test("a WebP of odd size given as bytes is described in its own pixels", async (
   assert.ok(d.caption.length > 0);
   assert.ok(d.regions.every((r) => r.box.x2 <= 333 && r.box.y2 <= 151));
   const page = descriptionPage("t", [{ title: "odd.webp", imageHref: "odd.webp", description: d }]);
-  assert.equal((page.match(/<rect /g) ?? []).length, 19);
+  assert.equal((page.match(/<rect [^>]*fill="none"/g) ?? []).length, 19, "a box a region");
+  const labelled = d.regions.filter((r) => r.caption).length;
+  assert.ok((page.match(/<g class="label">/g) ?? []).length <= labelled, "labels: shown phrases");
   assert.match(page, new RegExp(d.caption));
 });
 
@@ -88,7 +92,7 @@ test("a bundle without a region generator gives regions without phrases", async 
     assert.equal(describer.describesRegions, true);
     const d = await boxesOnly.describe(worldImage());
     assert.equal(d.regions.length, 19);
-    assert.ok(d.regions.every((r) => !("caption" in r)));
+    assert.ok(d.regions.every((r) => !("caption" in r) && !("phrase" in r)));
     assert.equal(d.caption, (await describer.describe(worldImage())).caption);
   } finally {
     await boxesOnly.close();

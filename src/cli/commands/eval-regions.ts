@@ -28,37 +28,74 @@ import {
   stringFlag,
 } from "../app-flags.js";
 import type { Command } from "../command.js";
-import { positiveInt } from "../flags.js";
+import { numberFlag } from "../flags.js";
+import { renderHelp } from "../help.js";
 import { parseSplit } from "../mrf-flags.js";
 import { Progress } from "../progress.js";
 
-const USAGE = `usage: imagesent eval-regions --bundle B --dataset D --images DIR --entities DIR [--split val]
-                             [--limit N] [--nn-images N] [--region-beam N] [--beam N]
-                             [--threads N] [--json] [--markdown FILE]
+/** onnxruntime threads per model run when --threads is not given. */
+const DEFAULT_THREADS = 2;
 
-Region-level evaluation, the paper's Table 3, on Flickr30k Entities: every entity chain of the
-split's images that has a box is one region, the union of its boxes, cropped from the image
-file as describe makes region features (the bundle's encoder, its context padding; boxes scaled
-from the annotated size to the file's pixels). Each region is described by the bundle's region
-generator, by its full-frame generator on the same crop and by a nearest-neighbour baseline (the
-phrase of the most similar train entity region by cosine of CNN codes), and scored against the
-entity's phrases in the image's sentences (BLEU-1..4, METEOR, ROUGE-L, CIDEr-D), beside one
-human phrase against the others and the paper's rows.
-
-  --bundle B        a bundle folder or cached name, with a region generator
-  --dataset D       dataset.json or Flickr8k folder; images named <flickr30k id>_<secret>.jpg
-  --images DIR      the image files, DIR/<filename>
-  --entities DIR    a Flickr30k Entities folder: Annotations/<id>.xml, Sentences/<id>.txt
-  --split S         train, val or test (default val); the folder must annotate all its images
-  --limit N         only the split's first N images (quick runs)
-  --nn-images N     the nearest neighbour's pool: the first N annotated train images (default
-                    all; 0 leaves the row out). With --split train the split's images are not
-                    in the pool
-  --region-beam N   the region generator's beam (default ${DEFAULT_REGION_BEAM}, describe's)
-  --beam N          the full-frame generator's beam (default ${DEFAULT_BEAM}, length norm ${DEFAULT_LENGTH_NORMALIZATION})
-  --threads N       onnxruntime threads per model run, at most ${MAX_THREADS} (default 2)
-  --json            print the rows (metrics 0..1) and samples as JSON
-  --markdown FILE   also write the table as Markdown, with samples and the command`;
+const USAGE = renderHelp({
+  usage: [
+    "eval-regions --bundle B --dataset D --images DIR --entities DIR [--split val] [--limit N] [--nn-images N] [--region-beam N] [--beam N] [--threads N] [--json] [--markdown FILE]",
+  ],
+  description: `Region-level evaluation, the paper's Table 3, on Flickr30k Entities: every entity
+    chain of the split's images that has a box is one region, the union of its boxes, cropped from
+    the image file as describe makes region features (the bundle's encoder, its context padding;
+    boxes scaled from the annotated size to the file's pixels). Each region is described by the
+    bundle's region generator, by its full-frame generator on the same crop and by a
+    nearest-neighbour baseline (the phrase of the most similar train entity region by cosine of
+    CNN codes), and scored against the entity's phrases in the image's sentences (BLEU-1..4,
+    METEOR, ROUGE-L, CIDEr-D), beside one human phrase against the others and the paper's rows.`,
+  flags: [
+    { flag: "--bundle B", text: "a bundle folder or cached name, with a region generator" },
+    {
+      flag: "--dataset D",
+      text: "dataset.json or Flickr8k folder; images named <flickr30k id>_<secret>.jpg",
+    },
+    { flag: "--images DIR", text: "the image files, DIR/<filename>" },
+    {
+      flag: "--entities DIR",
+      text: "a Flickr30k Entities folder: Annotations/<id>.xml, Sentences/<id>.txt",
+    },
+    {
+      flag: "--split S",
+      text: "train, val or test; the folder must annotate all its images",
+      default: "val",
+    },
+    { flag: "--limit N", text: "only the split's first N images (quick runs)", default: "all" },
+    {
+      flag: "--nn-images N",
+      text: `the nearest neighbour's pool: the first N annotated train images (0 leaves the row
+        out). With --split train the split's images are not in the pool`,
+      default: "all",
+    },
+    {
+      flag: "--region-beam N",
+      text: `the region generator's beam, at most ${MAX_BEAM} (describe's)`,
+      default: DEFAULT_REGION_BEAM,
+    },
+    {
+      flag: "--beam N",
+      text: `the full-frame generator's beam, at most ${MAX_BEAM} (length norm ${DEFAULT_LENGTH_NORMALIZATION})`,
+      default: DEFAULT_BEAM,
+    },
+    {
+      flag: "--threads N",
+      text: `onnxruntime threads per model run, at most ${MAX_THREADS}`,
+      default: DEFAULT_THREADS,
+    },
+    { flag: "--json", text: "print the rows (metrics 0..1) and samples as JSON" },
+    {
+      flag: "--markdown FILE",
+      text: "also write the table as Markdown, with samples and the command",
+    },
+  ],
+  examples: [
+    "eval-regions --bundle flickr8k --dataset path/to/flickr8k --images path/to/flickr8k/images --entities path/to/flickr30k_entities --limit 100",
+  ],
+});
 
 export const evalRegionsCommand: Command = {
   name: "eval-regions",
@@ -93,14 +130,10 @@ export const evalRegionsCommand: Command = {
     const limit = positiveIntFlag(flags, "limit", Number.POSITIVE_INFINITY);
     const nnText = stringFlag(flags, "nn-images");
     const nnImages =
-      nnText === undefined
-        ? Number.POSITIVE_INFINITY
-        : nnText === "0"
-          ? 0
-          : positiveInt(nnText, "--nn-images");
+      numberFlag(nnText, "--nn-images", { integer: true, min: 0 }) ?? Number.POSITIVE_INFINITY;
     const regionBeam = boundedIntFlag(flags, "region-beam", DEFAULT_REGION_BEAM, MAX_BEAM);
     const beam = boundedIntFlag(flags, "beam", DEFAULT_BEAM, MAX_BEAM);
-    const threads = boundedIntFlag(flags, "threads", 2, MAX_THREADS);
+    const threads = boundedIntFlag(flags, "threads", DEFAULT_THREADS, MAX_THREADS);
     const imagesDir = stringFlag(flags, "images")!;
     if (!existsSync(imagesDir) || !statSync(imagesDir).isDirectory()) {
       throw new InputError(`--images: ${imagesDir} is not a folder`);
