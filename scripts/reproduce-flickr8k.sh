@@ -3,7 +3,7 @@
 # the alignment models (two 20-region seeds and the whole image) and their fusion, retrieval, the
 # chain MRF's train snippets and a gallery, two full-frame generators and the region one, caption
 # metrics, the synthetic-world beta grid and the packaged bundle. Every step resumes where it
-# stopped when the script is rerun after a kill. About three and a half hours on 2 cores. Runs go
+# stopped when the script is rerun after a kill. About four and a half hours on 2 cores. Runs go
 # to runs/flickr8k, features to features/ (both outside git).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +11,9 @@ SHARED="${IMAGESENT_SHARED:-../shared}"
 DATA="$SHARED/data/flickr8k"
 MODELS="$SHARED/models"
 STORE=features/flickr8k-mnv2-yolox
+# The bundle's regions: YOLOX-Nano's low-score boxes, person parts, people groups, wide boxes.
+PROPOSALS=features/flickr8k-proposals
+ENTITIES="$SHARED/data/flickr30k-entities"
 RUNS=runs/flickr8k
 cli() { node bin/imagesent.js "$@"; }
 step() { printf '\n== %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
@@ -20,6 +23,10 @@ mkdir -p "$RUNS" docs/results docs/alignment
 
 step "features: 20 regions per image"
 cli features --dataset "$DATA" --images "$DATA/images" --out "$STORE" --detector yolox-nano \
+  --encoder-model "$MODELS/mobilenetv2-12-int8.onnx" --detector-model "$MODELS/yolox_nano.onnx"
+
+step "features: the yolox-nano-proposals regions the bundle describes and grounds with"
+cli features --dataset "$DATA" --images "$DATA/images" --out "$PROPOSALS" \
   --encoder-model "$MODELS/mobilenetv2-12-int8.onnx" --detector-model "$MODELS/yolox_nano.onnx"
 
 step "alignment model, 20 regions"
@@ -62,9 +69,22 @@ cli train-gen --dataset "$DATA" --features "$STORE" --out "$RUNS/gen-ff" --epoch
 cli train-gen --dataset "$DATA" --features "$STORE" --out "$RUNS/gen-ff-s2" --epochs 12 --seed 2
 step "generator, full frame, LSTM cell"
 cli train-gen --dataset "$DATA" --features "$STORE" --out "$RUNS/gen-ff-lstm" --cell lstm --epochs 12
+step "phrase grounding without boxes: fitted on train, measured on val"
+cli fit-grounding --dataset "$DATA" --features "$PROPOSALS" --out "$RUNS/grounding.json"
+cli eval-grounding --model "$ALIGN" --features "$PROPOSALS" --dataset "$DATA" \
+  --entities "$ENTITIES" --split val --grounding "$RUNS/grounding.json" \
+  --markdown docs/results/grounding.md
+
+step "region snippets: train and val noun phrases on their grounded regions, confidence >= 0.2"
+for split in train val; do
+  cli align --model "$ALIGN" --dataset "$DATA" --features "$PROPOSALS" --split "$split" \
+    --phrases noun --min-confidence 0.2 --out "$RUNS/phrases-$split.jsonl"
+done
+cat "$RUNS/phrases-train.jsonl" "$RUNS/phrases-val.jsonl" > "$RUNS/phrases.jsonl"
+
 step "generator, regions"
-cli train-gen --mode region --snippets "$RUNS/snippets.jsonl" --dataset "$DATA" \
-  --features "$STORE" --out "$RUNS/gen-region" --max-minutes 8
+cli train-gen --mode region --snippets "$RUNS/phrases.jsonl" --dataset "$DATA" \
+  --features "$PROPOSALS" --out "$RUNS/gen-region" --max-minutes 20 --val-captions 2000
 step "captions on test"
 cli eval-gen --model "$RUNS/gen-ff/best.ckpt" --ensemble "$RUNS/gen-ff-s2/best.ckpt" \
   --dataset "$DATA" --features "$STORE" --split test \
@@ -80,8 +100,12 @@ cli mrf-grid --model "$RUNS/demo/align/best.ckpt" --world "$RUNS/demo/world" \
 step "the Flickr8k bundle that ships in bundles/flickr8k"
 cli models bundle create bundles/flickr8k --alignment "$FUSED" \
   --generator "$RUNS/gen-ff/best.ckpt" --region-generator "$RUNS/gen-region/best.ckpt" \
+  --grounding "$RUNS/grounding.json" --detector yolox-nano-proposals \
   --rerank-weight 0.25 --rerank-beam 15 \
-  --description "Flickr8k train split; MobileNetV2-int8 codes of the whole image and YOLOX-Nano's top 19 boxes"
+  --description "Flickr8k train split; MobileNetV2-int8 codes of the whole image and 19 regions from YOLOX-Nano (yolox-nano-proposals; the alignment models were trained on its top 19 boxes)"
+step "region descriptions on val (the paper's Table 3 rows)"
+cli eval-regions --bundle bundles/flickr8k --dataset "$DATA" --images "$DATA/images" \
+  --entities "$ENTITIES" --split val --markdown docs/results/regions.md
 
 step "pages as PNG (headless Chromium, when installed)"
 if command -v chromium >/dev/null 2>&1; then
@@ -91,6 +115,8 @@ if command -v chromium >/dev/null 2>&1; then
   }
   shoot "$RUNS/flickr8k-test.html" docs/alignment/flickr8k-test.png 800,1900
   shoot "$RUNS/demo/mrf/alignments.html" docs/alignment/world-test.png 800,1450
+  # Six val images, their phrases grounded by the bundle's learned chooser, true boxes dashed.
+  IMAGESENT_SHARED="$SHARED" FEATURES="$PROPOSALS" scripts/grounding-gallery.sh
 else
   echo "chromium not found: docs/alignment/*.png left as they are"
 fi

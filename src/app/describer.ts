@@ -1,9 +1,9 @@
 import { performance } from "node:perf_hooks";
+import type { AlignmentModel } from "../align/model.js";
 import type { AlignmentFusion } from "../align/score-fusion.js";
 import { InputError } from "../errors.js";
 import { DEFAULT_RERANK_BEAM, rerankWithAlignment } from "../generate/alignment-rerank.js";
 import {
-  batchedBeamSearch,
   beamSearch,
   DEFAULT_BEAM,
   DEFAULT_LENGTH_NORMALIZATION,
@@ -11,6 +11,10 @@ import {
 } from "../generate/decoding.js";
 import { ensembleStepper } from "../generate/ensemble-stepper.js";
 import type { LoadedGenerator } from "../generate/load-generator.js";
+import { decodeRegionPhrases } from "../generate/region-phrases.js";
+import type { GroundingKnowledge } from "../mrf/grounding-knowledge.js";
+import { scoreSentence } from "../mrf/phrase-alignment.js";
+import { groundPhrases, MIN_GROUNDING_CONFIDENCE } from "../mrf/phrase-grounding.js";
 import type { Box, Region, RegionSource } from "../vision/image.js";
 import type { ModelRegistry } from "../vision/model-registry.js";
 import {
@@ -20,6 +24,12 @@ import {
   type ModelBundle,
 } from "./model-bundle.js";
 import { type ImageInput, regionFeatures } from "./region-features.js";
+import {
+  DEFAULT_REGION_PHRASES,
+  type HiddenBecause,
+  hiddenBecause,
+  type RegionPhraseSetting,
+} from "./region-phrase-filter.js";
 import { openVisionModels, type VisionModels } from "./vision-setup.js";
 
 /**
@@ -48,6 +58,11 @@ export interface DescribeOptions {
   readonly lengthNormalization?: number;
   /** Beam width for each region's caption (default DEFAULT_REGION_BEAM; ranked by logProb). */
   readonly regionBeam?: number;
+  /**
+   * Region phrases less confident than this are not shown (default: the bundle's
+   * regionPhrases.minConfidence, else none: DEFAULT_MIN_CONFIDENCE, -Infinity).
+   */
+  readonly minPhraseConfidence?: number;
   /** Longest caption in words (default 20). */
   readonly maxLength?: number;
 }
@@ -60,8 +75,41 @@ export interface RegionDescription {
   /** The detector's label and score (detections only). */
   readonly label?: string;
   readonly score?: number;
-  /** The region generator's phrase; absent when the bundle has no region generator. */
+  /** The region's phrase when it is shown (phrase.shown); absent otherwise. */
   readonly caption?: string;
+  /** What the region generator said of the region; absent when the bundle has no region generator. */
+  readonly phrase?: RegionPhrase;
+}
+
+/** A region generator's phrase for one region, shown or not. */
+export interface RegionPhrase {
+  /** One or more words, the last not a function word (generate/region-phrases.ts). */
+  readonly text: string;
+  /** Its log-probability per predicted token (words and END): 0 is certain. */
+  readonly confidence: number;
+  /** Whether it is the region's caption. */
+  readonly shown: boolean;
+  /**
+   * Why it is not: its confidence is below the threshold, or it names another class than the
+   * region's confident detection (app/region-phrase-filter.ts).
+   */
+  readonly hidden?: HiddenBecause;
+}
+
+/** A noun phrase of the caption on the region it names (mrf/phrase-grounding.ts). */
+export interface CaptionPhrase {
+  readonly text: string;
+  /** Words [start, end) of the caption. */
+  readonly start: number;
+  readonly end: number;
+  /** Its region's index in `regions`, or -1 for the whole image. */
+  readonly region: number;
+  /** The region's box. */
+  readonly box: Box;
+  /** How clearly the phrase names its region over the runner-up (0: a tie). */
+  readonly confidence: number;
+  /** Whether it is confident enough to show (MIN_GROUNDING_CONFIDENCE). */
+  readonly shown: boolean;
 }
 
 export interface ImageDescription {
@@ -69,7 +117,16 @@ export interface ImageDescription {
   readonly height: number;
   /** The whole-image caption. */
   readonly caption: string;
-  /** Every region but the whole image, detections first (best score first), then fallback boxes. */
+  /**
+   * The caption's noun phrases, each on its region; empty when the bundle has no grounding
+   * (bundle.json grounding).
+   */
+  readonly phrases: CaptionPhrase[];
+  /**
+   * Every region but the whole image: those carrying a shown phrase (their own, or one of the
+   * caption's) first, then the others, each group in the regions' own order (detections first,
+   * best score first, then fallback boxes).
+   */
   readonly regions: RegionDescription[];
   /** Milliseconds per step. */
   readonly millis: {
@@ -91,8 +148,12 @@ export interface DescriberParts {
   readonly regionGenerator?: LoadedGenerator;
   /** The alignment model (or fusion) that reranks the caption's beam when a weight is set. */
   readonly alignment?: AlignmentFusion;
+  /** What grounds the caption's phrases: the MRF's alignment model and the bundle's grounding. */
+  readonly grounding?: { readonly model: AlignmentModel; readonly knowledge: GroundingKnowledge };
   /** The bundle's reranking of the caption (bundle.json captionRerank). */
   readonly captionRerank?: CaptionRerankSetting;
+  /** Which region phrases are shown (bundle.json regionPhrases; default DEFAULT_REGION_PHRASES). */
+  readonly regionPhrases?: RegionPhraseSetting;
 }
 
 export interface LoadOptions {
@@ -112,6 +173,7 @@ export class Describer {
   private readonly lengthNormalization: number;
   private readonly regionBeam: number;
   private readonly maxLength: number;
+  private readonly phraseSetting: RegionPhraseSetting;
 
   constructor(
     private readonly parts: DescriberParts,
@@ -139,6 +201,12 @@ export class Describer {
     }
     this.regionBeam = positive(options.regionBeam ?? DEFAULT_REGION_BEAM, "regionBeam");
     this.maxLength = positive(options.maxLength ?? DEFAULT_MAX_LENGTH, "maxLength");
+    const setting = parts.regionPhrases ?? DEFAULT_REGION_PHRASES;
+    const minConfidence = options.minPhraseConfidence ?? setting.minConfidence;
+    if (Number.isNaN(minConfidence)) {
+      throw new InputError("minPhraseConfidence: expected a number");
+    }
+    this.phraseSetting = { ...setting, minConfidence };
   }
 
   /** A Describer over a bundle (a loaded one, or its folder or cached name). */
@@ -156,7 +224,9 @@ export class Describer {
           generatorEnsemble: b.generatorEnsemble,
           regionGenerator: b.regionGenerator,
           alignment: b.search,
+          ...(b.grounding ? { grounding: { model: b.alignment, knowledge: b.grounding } } : {}),
           captionRerank: b.manifest.captionRerank,
+          regionPhrases: b.manifest.regionPhrases,
         },
         options,
       );
@@ -185,19 +255,36 @@ export class Describer {
     const t0 = performance.now();
     const caption = this.caption(r.features);
     const t1 = performance.now();
-    const phrases = this.regionPhrases(r.features.subarray(dim));
-    const regions: RegionDescription[] = r.regions.slice(1).map((region, i) => ({
-      box: region.box,
-      source: region.source,
-      ...(region.label !== undefined ? { label: region.label } : {}),
-      ...(region.score !== undefined ? { score: region.score } : {}),
-      ...(phrases ? { caption: phrases[i] } : {}),
+    const regionPhrases = this.regionPhrases(r.features.subarray(dim), r.regions.slice(1));
+    const described: RegionDescription[] = r.regions.slice(1).map((region, i) => {
+      const phrase = regionPhrases?.[i];
+      return {
+        box: region.box,
+        source: region.source,
+        ...(region.label !== undefined ? { label: region.label } : {}),
+        ...(region.score !== undefined ? { score: region.score } : {}),
+        ...(phrase?.shown ? { caption: phrase.text } : {}),
+        ...(phrase ? { phrase } : {}),
+      };
+    });
+    const grounded = this.groundCaption(caption, r.features, r.regions);
+    const carries = (i: number) =>
+      described[i].caption !== undefined || grounded.some((g) => g.shown && g.region === i + 1);
+    const order = [
+      ...described.flatMap((_, i) => (carries(i) ? [i] : [])),
+      ...described.flatMap((_, i) => (carries(i) ? [] : [i])),
+    ];
+    const regions = order.map((i) => described[i]);
+    const phrases = grounded.map((g) => ({
+      ...g,
+      region: g.region === 0 ? -1 : order.indexOf(g.region - 1),
     }));
     const t2 = performance.now();
     return {
       width: r.width,
       height: r.height,
       caption,
+      phrases,
       regions,
       millis: {
         ...r.millis,
@@ -206,6 +293,37 @@ export class Describer {
         total: t2 - start,
       },
     };
+  }
+
+  /**
+   * The caption's noun phrases on the regions they name, `region` indexing `regions` (0 the whole
+   * image); none without grounding.
+   */
+  private groundCaption(
+    caption: string,
+    features: Float32Array,
+    regions: readonly Region[],
+  ): CaptionPhrase[] {
+    const grounding = this.parts.grounding;
+    if (!grounding || caption === "") return [];
+    const tokens = caption.split(" ");
+    const scores = scoreSentence(grounding.model, features, tokens);
+    const { association, rates } = grounding.knowledge;
+    return groundPhrases(
+      tokens,
+      regions.slice(0, scores.matrix.regions),
+      scores,
+      association,
+      rates,
+    ).map((g) => ({
+      text: tokens.slice(g.start, g.end).join(" "),
+      start: g.start,
+      end: g.end,
+      region: g.region,
+      box: regions[g.region].box,
+      confidence: g.confidence,
+      shown: g.confidence >= MIN_GROUNDING_CONFIDENCE,
+    }));
   }
 
   /**
@@ -237,20 +355,31 @@ export class Describer {
     return generator.vocabulary.decode(beam[0].words).join(" ");
   }
 
-  /** Every region's phrase from the region generator, in one batched beam search; or undefined. */
-  private regionPhrases(features: Float32Array): string[] | undefined {
+  /**
+   * Every region's phrase from the region generator, in one batched beam search, each judged by
+   * the phrase filter; undefined without a region generator (an entry is undefined when its
+   * beam found no allowed phrase).
+   */
+  private regionPhrases(
+    features: Float32Array,
+    regions: readonly Region[],
+  ): (RegionPhrase | undefined)[] | undefined {
     const g = this.parts.regionGenerator;
     if (!g) return undefined;
-    const dim = g.model.config.featureDim;
-    const normalized = g.normalizer.apply(features);
-    const steppers = Array.from({ length: features.length / dim }, (_, i) =>
-      g.model.stepper(normalized.subarray(i * dim, (i + 1) * dim)),
-    );
-    // Region phrases are short: ranked by logProb, as eval-regions scores them.
-    const decoding = { beam: this.regionBeam, lengthNormalization: 0, maxLength: this.maxLength };
-    return batchedBeamSearch(steppers, decoding).map((captions) =>
-      g.vocabulary.decode(captions[0].words).join(" "),
-    );
+    const decoded = decodeRegionPhrases(g, features, {
+      beam: this.regionBeam,
+      maxLength: this.maxLength,
+    });
+    return decoded.map((p, i) => {
+      if (!p) return undefined;
+      const hidden = hiddenBecause(p, regions[i], this.phraseSetting);
+      return {
+        text: p.words.join(" "),
+        confidence: p.confidence,
+        shown: hidden === undefined,
+        ...(hidden ? { hidden } : {}),
+      };
+    });
   }
 
   async close(): Promise<void> {

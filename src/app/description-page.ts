@@ -1,6 +1,7 @@
 import { ALIGNMENT_FIGURE_CSS } from "../mrf/alignment-page.js";
 import { escapeHtml } from "../report/escape-html.js";
 import type { ImageDescription } from "./describer.js";
+import { placeLabels, regionColour, textColourOn } from "./region-labels.js";
 
 /** One described image on the page. */
 export interface DescribedImage {
@@ -21,23 +22,47 @@ export type PageImage = DescribedImage | FailedImage;
 /** Longest side of each drawn image, in CSS pixels. */
 const SIZE = 420;
 const LABEL_FONT = 12;
-/** Detections written on the image (best first); the rest are thin boxes, their text on hover. */
-const LABELLED = 5;
-/** Colours of detections without a class label, in order. */
-const UNLABELLED = ["#e6194b", "#3cb44b", "#ffe119", "#4363d8", "#f58231"];
+const LABEL_HEIGHT = 16;
+/** Phrases longer than this are cut on the image (the list gives them whole). */
+const LABEL_CHARS = 30;
 
-/** Colour of each detection label, stable across images (as region-svg.ts draws them). */
+/**
+ * A label's width in pixels for `text`, from its length: 0.6 em a character, more than the
+ * average of a sans-serif face, so the text stays inside the label box placeLabels keeps apart.
+ */
+function labelWidth(text: string): number {
+  return Math.ceil(text.length * LABEL_FONT * 0.6) + 6;
+}
+
+/** Colour of a detection without a shown phrase, stable across images (as region-svg.ts). */
 function labelColour(label: string): string {
   let h = 0;
   for (const ch of label) h = (h * 31 + ch.charCodeAt(0)) % 360;
   return `hsl(${h}, 85%, 55%)`;
 }
 
+/** The words a label shows: `n phrase`, the phrase cut at LABEL_CHARS. */
+function labelText(n: number, phrase: string): string {
+  const cut = phrase.length > LABEL_CHARS ? `${phrase.slice(0, LABEL_CHARS - 1)}…` : phrase;
+  return `${n} ${cut}`;
+}
+
+/** Why a region has no caption, for the list. */
+function notShown(r: ImageDescription["regions"][number]): string {
+  const p = r.phrase;
+  if (!p) return "";
+  const said = `“${p.text}”, confidence ${p.confidence.toFixed(2)}`;
+  return p.hidden === "contradicts-label"
+    ? ` <span class="hidden">(not shown: ${escapeHtml(said)}, names another class than the detector's ${escapeHtml(r.label ?? "")})</span>`
+    : ` <span class="hidden">(not shown: ${escapeHtml(said)}, below the bundle's threshold)</span>`;
+}
+
 /**
- * One figure: the image with every region's box (the best LABELLED detections solid, in their
- * label's colour, with number, label, score and phrase written on; the other detections thin and
- * fallback boxes dashed grey, their text on hover), the caption below and the numbered list of
- * regions with their phrases.
+ * One figure: the image with every region's box, each region with a shown phrase in its own
+ * colour with a label (its number and phrase, or its number alone where that is all that fits,
+ * placed so that no two labels overlap: region-labels.ts), the other detections thin and the
+ * other fallback boxes dashed grey (their text on hover); the caption below and the numbered
+ * list of regions with their phrases, which is the legend.
  */
 function figure(item: PageImage): string {
   if ("error" in item) {
@@ -51,6 +76,15 @@ function figure(item: PageImage): string {
   const w = Math.round(d.width * scale);
   const h = Math.round(d.height * scale);
   const px = (v: number) => (v * scale).toFixed(1);
+  // Regions a shown phrase of the caption was grounded to are drawn in their colour too.
+  const grounded = new Set(d.phrases.flatMap((p) => (p.shown && p.region >= 0 ? [p.region] : [])));
+  const colours = d.regions.map((r, i) =>
+    r.caption || grounded.has(i)
+      ? regionColour(i)
+      : r.source === "detection"
+        ? labelColour(r.label ?? "")
+        : "#ccc",
+  );
   // Larger boxes first, so a small box is drawn over a large one.
   const order = d.regions
     .map((r, i) => ({ r, i }))
@@ -64,23 +98,37 @@ function figure(item: PageImage): string {
     const rect = `x="${px(b.x1)}" y="${px(b.y1)}" width="${px(b.x2 - b.x1)}" height="${px(b.y2 - b.y1)}"`;
     const phrase = r.caption ? `: ${r.caption}` : "";
     const tip = `<title>${escapeHtml(`${i + 1}. ${r.label ?? r.source}${phrase}`)}</title>`;
-    if (r.source !== "detection") {
-      return `<g>${tip}<rect ${rect} fill="none" stroke="#ccc" stroke-opacity="0.6" stroke-width="1" stroke-dasharray="4 3"/></g>`;
+    if (r.caption || grounded.has(i)) {
+      return `<g>${tip}<rect ${rect} fill="none" stroke="${colours[i]}" stroke-width="2.5"/></g>`;
     }
-    const colour = r.label ? labelColour(r.label) : UNLABELLED[i % UNLABELLED.length];
-    if (i >= LABELLED) {
-      return `<g>${tip}<rect ${rect} fill="none" stroke="${colour}" stroke-opacity="0.5" stroke-width="1"/></g>`;
+    if (r.source === "detection") {
+      return `<g>${tip}<rect ${rect} fill="none" stroke="${colours[i]}" stroke-opacity="0.5" stroke-width="1"/></g>`;
     }
-    const y = b.y1 * scale;
-    const ty = y >= 16 ? y - 4 : y + 14;
-    const text = `${i + 1}. ${r.label ?? "detection"} ${(r.score ?? 0).toFixed(2)}${phrase}`;
-    // Kept inside the image where it fits (a generous estimate of sans-serif text width).
-    const tx = Math.max(2, Math.min(b.x1 * scale + 2, w - 2 - text.length * LABEL_FONT * 0.6));
+    return `<g>${tip}<rect ${rect} fill="none" stroke="#ccc" stroke-opacity="0.6" stroke-width="1" stroke-dasharray="4 3"/></g>`;
+  });
+  const labelled = d.regions.flatMap((r, i) => (r.caption ? [{ r, i }] : []));
+  const texts = labelled.map(({ r, i }) => [labelText(i + 1, r.caption!), String(i + 1)]);
+  const placed = placeLabels(
+    labelled.map(({ r }, k) => ({
+      box: {
+        x1: r.box.x1 * scale,
+        y1: r.box.y1 * scale,
+        x2: r.box.x2 * scale,
+        y2: r.box.y2 * scale,
+      },
+      sizes: texts[k].map((t) => ({ width: labelWidth(t), height: LABEL_HEIGHT })),
+    })),
+    w,
+    h,
+  );
+  const onImage = new Map<number, "label" | "number">();
+  const labels = labelled.flatMap(({ i }, k) => {
+    const at = placed[k];
+    if (!at) return [];
+    onImage.set(i, at.size === 0 ? "label" : "number");
     return [
-      `<g>${tip}`,
-      `<rect ${rect} fill="none" stroke="${colour}" stroke-width="2.5"/>`,
-      `<text x="${tx.toFixed(1)}" y="${ty.toFixed(1)}" font-size="${LABEL_FONT}" fill="${colour}" stroke="#000" stroke-width="3" paint-order="stroke">${escapeHtml(text)}</text>`,
-      "</g>",
+      `<g class="label"><rect x="${at.x}" y="${at.y}" width="${at.width}" height="${at.height}" rx="2" fill="${colours[i]}"/>`,
+      `<text x="${at.x + 3}" y="${at.y + LABEL_HEIGHT - 4}" font-size="${LABEL_FONT}" fill="${textColourOn(colours[i])}">${escapeHtml(texts[k][at.size])}</text></g>`,
     ].join("");
   });
   const list = d.regions
@@ -90,8 +138,13 @@ function figure(item: PageImage): string {
           ? `${r.label ?? "detection"} ${(r.score ?? 0).toFixed(2)}`
           : r.source;
       const box = [r.box.x1, r.box.y1, r.box.x2, r.box.y2].map((x) => Math.round(x)).join(", ");
-      const phrase = r.caption ? ` — ${escapeHtml(r.caption)}` : "";
-      return `<li value="${i + 1}"><span class="what">${escapeHtml(what)} [${box}]</span>${phrase}</li>`;
+      const swatch = r.caption
+        ? `<span class="swatch" style="background: ${colours[i]}"></span>`
+        : "";
+      const phrase = r.caption
+        ? ` — ${escapeHtml(r.caption)}${onImage.get(i) === "label" ? "" : ' <span class="hidden">(no room for its label on the image)</span>'}`
+        : notShown(r);
+      return `<li value="${i + 1}">${swatch}<span class="what">${escapeHtml(what)} [${box}]</span>${phrase}</li>`;
     })
     .join("\n");
   return `<figure>
@@ -99,12 +152,35 @@ function figure(item: PageImage): string {
 <svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" font-family="sans-serif">
 <image href="${escapeHtml(item.imageHref)}" x="0" y="0" width="${w}" height="${h}"/>
 ${boxes.join("\n")}
+${labels.join("\n")}
 </svg>
-<p class="caption">${escapeHtml(d.caption)}</p>
+<p class="caption">${groundedCaption(d, colours)}</p>
 <ol class="regions">
 ${list}
 </ol>
 </figure>`;
+}
+
+/**
+ * The caption with each shown grounded phrase underlined in its region's colour and followed by
+ * the region's number (the whole image: no number, a grey underline).
+ */
+function groundedCaption(d: ImageDescription, colours: readonly string[]): string {
+  const words = d.caption.split(" ");
+  const out: string[] = [];
+  let at = 0;
+  for (const p of d.phrases.filter((q) => q.shown).sort((a, b) => a.start - b.start)) {
+    if (p.start < at) continue;
+    out.push(...words.slice(at, p.start).map(escapeHtml));
+    const colour = p.region >= 0 ? colours[p.region] : "#999";
+    const mark = p.region >= 0 ? `<sup>${p.region + 1}</sup>` : "";
+    out.push(
+      `<span class="grounded" style="border-bottom: 3px solid ${colour}" title="confidence ${p.confidence.toFixed(2)}">${escapeHtml(p.text)}${mark}</span>`,
+    );
+    at = p.end;
+  }
+  out.push(...words.slice(at).map(escapeHtml));
+  return out.join(" ");
 }
 
 /** More figures under the descriptions, e.g. search results drawn by alignmentFigure. */
@@ -144,6 +220,8 @@ ${ALIGNMENT_FIGURE_CSS}
 .caption { font-size: 17px; font-weight: bold; margin: 8px 0 4px; }
 .regions { font-size: 13px; margin: 0; padding-left: 26px; color: #ccc; }
 .what { color: #888; }
+.hidden { color: #777; }
+.swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 6px; }
 .error { color: #f88; font-size: 14px; }
 h2 { font-size: 17px; margin: 28px 0 4px; }
 .intro { color: #aaa; font-size: 13px; margin: 2px 0; }

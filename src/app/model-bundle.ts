@@ -19,8 +19,15 @@ import { Tensor } from "../core/tensor.js";
 import { InputError } from "../errors.js";
 import { ensembleMember, type LoadedGenerator, loadGenerator } from "../generate/load-generator.js";
 import { imagesentHome } from "../home-dir.js";
+import { JsonFields, parseJson, shown } from "../json-fields.js";
+import {
+  type GroundingKnowledge,
+  loadGroundingKnowledge,
+  saveGroundingKnowledge,
+} from "../mrf/grounding-knowledge.js";
 import { DEFAULT_BETA } from "../mrf/phrase-alignment.js";
 import { packageRoot } from "../package-root.js";
+import { parseRegionPhrases, type RegionPhraseSetting } from "./region-phrase-filter.js";
 import { parseVisionSetup, type VisionSetup } from "./vision-setup.js";
 
 /**
@@ -58,6 +65,17 @@ export interface BundleManifest {
   /** Region generator checkpoint, when the bundle describes regions. */
   readonly regionGenerator?: string;
   /**
+   * What phrase grounding learned from the training captions and detector labels
+   * (mrf/grounding-knowledge.ts; `imagesent fit-grounding`), when the bundle grounds phrases.
+   */
+  readonly grounding?: string;
+  /**
+   * Which region phrases describe shows (app/region-phrase-filter.ts): the confidence threshold
+   * chosen on val (`imagesent region-threshold`) and the detector score from which a phrase must
+   * not name another class. Absent: DEFAULT_REGION_PHRASES.
+   */
+  readonly regionPhrases?: RegionPhraseSetting;
+  /**
    * When set, describe decodes the whole-image caption with a beam of `beam` and reranks the
    * beam's captions with the search models at `weight` (generate/alignment-rerank.ts).
    */
@@ -77,108 +95,75 @@ export interface CaptionRerankSetting {
 
 /** Validates a parsed bundle.json; errors name `where` and the field. */
 export function parseBundleManifest(json: unknown, where: string): BundleManifest {
-  if (typeof json !== "object" || json === null || Array.isArray(json)) {
-    throw new InputError(`${where}: expected a JSON object`);
-  }
-  const v = json as Record<string, unknown>;
-  if (v.format !== BUNDLE_FORMAT) {
-    throw new InputError(
-      `${where}: format: expected "${BUNDLE_FORMAT}", got ${JSON.stringify(v.format)}`,
+  const r = JsonFields.of(json, where);
+  r.oneOf("format", [BUNDLE_FORMAT]);
+  if (r.get("version") !== BUNDLE_VERSION) {
+    throw r.errorAt(
+      "version",
+      `this build reads version ${BUNDLE_VERSION}, got ${shown(r.get("version"))}`,
     );
   }
-  if (v.version !== BUNDLE_VERSION) {
-    throw new InputError(
-      `${where}: version: this build reads version ${BUNDLE_VERSION}, got ${JSON.stringify(v.version)}`,
-    );
-  }
-  const file = (key: string, optional: boolean): string | undefined => {
-    const x = v[key];
-    if (x === undefined && optional) return undefined;
-    if (typeof x !== "string" || x === "") {
-      throw new InputError(`${where}: ${key}: expected a checkpoint file name`);
-    }
-    return checkContainedName(x, `${where}: ${key}`);
-  };
-  const beta = v.beta;
-  if (typeof beta !== "number" || !Number.isFinite(beta) || beta < 0) {
-    throw new InputError(`${where}: beta: expected a number >= 0, got ${JSON.stringify(beta)}`);
-  }
-  if (v.description !== undefined && typeof v.description !== "string") {
-    throw new InputError(`${where}: description: expected a string`);
-  }
-  const regionGenerator = file("regionGenerator", true);
-  const alignment = file("alignment", false)!;
-  const searchFusion = parseSearchFusion(v.searchFusion, alignment, where);
-  const ensemble = v.generatorEnsemble;
-  if (
-    ensemble !== undefined &&
-    (!Array.isArray(ensemble) || ensemble.some((f) => typeof f !== "string" || f === ""))
-  ) {
-    throw new InputError(`${where}: generatorEnsemble: expected a list of checkpoint file names`);
-  }
-  ensemble?.forEach((f: string, i: number) => {
-    checkContainedName(f, `${where}: generatorEnsemble[${i}]`);
+  const file = (key: string): string =>
+    checkContainedName(r.string(key, { want: "a checkpoint file name" }), r.label(key));
+  const beta = r.number("beta", { min: 0 });
+  const description = r.optionalString("description", { empty: true });
+  const regionGenerator = r.has("regionGenerator") ? file("regionGenerator") : undefined;
+  const grounding = r.has("grounding")
+    ? checkContainedName(
+        r.string("grounding", { want: "a grounding file name" }),
+        r.label("grounding"),
+      )
+    : undefined;
+  const alignment = file("alignment");
+  const searchFusion = r.has("searchFusion") ? readSearchFusion(r, alignment) : undefined;
+  const ensemble = r.has("generatorEnsemble")
+    ? r.strings("generatorEnsemble", { want: "a list of checkpoint file names" })
+    : undefined;
+  ensemble?.forEach((f, i) => {
+    checkContainedName(f, r.label(`generatorEnsemble[${i}]`));
   });
   return {
     format: BUNDLE_FORMAT,
     version: BUNDLE_VERSION,
     alignment,
     ...(searchFusion ? { searchFusion } : {}),
-    generator: file("generator", false)!,
-    ...(ensemble ? { generatorEnsemble: ensemble as string[] } : {}),
+    generator: file("generator"),
+    ...(ensemble ? { generatorEnsemble: ensemble } : {}),
     ...(regionGenerator ? { regionGenerator } : {}),
-    ...(v.captionRerank !== undefined
-      ? { captionRerank: parseCaptionRerank(v.captionRerank, `${where}: captionRerank`) }
+    ...(grounding ? { grounding } : {}),
+    ...(r.has("regionPhrases")
+      ? { regionPhrases: parseRegionPhrases(r.get("regionPhrases"), r.label("regionPhrases")) }
       : {}),
+    ...(r.has("captionRerank") ? { captionRerank: readCaptionRerank(r) } : {}),
     beta,
-    vision: parseVisionSetup(v.vision, `${where}: vision`),
-    ...(v.description !== undefined ? { description: v.description as string } : {}),
+    vision: parseVisionSetup(r.get("vision"), where, r.pathOf("vision")),
+    ...(description !== undefined ? { description } : {}),
   };
 }
 
-/** Validates a captionRerank object; errors name `where` and the field. */
-export function parseCaptionRerank(value: unknown, where: string): CaptionRerankSetting {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new InputError(`${where}: expected an object {"weight": W, "beam": N}`);
-  }
-  const { weight, beam } = value as Record<string, unknown>;
-  if (typeof weight !== "number" || !Number.isFinite(weight) || weight < 0) {
-    throw new InputError(`${where}.weight: expected a number >= 0, got ${JSON.stringify(weight)}`);
-  }
-  if (typeof beam !== "number" || !Number.isInteger(beam) || beam < 2 || beam > MAX_BEAM) {
-    throw new InputError(
-      `${where}.beam: expected an integer from 2 to ${MAX_BEAM}, got ${JSON.stringify(beam)}`,
-    );
-  }
-  return { weight, beam };
+/** A manifest's captionRerank object. */
+function readCaptionRerank(manifest: JsonFields): CaptionRerankSetting {
+  const r = manifest.child("captionRerank", { want: 'an object {"weight": W, "beam": N}' });
+  return {
+    weight: r.number("weight", { min: 0 }),
+    beam: r.number("beam", { integer: true, min: 2, max: MAX_BEAM }),
+  };
 }
 
-function parseSearchFusion(
-  value: unknown,
+/** A manifest's searchFusion list; its first member is the alignment model. */
+function readSearchFusion(
+  manifest: JsonFields,
   alignment: string,
-  where: string,
-): BundleManifest["searchFusion"] {
-  if (value === undefined) return undefined;
-  if (!Array.isArray(value) || value.length === 0) {
-    throw new InputError(`${where}: searchFusion: expected a non-empty list`);
-  }
-  return value.map((m: unknown, i: number) => {
-    const { checkpoint, weight } = (m ?? {}) as Record<string, unknown>;
-    if (typeof checkpoint !== "string" || checkpoint === "") {
-      throw new InputError(
-        `${where}: searchFusion[${i}].checkpoint: expected a checkpoint file name`,
-      );
-    }
-    checkContainedName(checkpoint, `${where}: searchFusion[${i}].checkpoint`);
+): NonNullable<BundleManifest["searchFusion"]> {
+  return manifest.objects("searchFusion", { minLength: 1 }).map((m, i) => {
+    const checkpoint = checkContainedName(
+      m.string("checkpoint", { want: "a checkpoint file name" }),
+      m.label("checkpoint"),
+    );
     if (i === 0 && checkpoint !== alignment) {
-      throw new InputError(
-        `${where}: searchFusion[0].checkpoint: expected "${alignment}" (the alignment model)`,
-      );
+      m.fail("checkpoint", `"${alignment}" (the alignment model)`);
     }
-    if (typeof weight !== "number" || !Number.isFinite(weight)) {
-      throw new InputError(`${where}: searchFusion[${i}].weight: expected a finite number`);
-    }
-    return { checkpoint, weight };
+    return { checkpoint, weight: m.number("weight") };
   });
 }
 
@@ -188,6 +173,7 @@ function bundleFiles(manifest: BundleManifest): [field: string, file: string][] 
     ["alignment", manifest.alignment],
     ["generator", manifest.generator],
     ["regionGenerator", manifest.regionGenerator],
+    ["grounding", manifest.grounding],
     ...(manifest.searchFusion ?? []).map((m, i): [string, string] => [
       `searchFusion[${i}].checkpoint`,
       m.checkpoint,
@@ -227,6 +213,8 @@ export interface ModelBundle {
   /** The generators that caption together with `generator` (none when it captions alone). */
   readonly generatorEnsemble: readonly LoadedGenerator[];
   readonly regionGenerator: LoadedGenerator | undefined;
+  /** What grounds a caption's phrases on regions; undefined when the bundle has none. */
+  readonly grounding: GroundingKnowledge | undefined;
 }
 
 export interface WriteBundleOptions {
@@ -241,6 +229,10 @@ export interface WriteBundleOptions {
   readonly generatorEnsemble?: readonly string[];
   /** Trained region generator checkpoint (train-gen --mode region). */
   readonly regionGenerator?: string;
+  /** A grounding file (`imagesent fit-grounding`), fitted on the same training data. */
+  readonly grounding?: string;
+  /** Which region phrases describe shows (`imagesent region-threshold` chooses it on val). */
+  readonly regionPhrases?: RegionPhraseSetting;
   /** Rerank describe's caption beam with the alignment model(s) (eval-gen --rerank on val). */
   readonly captionRerank?: CaptionRerankSetting;
   readonly vision: VisionSetup;
@@ -272,6 +264,7 @@ export function writeBundle(dir: string, options: WriteBundleOptions): BundleMan
       );
     }
   }
+  const grounding = options.grounding ? loadGroundingKnowledge(options.grounding) : undefined;
   const fused = fusion.members.length > 1;
   const memberFile = (i: number) => (i === 0 ? "alignment.ckpt" : `alignment-${i + 1}.ckpt`);
   const manifest: BundleManifest = {
@@ -291,6 +284,8 @@ export function writeBundle(dir: string, options: WriteBundleOptions): BundleMan
       ? { generatorEnsemble: ensemble.map((_, i) => `generator-${i + 2}.ckpt`) }
       : {}),
     ...(options.regionGenerator ? { regionGenerator: "region-generator.ckpt" } : {}),
+    ...(grounding ? { grounding: "grounding.json" } : {}),
+    ...(options.regionPhrases ? { regionPhrases: options.regionPhrases } : {}),
     ...(options.captionRerank ? { captionRerank: options.captionRerank } : {}),
     beta: options.beta ?? DEFAULT_BETA,
     vision: options.vision,
@@ -309,6 +304,8 @@ export function writeBundle(dir: string, options: WriteBundleOptions): BundleMan
   if (options.regionGenerator && manifest.regionGenerator) {
     saveWeightsF16(options.regionGenerator, join(dir, manifest.regionGenerator));
   }
+  if (grounding && manifest.grounding)
+    saveGroundingKnowledge(join(dir, manifest.grounding), grounding);
   writeFileAtomic(join(dir, BUNDLE_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
 }
@@ -338,13 +335,7 @@ export function readBundleManifest(dir: string): BundleManifest {
   const path = join(dir, BUNDLE_FILE);
   if (!existsSync(path)) throw new InputError(`${dir}: not a model bundle (no ${BUNDLE_FILE})`);
   containedPath(dir, BUNDLE_FILE, path);
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, "utf8"));
-  } catch (err) {
-    throw new InputError(`${path}: invalid JSON (${(err as Error).message})`);
-  }
-  return parseBundleManifest(json, path);
+  return parseBundleManifest(parseJson(readFileSync(path, "utf8"), path), path);
 }
 
 /**
@@ -381,7 +372,19 @@ function loadBundleFolder(dir: string): ModelBundle {
       );
     }
   }
-  return { dir, manifest, alignment, search, generator, generatorEnsemble, regionGenerator };
+  const grounding = manifest.grounding
+    ? loadGroundingKnowledge(join(dir, manifest.grounding))
+    : undefined;
+  return {
+    dir,
+    manifest,
+    alignment,
+    search,
+    generator,
+    generatorEnsemble,
+    regionGenerator,
+    grounding,
+  };
 }
 
 /** The bundle cache: $IMAGESENT_HOME/bundles (default ~/.cache/imagesent/bundles), one folder per name. */

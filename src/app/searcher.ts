@@ -1,16 +1,29 @@
-import { resolve } from "node:path";
+import { existsSync, rmSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
 import type { AlignmentModel } from "../align/model.js";
 import { byScoreDescending } from "../align/retrieval.js";
-import type { Tensor } from "../core/index.js";
 import { tokenize } from "../data/tokenizer.js";
 import { InputError } from "../errors.js";
-import { alignSentence } from "../mrf/phrase-alignment.js";
-import type { StoredImage } from "../vision/feature-store.js";
+import { alignSentence, scoreSentence } from "../mrf/phrase-alignment.js";
+import { groundPhrases, MIN_GROUNDING_CONFIDENCE } from "../mrf/phrase-grounding.js";
+import { FeatureStore } from "../vision/feature-store.js";
 import type { Box, Region } from "../vision/image.js";
 import type { LoadOptions } from "./describer.js";
-import { ImageIndex } from "./image-index.js";
+import {
+  acquireLock,
+  checkBundle,
+  ImageIndex,
+  type IndexedImage,
+  type IndexSpec,
+  installRebuilt,
+  isLegacyIndex,
+  type NewImage,
+} from "./image-index.js";
 import { loadBundle, type ModelBundle } from "./model-bundle.js";
+import type { RegionCodec } from "./region-codes.js";
 import { type ImageInput, regionFeatures } from "./region-features.js";
+import { type MemberQuery, RegionEmbedder } from "./region-vectors.js";
+import { matchOf, perWord, readCalibration, type SearchCalibration } from "./search-calibration.js";
 import { openVisionModels, type VisionModels } from "./vision-setup.js";
 
 /**
@@ -22,7 +35,7 @@ export type IndexInput =
   | string
   | { readonly name: string; readonly image: ImageInput; readonly regions?: readonly Region[] };
 
-/** A phrase of the query and the region the chain MRF put it on. */
+/** A phrase of the query and the region it was grounded to (or the chain MRF put it on). */
 export interface PhraseRegion {
   readonly phrase: string;
   /** Token positions [start, end) in the tokenized sentence. */
@@ -31,19 +44,40 @@ export interface PhraseRegion {
   /** Row of the region in the image's regions (0 = the whole image). */
   readonly region: number;
   readonly box: Box;
-  /** Mean v_region·s_t over the phrase's words. */
+  /** The grounding's confidence, or (MRF) the mean v_region·s_t over the phrase's words. */
   readonly score: number;
 }
 
 export interface ImageHit {
   /** The image's key in the index: its absolute path, or the name it was indexed under. */
   readonly image: string;
-  /** S_kl = sum over the sentence's words of the best region's v_i·s_t. */
+  /**
+   * Sentence search: S_kl = sum over the sentence's words of the best region's v_i·s_t (fused
+   * over the bundle's search models). Similar images: the weighted mean over the query's regions
+   * of the best cosine with a region of this image.
+   */
   readonly score: number;
+  /**
+   * Sentence search with a calibrated bundle: 0 where unrelated images score, 1 where the image
+   * a sentence was written for does (search-calibration.ts).
+   */
+  readonly match?: number;
   readonly width: number;
   readonly height: number;
-  /** The chain MRF's phrase-to-region segments (top hits only). */
+  /** The query's phrases on the image's regions (top hits only; Searcher.phrasesOn). */
   readonly phrases?: PhraseRegion[];
+}
+
+/** What a sentence search found. */
+export interface ImageSearch {
+  readonly hits: ImageHit[];
+  /** Words of the query that the alignment model does not know (they were left out). */
+  readonly unknownWords: string[];
+  /**
+   * Whether the best hit reaches the bundle's calibrated threshold (false: nothing matches
+   * well); null when the bundle has no calibration or nothing is indexed.
+   */
+  readonly goodMatch: boolean | null;
 }
 
 export interface SentenceHit {
@@ -53,41 +87,92 @@ export interface SentenceHit {
 
 export interface IndexResult {
   readonly added: number;
+  /** Images indexed before whose file changed (size or mtime), embedded again. */
+  readonly reindexed: number;
   readonly skipped: number;
   readonly failures: readonly { readonly image: string; readonly error: string }[];
 }
 
-export interface SearchOptions {
+/** How many images and regions the approximate stage hands on (defaults in DEFAULT_RANKING). */
+export interface RankingOptions {
+  /** Regions the nearest-neighbour search returns per query vector (word or region). */
+  readonly perQuery?: number;
+  /** Images scored exactly after the approximate stage. */
+  readonly candidates?: number;
+  /** IVF partitions searched, as a fraction of the index's partitions. */
+  readonly probeFraction?: number;
+  /** Indexes of at most this many images are scored exactly throughout. */
+  readonly exactBelow?: number;
+}
+
+export interface SearchOptions extends RankingOptions {
   /** How many of the top hits get their phrase-to-region segments (default 3). */
   readonly withPhrases?: number;
 }
 
+/** Chosen with bench:search on Flickr8k and synthetic indexes (docs/search.md). */
+export const DEFAULT_RANKING: Required<RankingOptions> = {
+  perQuery: 1000,
+  candidates: 200,
+  probeFraction: 0.05,
+  exactBelow: 1000,
+};
+
 /** Sentences scored per BRNN pass in image search, to bound memory on large sentence sets. */
 const SENTENCE_CHUNK = 512;
+/** Images embedded per write; the first write of a new index also fits its ANN projection. */
+const WRITE_BATCH = 64;
+const FIRST_WRITE_BATCH = 256;
+
+export interface SearcherOptions extends LoadOptions {
+  /** How new indexes compress their region vectors (default int8). */
+  readonly codec?: RegionCodec;
+}
 
 /**
- * Searches images with a sentence and sentences with an image, over an on-disk index built with
- * the bundle's vision setup (ImageIndex). The vision models are loaded only when needed
- * (indexing, search by image); sentence search reads the stored features.
+ * Searches images with a sentence, images similar to an image, and sentences with an image, over
+ * an on-disk index built with the bundle (ImageIndex, docs/search.md): each word's nearest
+ * regions give candidate images, whose exact S_kl ranks them. Nothing is held per indexed image
+ * in memory; the vision models load only when needed (indexing, queries by image file).
  */
 export class Searcher {
   private vision: VisionModels | undefined;
-  private cache: { images: StoredImage[]; vs: Tensor[] } | undefined;
+  private opened: Promise<ImageIndex> | undefined;
+  private embedders = new Map<number, RegionEmbedder>();
+  private readonly calibration: SearchCalibration | undefined;
 
   private constructor(
     private readonly bundle: ModelBundle,
+    private readonly bundleName: string,
     readonly indexDir: string,
-    private readonly options: LoadOptions,
-  ) {}
+    private readonly options: SearcherOptions,
+  ) {
+    this.calibration = readCalibration(bundle.dir);
+  }
 
   /** A Searcher over the index at `indexDir` (created by `index`) with a bundle. */
-  static open(bundle: string | ModelBundle, indexDir: string, options: LoadOptions = {}): Searcher {
+  static open(
+    bundle: string | ModelBundle,
+    indexDir: string,
+    options: SearcherOptions = {},
+  ): Searcher {
     const b = typeof bundle === "string" ? loadBundle(bundle, options.bundles) : bundle;
-    return new Searcher(b, indexDir, options);
+    const name = typeof bundle === "string" ? bundle : (b.dir ?? "the bundle");
+    return new Searcher(b, name, indexDir, options);
   }
 
   private get model(): AlignmentModel {
     return this.bundle.alignment;
+  }
+
+  /** The search models over `regions` stored regions per image. */
+  private embedder(regions: number): RegionEmbedder {
+    let e = this.embedders.get(regions);
+    if (!e) {
+      e = new RegionEmbedder(this.bundle.search, regions);
+      this.embedders.set(regions, e);
+    }
+    return e;
   }
 
   private async visionModels(): Promise<VisionModels> {
@@ -103,34 +188,84 @@ export class Searcher {
     return this.vision;
   }
 
+  private spec(vision: IndexSpec["vision"], embedder: RegionEmbedder): IndexSpec {
+    return {
+      bundle: embedder.fingerprint(),
+      bundleName: this.bundleName,
+      vision,
+      members: embedder.members.map((m) => ({ regions: m.regions, embed: m.model.config.embed })),
+      codec: this.options.codec,
+    };
+  }
+
+  /** The index, opened once and checked against the bundle. */
+  private async openIndex(): Promise<ImageIndex> {
+    this.opened ??= (async () => {
+      const index = await ImageIndex.open(this.indexDir);
+      const { dim, regionsPerImage } = index.manifest.vision;
+      if (dim !== this.model.config.featureDim) {
+        throw new InputError(
+          `${this.indexDir}: holds ${dim}-d features, the bundle's alignment model takes ${this.model.config.featureDim}-d`,
+        );
+      }
+      checkBundle(index, this.embedder(regionsPerImage).fingerprint(), this.bundleName);
+      return index;
+    })();
+    this.opened.catch(() => {
+      this.opened = undefined;
+    });
+    return this.opened;
+  }
+
+  /** Images in the index. */
+  async size(): Promise<number> {
+    return (await this.openIndex()).size;
+  }
+
   /**
-   * Adds images (those not indexed yet) and sentences to the index, creating it when absent.
-   * An image that cannot be decoded is listed in `failures` and skipped.
+   * Adds images and sentences to the index, creating it when absent. A file indexed before is
+   * skipped while its size and mtime are unchanged, and embedded again when they changed; an
+   * image given by name is skipped when its name is indexed. An image that cannot be decoded is
+   * listed in `failures` and skipped.
    */
   async index(
     images: readonly IndexInput[],
     options: { sentences?: readonly string[]; onImage?: () => void } = {},
   ): Promise<IndexResult> {
     const vision = await this.visionModels();
-    const index = ImageIndex.openForWriting(this.indexDir, {
-      encoder: vision.encoder.name,
-      dim: vision.encoder.dim,
-      regionsPerImage: vision.regions,
-      detector: vision.detector?.name ?? null,
-    });
+    const embedder = this.embedder(vision.regions);
+    const index = await ImageIndex.openForWriting(
+      this.indexDir,
+      this.spec(
+        {
+          encoder: vision.encoder.name,
+          dim: vision.encoder.dim,
+          regionsPerImage: vision.regions,
+          detector: vision.detector?.name ?? null,
+        },
+        embedder,
+      ),
+    );
     const failures: { image: string; error: string }[] = [];
-    let pending: StoredImage[] = [];
+    let pending: NewImage[] = [];
     let added = 0;
+    let reindexed = 0;
     let skipped = 0;
-    const flush = () => {
-      index.append(pending);
-      added += pending.length;
+    let first = index.size === 0;
+    const flush = async () => {
+      await index.add(pending, embedder);
       pending = [];
+      first = false;
     };
     try {
       for (const input of images) {
         const key = typeof input === "string" ? resolve(input) : input.name;
-        if (index.has(key) || pending.some((p) => p.filename === key)) {
+        const file = typeof input === "string" ? fileIdentity(key) : { size: -1, mtime: -1 };
+        const before = (await index.get(key)) ?? pending.find((p) => p.key === key);
+        const same =
+          before &&
+          (typeof input !== "string" || (before.size === file.size && before.mtime === file.mtime));
+        if (same) {
           skipped++;
           options.onImage?.();
           continue;
@@ -141,50 +276,140 @@ export class Searcher {
               ? await regionFeatures(vision, input, key)
               : await regionFeatures(vision, input.image, key, input.regions);
           pending.push({
-            filename: key,
-            id: -1,
+            key,
+            ...file,
             width: r.width,
             height: r.height,
             regions: r.regions,
             features: r.features,
           });
+          if (before) reindexed++;
+          else added++;
         } catch (err) {
           if (!(err instanceof InputError)) throw err;
           failures.push({ image: key, error: err.message });
         }
-        if (pending.length === 16) flush();
+        if (pending.length >= (first ? FIRST_WRITE_BATCH : WRITE_BATCH)) await flush();
         options.onImage?.();
       }
       if (options.sentences) index.addSentences(options.sentences);
+      await flush();
+      await index.optimize();
     } finally {
-      try {
-        flush();
-      } finally {
-        index.close();
-      }
+      await index.close();
     }
-    this.cache = undefined;
-    return { added, skipped, failures };
+    this.opened = undefined;
+    return { added, reindexed, skipped, failures };
   }
 
-  /** The indexed images and each search model's region vectors v (image after image). */
-  private indexed(): { images: StoredImage[]; vs: Tensor[] } {
-    if (this.cache) return this.cache;
-    const index = ImageIndex.open(this.indexDir);
-    const dim = index.store.meta.dim;
-    if (dim !== this.model.config.featureDim) {
+  /** Removes images from the index by key; returns how many were indexed. */
+  async remove(keys: readonly string[]): Promise<number> {
+    const current = await ImageIndex.open(this.indexDir);
+    const { vision } = current.manifest;
+    await current.close();
+    const embedder = this.embedder(vision.regionsPerImage);
+    const index = await ImageIndex.openForWriting(this.indexDir, this.spec(vision, embedder));
+    try {
+      const removed = await index.remove(keys);
+      await index.optimize();
+      return removed;
+    } finally {
+      await index.close();
+      this.opened = undefined;
+    }
+  }
+
+  /**
+   * The indexed files under `dir` (keys that are absolute paths inside it) whose file is gone:
+   * what `imagesent index DIR --prune` removes.
+   */
+  async missingFiles(dir: string): Promise<string[]> {
+    const index = await this.openIndex();
+    const root = `${resolve(dir)}/`;
+    const gone: string[] = [];
+    for (let at = 0; ; at += 1000) {
+      const keys = await index.keys(at, 1000);
+      if (keys.length === 0) break;
+      for (const k of keys) if (k.startsWith(root) && !existsSync(k)) gone.push(k);
+    }
+    return gone;
+  }
+
+  /**
+   * Embeds every indexed image again from its stored CNN codes, with this Searcher's bundle,
+   * without decoding any image: after the bundle changed, or to convert an index of the first
+   * format (raw codes in INDEX/features). The new tables are written in INDEX/rebuild and take
+   * the old ones' place at the end; the index is locked meanwhile.
+   */
+  async rebuild(
+    options: { onStart?: (images: number) => void; onImage?: () => void } = {},
+  ): Promise<{ images: number }> {
+    const dir = this.indexDir;
+    if (!existsSync(join(dir, "index.json")))
+      throw new InputError(`${dir}: not an image index (no index.json)`);
+    const legacy = isLegacyIndex(dir);
+    const source = legacy ? undefined : await ImageIndex.open(dir);
+    const store = legacy ? FeatureStore.open(join(dir, "features")) : undefined;
+    const vision = source
+      ? source.manifest.vision
+      : {
+          encoder: store!.meta.encoder,
+          dim: store!.meta.dim,
+          regionsPerImage: store!.meta.regionsPerImage,
+          detector: store!.meta.detector,
+        };
+    if (vision.dim !== this.model.config.featureDim) {
       throw new InputError(
-        `${this.indexDir}: holds ${dim}-d features, the bundle's alignment model takes ${this.model.config.featureDim}-d`,
+        `${dir}: holds ${vision.dim}-d features, the bundle's alignment model takes ${this.model.config.featureDim}-d`,
       );
     }
-    const images = index.images();
-    const regions = index.store.meta.regionsPerImage;
-    const raw = new Float32Array(images.length * regions * dim);
-    images.forEach((im, k) => {
-      raw.set(im.features, k * regions * dim);
-    });
-    this.cache = { images, vs: this.bundle.search.embedImages(raw, images.length, regions) };
-    return this.cache;
+    const embedder = this.embedder(vision.regionsPerImage);
+    options.onStart?.(source ? source.size : store!.size);
+    const lock = acquireLock(dir);
+    const freshDir = join(dir, "rebuild");
+    let images = 0;
+    try {
+      rmSync(freshDir, { recursive: true, force: true });
+      const fresh = await ImageIndex.openForWriting(freshDir, {
+        ...this.spec(vision, embedder),
+        codec: this.options.codec ?? source?.manifest.codec,
+        annDims: source?.manifest.annDims,
+      });
+      let batch: NewImage[] = [];
+      const write = async () => {
+        await fresh.add(batch, embedder);
+        images += batch.length;
+        batch = [];
+      };
+      if (source) {
+        for await (const part of source.scanFeatures()) {
+          batch.push(...part);
+          for (let i = 0; i < part.length; i++) options.onImage?.();
+          if (batch.length >= FIRST_WRITE_BATCH) await write();
+        }
+        await source.close();
+      } else {
+        for (const im of store!.entries()) {
+          batch.push({
+            key: im.filename,
+            ...(existsSync(im.filename) ? fileIdentity(im.filename) : { size: -1, mtime: -1 }),
+            width: im.width,
+            height: im.height,
+            regions: im.regions,
+            features: im.features,
+          });
+          options.onImage?.();
+          if (batch.length >= FIRST_WRITE_BATCH) await write();
+        }
+      }
+      await write();
+      await fresh.optimize();
+      await installRebuilt(dir, fresh);
+    } finally {
+      rmSync(lock, { force: true });
+      this.opened = undefined;
+    }
+    return { images };
   }
 
   /**
@@ -192,36 +417,129 @@ export class Searcher {
    * alignment model's, or the fusion of its search models); the first `withPhrases` of them
    * carry the chain MRF's phrase-to-region segments, from the alignment model.
    */
-  search(sentence: string, k = 10, options: SearchOptions = {}): ImageHit[] {
+  async search(sentence: string, k = 10, options: SearchOptions = {}): Promise<ImageSearch> {
     const tokens = tokenize(sentence);
-    const ids = this.model.encode(tokens);
-    if (ids.length === 0) {
+    const words = this.model.encode(tokens).length;
+    if (words === 0) {
       throw new InputError(
         `no word of "${sentence}" is in the model's vocabulary of ${this.model.vocabulary.size} words`,
       );
     }
-    const { images, vs } = this.indexed();
-    if (images.length === 0) return [];
-    const scores = this.bundle.search.scoreEmbedded(vs, images.length, [tokens]);
-    const order = topIndices(scores, k);
+    const unknownWords = [
+      ...new Set(tokens.filter((t) => this.model.vocabulary.encode([t]).length === 0)),
+    ];
+    const index = await this.openIndex();
+    const embedder = this.embedder(index.manifest.vision.regionsPerImage);
+    const q = embedder.words(tokens);
+    const ranked = await rank(
+      index,
+      embedder,
+      q.queries,
+      embedder.joinWords(tokens, q),
+      k,
+      options,
+    );
     const withPhrases = options.withPhrases ?? 3;
-    return order.map((i, rank) => {
-      const im = images[i];
-      const hit = { image: im.filename, score: scores[i], width: im.width, height: im.height };
-      if (rank >= withPhrases) return hit;
-      const segments = alignSentence(this.model, im.features, tokens, this.bundle.manifest.beta);
-      return {
-        ...hit,
-        phrases: segments.map((s) => ({
-          phrase: tokens.slice(s.start, s.end).join(" "),
-          start: s.start,
-          end: s.end,
-          region: s.region,
-          box: im.regions[s.region].box,
-          score: s.score,
-        })),
-      };
-    });
+    const c = this.calibration;
+    const hits: ImageHit[] = [];
+    for (const [rankAt, { image: im, score }] of ranked.entries()) {
+      const match = c ? { match: matchOf(c, perWord(score, words)) } : {};
+      const hit = { image: im.key, score, ...match, width: im.width, height: im.height };
+      if (rankAt >= withPhrases) {
+        hits.push(hit);
+        continue;
+      }
+      const features = await index.features(im.id);
+      hits.push({ ...hit, phrases: this.phrasesOn(features, im.regions, tokens) });
+    }
+    const goodMatch = c && hits.length > 0 ? perWord(hits[0].score, words) >= c.threshold : null;
+    return { hits, unknownWords, goodMatch };
+  }
+
+  /**
+   * The query's phrases on a hit's regions: with the bundle's grounding, its noun phrases each on
+   * the region the learned chooser gives it, those grounded at MIN_GROUNDING_CONFIDENCE or more
+   * (score: the confidence); without, the chain MRF's segments (score: mean v_region·s_t).
+   */
+  private phrasesOn(
+    features: Float32Array,
+    regions: readonly Region[],
+    tokens: readonly string[],
+  ): PhraseRegion[] {
+    const grounding = this.bundle.grounding;
+    const segments = grounding
+      ? groundPhrases(
+          tokens,
+          regions.slice(0, this.model.config.regions),
+          scoreSentence(this.model, features, tokens),
+          grounding.association,
+          grounding.rates,
+        )
+          .filter((g) => g.confidence >= MIN_GROUNDING_CONFIDENCE)
+          .map((g) => ({ ...g, score: g.confidence }))
+      : alignSentence(this.model, features, tokens, this.bundle.manifest.beta);
+    return segments.map((s) => ({
+      phrase: tokens.slice(s.start, s.end).join(" "),
+      start: s.start,
+      end: s.end,
+      region: s.region,
+      box: regions[s.region].box,
+      score: s.score,
+    }));
+  }
+
+  /**
+   * The k indexed images most like `image`, best first (the image itself left out): an indexed
+   * key, or an image file or bytes (embedded with the bundle's vision setup; `regions` replace
+   * the detector's). The score is the weighted mean, over the search models and the query's
+   * regions, of each region's best cosine with a region of the other image.
+   */
+  async similar(
+    image: ImageInput,
+    k = 10,
+    options: RankingOptions & { regions?: readonly Region[] } = {},
+  ): Promise<ImageHit[]> {
+    const index = await this.openIndex();
+    const embedder = this.embedder(index.manifest.vision.regionsPerImage);
+    const key = typeof image === "string" ? image : undefined;
+    const indexed = key ? ((await index.get(key)) ?? (await index.get(resolve(key)))) : undefined;
+    let vs: Float32Array[];
+    if (indexed) {
+      vs = (await index.vectors([indexed.id])).vs;
+    } else {
+      const r = await regionFeatures(
+        await this.visionModels(),
+        image,
+        key ?? "the image",
+        options.regions,
+      );
+      if (r.regions.length !== embedder.regions) {
+        throw new InputError(
+          `${key ?? "the image"}: ${r.regions.length} regions, the index holds ${embedder.regions} per image`,
+        );
+      }
+      vs = embedder.embed(r.features, 1);
+    }
+    const unit = vs.map((v, i) => unitRows(v, embedder.members[i].model.config.embed));
+    const queries: MemberQuery[] = unit.map((v, i) => ({
+      rows: embedder.members[i].regions,
+      vectors: v,
+    }));
+    const joined = embedder.join(unit, 1);
+    const joinedRows = Array.from({ length: embedder.regions }, (_, r) =>
+      joined.subarray(r * embedder.joinedDim, (r + 1) * embedder.joinedDim),
+    );
+    const total = embedder.members.reduce((s, m) => s + m.weight * m.regions, 0);
+    const ranked = await rank(index, embedder, queries, joinedRows, k + 1, options, true);
+    return ranked
+      .filter((h) => h.image.id !== indexed?.id)
+      .slice(0, k)
+      .map((h) => ({
+        image: h.image.key,
+        score: h.score / total,
+        width: h.image.width,
+        height: h.image.height,
+      }));
   }
 
   /**
@@ -234,7 +552,7 @@ export class Searcher {
     k = 10,
     options: { sentences?: readonly string[]; regions?: readonly Region[] } = {},
   ): Promise<SentenceHit[]> {
-    const pool = options.sentences ?? ImageIndex.open(this.indexDir).sentences();
+    const pool = options.sentences ?? (await this.openIndex()).sentences();
     if (pool.length === 0) {
       throw new InputError(
         `${this.indexDir}: no sentences indexed; index some (imagesent index --sentences FILE) or give a list`,
@@ -258,11 +576,104 @@ export class Searcher {
     }));
   }
 
-  /** Releases the vision models' ONNX sessions, if they were loaded. */
+  /** Releases the vision models' ONNX sessions and the index, if they were opened. */
   async close(): Promise<void> {
     await this.vision?.encoder.close();
     await this.vision?.detector?.close();
     this.vision = undefined;
+    const opened = this.opened;
+    this.opened = undefined;
+    await opened?.then((i) => i.close()).catch(() => undefined);
+  }
+}
+
+/**
+ * The k images with the largest fused score against a query (member query vectors, and the
+ * joined ones for nearest-neighbour search), best first. Small indexes are scored exactly
+ * throughout; otherwise each joined query vector's nearest regions in the ANN space nominate
+ * images, an approximate score (each query vector's best nominated region of the image, or
+ * the least it returned where none was) keeps the best `candidates`, and their stored vectors
+ * give the exact score. `unit`: the candidates' region vectors are scaled to length 1 first.
+ */
+async function rank(
+  index: ImageIndex,
+  embedder: RegionEmbedder,
+  queries: readonly MemberQuery[],
+  joined: readonly Float32Array[],
+  k: number,
+  options: RankingOptions,
+  unit = false,
+): Promise<{ image: IndexedImage; score: number }[]> {
+  const o = { ...DEFAULT_RANKING, ...options };
+  if (index.size === 0 || k <= 0) return [];
+  const scoreOf = (vs: Float32Array[], n: number) =>
+    embedder.score(
+      unit ? vs.map((v, i) => unitRows(v, embedder.members[i].model.config.embed)) : vs,
+      n,
+      queries,
+    );
+  const best: { image: IndexedImage; score: number }[] = [];
+  const keep = (images: IndexedImage[], S: Float32Array) => {
+    for (const [i, image] of images.entries()) best.push({ image, score: S[i] });
+    best.sort((a, b) => byScoreDescending(a.score, b.score) || a.image.id - b.image.id);
+    best.length = Math.min(best.length, k);
+  };
+  if (index.size <= o.exactBelow) {
+    for await (const { images, vs } of index.scanVectors())
+      keep(images, scoreOf(vs, images.length));
+    return best;
+  }
+  const z = index.project(joined);
+  const partitions = Math.max(
+    16,
+    Math.min(4096, Math.round(Math.sqrt(index.manifest.annIndexedRows))),
+  );
+  const probes = Math.max(1, Math.ceil(partitions * o.probeFraction));
+  const matches = await index.nearestRegions(z, Math.max(o.perQuery, k), probes);
+  const floor = new Float64Array(z.length).fill(Number.POSITIVE_INFINITY);
+  const perImage = new Map<number, Float64Array>();
+  for (const m of matches) {
+    floor[m.query] = Math.min(floor[m.query], m.dot);
+    let row = perImage.get(m.image);
+    if (!row) {
+      row = new Float64Array(z.length).fill(Number.NEGATIVE_INFINITY);
+      perImage.set(m.image, row);
+    }
+    row[m.query] = Math.max(row[m.query], m.dot);
+  }
+  const approx = [...perImage].map(([image, row]) => {
+    let s = 0;
+    row.forEach((x, t) => {
+      s += Number.isFinite(x) ? x : Number.isFinite(floor[t]) ? floor[t] : 0;
+    });
+    return { image, s };
+  });
+  approx.sort((a, b) => b.s - a.s || a.image - b.image);
+  const ids = approx.slice(0, Math.max(o.candidates, k)).map((a) => a.image);
+  const { images, vs } = await index.vectors(ids);
+  keep(images, scoreOf(vs, images.length));
+  return best;
+}
+
+/** Rows of length `dim` scaled to unit length (zero rows stay zero). */
+function unitRows(v: Float32Array, dim: number): Float32Array {
+  const out = new Float32Array(v.length);
+  for (let r = 0; r < v.length / dim; r++) {
+    let n = 0;
+    for (let j = 0; j < dim; j++) n += v[r * dim + j] ** 2;
+    const f = n > 0 ? 1 / Math.sqrt(n) : 0;
+    for (let j = 0; j < dim; j++) out[r * dim + j] = v[r * dim + j] * f;
+  }
+  return out;
+}
+
+/** The size and mtime (ms) of a file; -1 for both when it cannot be read. */
+function fileIdentity(path: string): { size: number; mtime: number } {
+  try {
+    const st = statSync(path);
+    return { size: st.size, mtime: st.mtimeMs };
+  } catch {
+    return { size: -1, mtime: -1 };
   }
 }
 

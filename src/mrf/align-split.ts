@@ -1,7 +1,11 @@
 import type { ImageEntry } from "../data/dataset.js";
 import { InputError } from "../errors.js";
 import type { FeatureStore } from "../vision/feature-store.js";
-import { alignSentence, type WordRegionScorer } from "./phrase-alignment.js";
+import type { Region } from "../vision/image.js";
+import type { GroundingKnowledge } from "./grounding-knowledge.js";
+import { alignSentence, scoreSentence, type WordRegionScorer } from "./phrase-alignment.js";
+import { groundPhrases } from "./phrase-grounding.js";
+import type { Segment } from "./segments.js";
 import { SnippetAppender, sentenceSnippets } from "./snippets.js";
 
 export interface SplitAlignmentJob {
@@ -11,6 +15,12 @@ export interface SplitAlignmentJob {
   /** The snippet file, created or resumed. */
   readonly out: string;
   readonly beta: number;
+  /**
+   * When given, the snippets are the sentence's noun phrases on the regions the learned chooser
+   * gives them (groundPhrases), those less confident than `minConfidence` left out, in place of
+   * the chain MRF's segments.
+   */
+  readonly phrases?: { readonly knowledge: GroundingKnowledge; readonly minConfidence: number };
   /** What made the snippets; a resumed file must have been made with the same. */
   readonly settings: Record<string, string | number>;
   /** Called once with the sentences already done, before any work. */
@@ -22,8 +32,8 @@ export interface SplitAlignmentJob {
 const COMMIT_EVERY_SECONDS = 2;
 
 /**
- * Aligns every sentence of `images` with the chain MRF and appends its segments to the snippet
- * file, resumably (SnippetAppender). Returns the sentences in the file (those with at least one
+ * Aligns every sentence of `images` with the chain MRF (or grounds its noun phrases, `phrases`)
+ * and appends its segments to the snippet file, resumably (SnippetAppender). Returns the sentences in the file (those with at least one
  * known word) and the snippets this call added.
  */
 export function alignToSnippets(job: SplitAlignmentJob): { sentences: number; snippets: number } {
@@ -34,7 +44,11 @@ export function alignToSnippets(job: SplitAlignmentJob): { sentences: number; sn
       `${store.dir}: lacks ${missing.length} of the ${images.length} images to align (e.g. ${missing[0].filename})`,
     );
   }
-  const appender = SnippetAppender.open(job.out, { ...job.settings, beta: job.beta });
+  const appender = SnippetAppender.open(job.out, {
+    ...job.settings,
+    beta: job.beta,
+    ...(job.phrases ? { phrases: "noun", minConfidence: job.phrases.minConfidence } : {}),
+  });
   const todo = new Map(
     images
       .filter((im) => im.sentences.some((s) => !appender.done.has(s.id)))
@@ -51,7 +65,15 @@ export function alignToSnippets(job: SplitAlignmentJob): { sentences: number; sn
     if (!image) continue;
     for (const sentence of image.sentences) {
       if (appender.done.has(sentence.id)) continue;
-      const segments = alignSentence(job.scorer, stored.features, sentence.tokens, job.beta);
+      const segments = job.phrases
+        ? groundedSegments(
+            job.scorer,
+            stored.features,
+            stored.regions,
+            sentence.tokens,
+            job.phrases,
+          )
+        : alignSentence(job.scorer, stored.features, sentence.tokens, job.beta);
       appender.add(sentenceSnippets(image, sentence.id, sentence.tokens, stored.regions, segments));
       snippets += segments.length;
       job.onSentence?.(snippets);
@@ -63,4 +85,19 @@ export function alignToSnippets(job: SplitAlignmentJob): { sentences: number; sn
   }
   appender.commit();
   return { sentences: appender.done.size, snippets };
+}
+
+/** The noun phrases of a sentence on their regions, as segments scored by their confidence. */
+function groundedSegments(
+  scorer: WordRegionScorer,
+  features: Float32Array,
+  regions: readonly Region[],
+  tokens: readonly string[],
+  phrases: NonNullable<SplitAlignmentJob["phrases"]>,
+): Segment[] {
+  const scores = scoreSentence(scorer, features, tokens);
+  const { association, rates } = phrases.knowledge;
+  return groundPhrases(tokens, regions.slice(0, scores.matrix.regions), scores, association, rates)
+    .filter((g) => g.confidence >= phrases.minConfidence)
+    .map((g) => ({ start: g.start, end: g.end, region: g.region, score: g.confidence }));
 }

@@ -26,9 +26,44 @@ export interface AlignmentView {
   readonly segments: readonly Segment[];
   /** True object boxes (the synthetic world), drawn dashed. */
   readonly truthBoxes?: readonly Box[];
+  /** Annotated phrases (Flickr30k Entities): each one's true box and the region it went to. */
+  readonly truthPhrases?: readonly TruthPhrase[];
   /** A line under the sentence, e.g. the phrase accuracy of this sentence. */
   readonly note?: string;
 }
+
+/**
+ * An annotated phrase, tokens [start, end): its true box is drawn dashed in the colour of the
+ * region it was put on, and the sentence marks it right or wrong.
+ */
+export interface TruthPhrase {
+  readonly start: number;
+  readonly end: number;
+  /** In the image's pixels. */
+  readonly box: Box;
+  /** The region it was grounded to (an index of regionBoxes). */
+  readonly region: number;
+  /** Whether that region's box has IoU >= 0.5 with `box`. */
+  readonly right: boolean;
+}
+
+/**
+ * Places labels so that none overlaps another, the first most important; null where one fits
+ * nowhere. src/app/region-labels.ts's placeLabels is one: this layer cannot import it, so the
+ * caller passes it in.
+ */
+export type LabelPlacer = (
+  requests: readonly {
+    readonly box: Box;
+    readonly sizes: readonly { readonly width: number; readonly height: number }[];
+  }[],
+  width: number,
+  height: number,
+) => readonly ({
+  readonly x: number;
+  readonly y: number;
+  readonly size: number;
+} | null)[];
 
 export interface PageOptions {
   /** Longest side of each drawn image in CSS pixels (default 360). */
@@ -39,6 +74,12 @@ export interface PageOptions {
   readonly intro?: readonly string[];
   /** Figures per row (e.g. 2 to pair each sentence at two betas); default: as many as fit. */
   readonly columns?: number;
+  /**
+   * Keeps labels apart, each shortened as far as it must be and left off where none fits (the
+   * sentence under the image still shows every phrase). Without it each label sits on its box's
+   * top edge, where crowded boxes' labels can overlap.
+   */
+  readonly placeLabels?: LabelPlacer;
 }
 
 /** Distinct on dark and light pictures; cycled when a sentence uses more regions. */
@@ -89,60 +130,133 @@ export function alignmentFigure(view: AlignmentView, options: PageOptions = {}):
   for (const s of shown) {
     if (!colour.has(s.region)) colour.set(s.region, PALETTE[colour.size % PALETTE.length]);
   }
-  const phrase = (s: Segment) => view.tokens.slice(s.start, s.end).join(" ");
   const px = (v: number) => (v * scale).toFixed(1);
+
+  const inset = (b: Box): Box => ({
+    // Inset by the stroke so a box on the image's edge stays visible.
+    x1: Math.max(b.x1 * scale, 1.5),
+    y1: Math.max(b.y1 * scale, 1.5),
+    x2: Math.min(b.x2 * scale, w - 1.5),
+    y2: Math.min(b.y2 * scale, h - 1.5),
+  });
+  const rect = (b: Box, attributes: string) =>
+    `<rect x="${b.x1.toFixed(1)}" y="${b.y1.toFixed(1)}" width="${(b.x2 - b.x1).toFixed(1)}" height="${(b.y2 - b.y1).toFixed(1)}" fill="none" ${attributes}/>`;
 
   const truth = (view.truthBoxes ?? []).map(
     (b) =>
       `<rect class="truth" x="${px(b.x1)}" y="${px(b.y1)}" width="${px(b.x2 - b.x1)}" height="${px(b.y2 - b.y1)}" fill="none" stroke="#fff" stroke-width="1" stroke-dasharray="3 3"/>`,
   );
-  // Larger boxes first, so a small box drawn later is not hidden under a large one's label.
+  const truthPhrases = (view.truthPhrases ?? []).map((p) =>
+    rect(
+      inset(p.box),
+      `class="truth" data-start="${p.start}" data-end="${p.end}" stroke="${colour.get(p.region) ?? "#fff"}" stroke-width="2" stroke-dasharray="6 4"`,
+    ),
+  );
+  // Larger boxes first, so a small box drawn later is not hidden under a large one.
   const regions = [...colour.keys()].sort(
     (a, b) => area(view.regionBoxes[b]) - area(view.regionBoxes[a]),
   );
-  const boxes = regions.map((r) => {
-    const b = view.regionBoxes[r];
-    // Inset by the stroke so the whole-image box stays visible.
-    const x1 = Math.max(b.x1 * scale, 1.5);
-    const y1 = Math.max(b.y1 * scale, 1.5);
-    const x2 = Math.min(b.x2 * scale, w - 1.5);
-    const y2 = Math.min(b.y2 * scale, h - 1.5);
-    const c = colour.get(r)!;
-    const label = shown
-      .filter((s) => s.region === r)
-      .map((s) => `${phrase(s)} ${s.score.toFixed(2)}`)
-      .join(" · ");
-    const ty = y1 >= 16 ? y1 - 4 : y1 + 14;
-    const text = fitLabel(label, w - 4);
-    const tx = Math.max(2, Math.min(x1 + 2, w - 2 - labelWidth(text)));
-    return [
-      `<g class="region" data-region="${r}">`,
-      `<rect x="${x1.toFixed(1)}" y="${y1.toFixed(1)}" width="${(x2 - x1).toFixed(1)}" height="${(y2 - y1).toFixed(1)}" fill="none" stroke="${c}" stroke-width="3"/>`,
-      `<text x="${tx.toFixed(1)}" y="${ty.toFixed(1)}" font-size="${LABEL_FONT}" fill="${c}" stroke="#000" stroke-width="3" paint-order="stroke">${escapeHtml(text)}</text>`,
-      "</g>",
-    ].join("");
-  });
+  const boxes = regions.map(
+    (r) =>
+      `<g class="region" data-region="${r}">${rect(inset(view.regionBoxes[r]), `stroke="${colour.get(r)}" stroke-width="3"`)}</g>`,
+  );
+  const labels = regionLabels(view, shown, colour, inset, w, h, options.placeLabels).map(
+    ({ region, x, y, text }) =>
+      `<text class="label" data-region="${region}" x="${x.toFixed(1)}" y="${y.toFixed(1)}" font-size="${LABEL_FONT}" fill="${colour.get(region)}" stroke="#000" stroke-width="3" paint-order="stroke">${escapeHtml(text)}</text>`,
+  );
 
-  const words = view.segments.map((s) => {
+  const marks = new Map<number, string>();
+  for (const p of view.truthPhrases ?? []) {
+    const mark = p.right
+      ? '<span class="mark right" title="on its true box">✓</span>'
+      : '<span class="mark wrong" title="not on its true box">✗</span>';
+    marks.set(p.end - 1, (marks.get(p.end - 1) ?? "") + mark);
+  }
+  // Every token, each segment's in one coloured span, each annotated phrase's mark after its
+  // last word (after the span's score when the phrase ends with the segment).
+  const word = (t: number, marked: boolean) =>
+    escapeHtml(view.tokens[t]) + (marked ? (marks.get(t) ?? "") : "");
+  const words: string[] = [];
+  let t = 0;
+  for (const s of [...view.segments].sort((a, b) => a.start - b.start)) {
+    if (s.start < t) continue;
+    for (; t < s.start; t++) words.push(word(t, true), " ");
+    const inner: string[] = [];
+    for (let i = s.start; i < s.end; i++) inner.push(word(i, i < s.end - 1));
     const c = colour.get(s.region);
-    const text = escapeHtml(phrase(s));
+    const text = inner.join(" ");
     const score = `<sub>${s.score.toFixed(2)}</sub>`;
-    return s.score >= minScore && c
-      ? `<span class="phrase" data-region="${s.region}" style="color:${c}">${text}${score}</span>`
-      : `<span class="phrase weak">${text}${score}</span>`;
-  });
+    words.push(
+      s.score >= minScore && c
+        ? `<span class="phrase" data-region="${s.region}" style="color:${c}">${text}${score}</span>`
+        : `<span class="phrase weak">${text}${score}</span>`,
+      marks.get(s.end - 1) ?? "",
+      " ",
+    );
+    t = s.end;
+  }
+  for (; t < view.tokens.length; t++) words.push(word(t, true), " ");
   const note = view.note ? `<p class="note">${escapeHtml(view.note)}</p>` : "";
   return `<figure>
 <figcaption>${escapeHtml(view.title)}</figcaption>
 <svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" font-family="sans-serif">
 <image href="${escapeHtml(view.imageHref)}" x="0" y="0" width="${w}" height="${h}"/>
-${[...truth, ...boxes].join("\n")}
+${[...truth, ...truthPhrases, ...boxes, ...labels].join("\n")}
 </svg>
-<p class="sentence">${words.join(" ")}</p>
+<p class="sentence">${words.join("").trim()}</p>
 ${note}</figure>`;
 }
 
 const LABEL_FONT = 13;
+/** A label's box for the placer: the text and 2 px around it. */
+const LABEL_HEIGHT = LABEL_FONT + 4;
+
+/**
+ * Each coloured region's label (its phrases and their scores) and where it goes: with a placer,
+ * in the sentence's order of regions, at the first spot that overlaps no earlier label, shortened
+ * to a half or a quarter of the image's width where the whole does not fit; without one, on the
+ * box's top edge.
+ */
+function regionLabels(
+  view: AlignmentView,
+  shown: readonly Segment[],
+  colour: ReadonlyMap<number, string>,
+  inset: (b: Box) => Box,
+  w: number,
+  h: number,
+  place: LabelPlacer | undefined,
+): { region: number; x: number; y: number; text: string }[] {
+  const phrase = (s: Segment) => view.tokens.slice(s.start, s.end).join(" ");
+  const label = (r: number) =>
+    shown
+      .filter((s) => s.region === r)
+      .map((s) => `${phrase(s)} ${s.score.toFixed(2)}`)
+      .join(" · ");
+  const order = [...colour.keys()];
+  if (!place) {
+    return order.map((region) => {
+      const b = inset(view.regionBoxes[region]);
+      const text = fitLabel(label(region), w - 4);
+      const x = Math.max(2, Math.min(b.x1 + 2, w - 2 - labelWidth(text)));
+      return { region, x, y: b.y1 >= 16 ? b.y1 - 4 : b.y1 + 14, text };
+    });
+  }
+  const texts = order.map((r) => [
+    ...new Set([1, 2, 4].map((part) => fitLabel(label(r), (w - 4) / part))),
+  ]);
+  const placed = place(
+    order.map((r, k) => ({
+      box: inset(view.regionBoxes[r]),
+      sizes: texts[k].map((text) => ({ width: labelWidth(text) + 4, height: LABEL_HEIGHT })),
+    })),
+    w,
+    h,
+  );
+  return order.flatMap((region, k) => {
+    const at = placed[k];
+    return at ? [{ region, x: at.x + 2, y: at.y + LABEL_FONT, text: texts[k][at.size] }] : [];
+  });
+}
 
 /** A generous estimate of a sans-serif label's width; the SVG cannot measure text for us. */
 function labelWidth(text: string): number {
@@ -167,7 +281,10 @@ svg { display: block; background: #000; }
 .phrase { font-weight: bold; }
 .phrase sub { font-size: 10px; font-weight: normal; color: #bbb; margin-left: 1px; white-space: nowrap; }
 .weak { color: #777; font-weight: normal; }
-.note { font-size: 12px; color: #999; margin: 2px 0 0; }`;
+.note { font-size: 12px; color: #999; margin: 2px 0 0; }
+.mark { font-size: 13px; font-weight: bold; margin-left: 1px; }
+.mark.right { color: #4fd16b; }
+.mark.wrong { color: #ff5c5c; }`;
 
 /** A standalone page with one figure per view (a gallery when there are several). */
 export function alignmentPage(

@@ -10,7 +10,9 @@ import type { Box, Region } from "../vision/image.js";
 import { IOU_THRESHOLD, type Tally } from "./phrase-accuracy.js";
 import { alignScored, type SentenceScores } from "./phrase-alignment.js";
 import { classOfPhrase, labelFitsTypes } from "./phrase-classes.js";
-import { phraseClassScores, type WordClassAssociation } from "./word-class-association.js";
+import { columnSums, learnedRegion, spanColumns } from "./phrase-grounding.js";
+import type { Segment } from "./segments.js";
+import type { WordClassAssociation } from "./word-class-association.js";
 
 /**
  * Phrase grounding accuracy on Flickr30k Entities, by the standard protocol (Plummer et al.
@@ -167,11 +169,7 @@ export function countGrounding(
     }
     const segments = matrix.words > 0 ? alignScored(sentence.scores, into.beta) : [];
     for (const phrase of sentence.phrases) {
-      // The matrix columns of the phrase's words the model knows.
-      const columns: number[] = [];
-      positions.forEach((p, t) => {
-        if (p >= phrase.start && p < phrase.end) columns.push(t);
-      });
+      const columns = spanColumns(positions, phrase.start, phrase.end);
       const known = columns.map((t) => positions[t]);
       const last = known[known.length - 1];
       const segment = segments.find((s) => s.start <= last && last < s.end);
@@ -186,7 +184,7 @@ export function countGrounding(
       const words = sentence.tokens.slice(phrase.start, phrase.end);
       const chosen: Record<Exclude<Chooser, "upperBound">, number> = {
         best: bestRegion(matrix.scores, matrix.regions, matrix.words, columns),
-        mrf: segment?.region ?? whole,
+        mrf: mrfSpanRegion(segments, positions, regions, phrase.start, phrase.end),
         random: Math.floor(rng.uniform() * regions.length),
         whole,
         largest,
@@ -197,6 +195,7 @@ export function countGrounding(
               regions,
               columnSums(matrix.scores, matrix.regions, matrix.words, columns),
               words,
+              sentence.tokens[phrase.start - 1],
               association,
             )
           : -1,
@@ -243,81 +242,23 @@ export function bestRegion(
   return best;
 }
 
-/** Σ over `columns` of each region's row of a regions x words matrix, or null with no columns. */
-function columnSums(
-  scores: Float32Array,
-  regions: number,
-  words: number,
-  columns: readonly number[],
-): Float64Array | null {
-  if (columns.length === 0) return null;
-  const sums = new Float64Array(regions);
-  for (let i = 0; i < regions; i++) for (const t of columns) sums[i] += scores[i * words + t];
-  return sums;
-}
-
 /**
- * The weights of the learned chooser, chosen by a grid on Flickr30k Entities val (the association
- * itself is fitted on train): λ for the words before the head, τ the association a detection must
- * exceed to beat a fallback box, and the weights of the alignment z-score, the log-area prior and
- * the whole-image bonus. See docs/phrase-alignment.md for the grid.
+ * The chain MRF's region for tokens [start, end), as eval-grounding's "mrf" row reads it: the
+ * region of the segment holding the span's last word the model knows; the whole image when it
+ * knows none of them.
  */
-export interface LearnedWeights {
-  readonly decay: number;
-  readonly threshold: number;
-  readonly alignment: number;
-  readonly logArea: number;
-  readonly whole: number;
-}
-
-export const LEARNED_WEIGHTS: LearnedWeights = {
-  decay: 0.3,
-  threshold: 0.2,
-  alignment: 0.1,
-  logArea: 0.3,
-  whole: 0.5,
-};
-
-/**
- * The learned chooser: each region i scores
- *   s_i = [i is a detection] (A(label_i) - τ) + w_a z_i + w_s log(area_i / image) + w_w [i is whole]
- * with A the phrase's word-class association (phraseClassScores, fitted on train captions and the
- * detector's labels; no box or type annotation) and z_i the alignment model's Σ_t v_i·s_t over the
- * phrase's words, z-scored over the image's regions (0 when the model knows none of its words).
- * The highest score wins, the lowest index on a tie.
- */
-export function learnedRegion(
+export function mrfSpanRegion(
+  segments: readonly Segment[],
+  positions: readonly number[],
   regions: readonly Region[],
-  alignment: Float64Array | null,
-  words: readonly string[],
-  association: WordClassAssociation,
-  weights: LearnedWeights = LEARNED_WEIGHTS,
+  start: number,
+  end: number,
 ): number {
-  const present = [
-    ...new Set(regions.flatMap((r) => (r.source === "detection" && r.label ? [r.label] : []))),
-  ];
-  const assoc = phraseClassScores(association, words, present, weights.decay);
-  let mean = 0;
-  let sd = 0;
-  if (alignment) {
-    for (const v of alignment) mean += v / alignment.length;
-    for (const v of alignment) sd += (v - mean) ** 2 / alignment.length;
-    sd = Math.sqrt(sd);
-  }
-  const whole = regions.reduce((a, r) => Math.max(a, boxArea(r.box)), 1);
-  let best = 0;
-  let bestScore = Number.NEGATIVE_INFINITY;
-  regions.forEach((r, i) => {
-    let s = weights.logArea * Math.log(Math.max(boxArea(r.box), 1) / whole);
-    if (r.source === "detection" && r.label) s += assoc.get(r.label)! - weights.threshold;
-    if (r.source === "whole") s += weights.whole;
-    if (alignment) s += (weights.alignment * (alignment[i] - mean)) / (sd + 1e-6);
-    if (s > bestScore) {
-      best = i;
-      bestScore = s;
-    }
-  });
-  return best;
+  const known = spanColumns(positions, start, end).map((t) => positions[t]);
+  const last = known[known.length - 1];
+  const segment =
+    last === undefined ? undefined : segments.find((s) => s.start <= last && last < s.end);
+  return segment ? segment.region : wholeImageRegion(regions);
 }
 
 /** The region marked as the whole image, else the largest region. */

@@ -1,6 +1,4 @@
-import { readFileSync } from "node:fs";
-import { writeFileAtomic } from "../core/atomic-file.js";
-import { InputError } from "../errors.js";
+import { type ErrorClass, JsonFields } from "../json-fields.js";
 
 /**
  * Which detector class a caption word names, learned from image-sentence pairs alone: the only
@@ -14,6 +12,9 @@ import { InputError } from "../errors.js";
  *   "bike" takes the bicycle while "man" takes the person who rides it.
  * - lift log P(w in caption | c detected) / P(w in caption | c not detected), add-one smoothed:
  *   whether the word is said *because* of the class at all. Function words ("a") have lift 0.
+ * - given P(c detected | w in caption), shrunk towards 0 by GIVEN_PRIOR captions: how reliably
+ *   the word comes with the class. "skier" names the skis (naming) but comes with a person more
+ *   reliably than with skis (given).
  *
  * A phrase scores each class present in its image by A(c) = Σ_k λ^k · max(0, lift(w_k, c)) ·
  * t(c | w_k) / Σ_{c' present} t(c' | w_k), its words read from the end (k = 0 is the last word, the
@@ -22,8 +23,16 @@ import { InputError } from "../errors.js";
  */
 export interface WordClassAssociation {
   readonly classes: readonly string[];
-  /** word -> per class [naming t(c|w), lift], only pairs with lift > 0 and t > MIN_NAMING. */
-  readonly words: ReadonlyMap<string, ReadonlyMap<string, { naming: number; lift: number }>>;
+  /** word -> per class, only pairs with lift > 0 and t > MIN_NAMING. */
+  readonly words: ReadonlyMap<string, ReadonlyMap<string, AssociationEntry>>;
+}
+
+export interface AssociationEntry {
+  /** t(c | w). */
+  readonly naming: number;
+  readonly lift: number;
+  /** P(c detected | w said). */
+  readonly given: number;
 }
 
 /** One training image: the classes the detector found in it and the tokens of its captions. */
@@ -35,14 +44,16 @@ export interface LabelledCaptions {
 export interface AssociationOptions {
   /** EM iterations (default 15). */
   readonly iterations?: number;
-  /** Words said fewer times than this over all captions are left out (default 2). */
+  /** Words said fewer times than this over all captions are left out (default 5, as the vocabulary). */
   readonly minCount?: number;
   /** Pseudo-count added to every (word, class) pair in the M step (default 0.01). */
   readonly smoothing?: number;
 }
 
 /** Entries below this naming probability are dropped from the table (they score ~0). */
-const MIN_NAMING = 1e-3;
+const MIN_NAMING = 1e-2;
+/** Captions added to a word's count in `given`, so that a word said twice is not "always" a class. */
+const GIVEN_PRIOR = 5;
 const NULL_WORD = "\u0000null";
 
 /** Fits the association on `images` (the train split). */
@@ -51,7 +62,7 @@ export function fitWordClassAssociation(
   options: AssociationOptions = {},
 ): WordClassAssociation {
   const iterations = options.iterations ?? 15;
-  const minCount = options.minCount ?? 2;
+  const minCount = options.minCount ?? 5;
   const eps = options.smoothing ?? 0.01;
   const said = new Map<string, number>();
   for (const im of images)
@@ -99,7 +110,7 @@ export function fitWordClassAssociation(
     }
     t = count;
   }
-  const words = new Map<string, Map<string, { naming: number; lift: number }>>();
+  const words = new Map<string, Map<string, AssociationEntry>>();
   for (let w = 1; w < V; w++) {
     for (let c = 0; c < C; c++) {
       const k = w * C + c;
@@ -108,7 +119,7 @@ export function fitWordClassAssociation(
       const lift = Math.log(present / absent);
       if (lift <= 0 || t[k] < MIN_NAMING) continue;
       const row = words.get(vocab[w]) ?? new Map();
-      row.set(classes[c], { naming: t[k], lift });
+      row.set(classes[c], { naming: t[k], lift, given: nwc[k] / (nw[w] + GIVEN_PRIOR) });
       words.set(vocab[w], row);
     }
   }
@@ -155,50 +166,72 @@ export function phraseClassScores(
   return scores;
 }
 
-const FORMAT = "imagesent-word-class-association";
+/**
+ * G(c) for each of `present`: max_k λ^k · given(w_k, c) over the phrase's words read from the
+ * end, the probability that the class is in the image when the phrase's word is said.
+ */
+export function phraseClassGiven(
+  assoc: WordClassAssociation,
+  words: readonly string[],
+  present: readonly string[],
+  decay: number,
+): Map<string, number> {
+  const out = new Map(present.map((c) => [c, 0]));
+  let weight = 1;
+  for (let k = words.length - 1; k >= 0; k--, weight *= decay) {
+    const row = assoc.words.get(words[k]);
+    if (!row) continue;
+    for (const c of present) {
+      const e = row.get(c);
+      if (e) out.set(c, Math.max(out.get(c)!, weight * e.given));
+    }
+  }
+  return out;
+}
 
-/** Writes the table as a small JSON file (words -> class -> [naming, lift]). */
-export function saveWordClassAssociation(path: string, assoc: WordClassAssociation): void {
+/** The table as JSON: {classes, words: word -> class -> [naming, lift, given]}. */
+export function associationToJSON(assoc: WordClassAssociation): {
+  classes: readonly string[];
+  words: Record<string, Record<string, number[]>>;
+} {
   const words = Object.fromEntries(
     [...assoc.words].map(([w, row]) => [
       w,
-      Object.fromEntries([...row].map(([c, e]) => [c, [round(e.naming), round(e.lift)]])),
+      Object.fromEntries(
+        [...row].map(([c, e]) => [c, [round(e.naming), round(e.lift), round(e.given)]]),
+      ),
     ]),
   );
-  writeFileAtomic(
-    path,
-    `${JSON.stringify({ format: FORMAT, version: 1, classes: assoc.classes, words })}\n`,
-  );
+  return { classes: assoc.classes, words };
 }
 
 const round = (x: number) => Math.round(x * 1e5) / 1e5;
 
-export function loadWordClassAssociation(path: string): WordClassAssociation {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, "utf8"));
-  } catch (e) {
-    throw new InputError(`${path}: not a JSON file (${(e as Error).message})`);
-  }
-  const o = json as { format?: unknown; classes?: unknown; words?: unknown };
-  if (
-    o?.format !== FORMAT ||
-    !Array.isArray(o.classes) ||
-    typeof o.words !== "object" ||
-    !o.words
-  ) {
-    throw new InputError(`${path}: not a word-class association (format ${FORMAT})`);
-  }
-  const words = new Map<string, Map<string, { naming: number; lift: number }>>();
-  for (const [w, row] of Object.entries(o.words as Record<string, Record<string, unknown>>)) {
-    const m = new Map<string, { naming: number; lift: number }>();
-    for (const [c, e] of Object.entries(row)) {
-      if (!Array.isArray(e) || e.length !== 2 || !e.every((x) => typeof x === "number")) {
-        throw new InputError(`${path}: words.${w}.${c}: expected [naming, lift]`);
-      }
-      m.set(c, { naming: e[0], lift: e[1] });
+/**
+ * Reads associationToJSON's output; errors name `where` (the file) and the field's path in it
+ * (e.g. "grounding.json: association.words.dog.person[1]").
+ */
+export function associationFromJSON(
+  value: unknown,
+  where: string,
+  options: { path?: string; error?: ErrorClass } = {},
+): WordClassAssociation {
+  const r = JsonFields.of(value, where, options);
+  const classes = r.strings("classes", { want: "a list of class names" });
+  const table = r.child("words", { want: "an object of words" });
+  const words = new Map<string, Map<string, AssociationEntry>>();
+  for (const w of table.keys()) {
+    const row = table.child(w, { want: "an object of classes" });
+    const m = new Map<string, AssociationEntry>();
+    for (const c of row.keys()) {
+      const [naming, lift, given] = row.numbers(
+        c,
+        {},
+        { length: 3, want: "[naming, lift, given]" },
+      );
+      m.set(c, { naming, lift, given });
     }
     words.set(w, m);
   }
-  return { classes: o.classes as string[], words };
+  return { classes, words };
 }

@@ -9,7 +9,12 @@ export interface ResultsSection {
 export const KNOWN_SECTIONS: readonly { readonly name: string; readonly madeBy: string }[] = [
   { name: "retrieval", madeBy: "imagesent eval-retrieval --markdown docs/results/retrieval.md" },
   { name: "mrf", madeBy: "imagesent mrf-grid --markdown docs/results/mrf.md" },
+  {
+    name: "grounding",
+    madeBy: "imagesent eval-grounding --markdown docs/results/grounding.md",
+  },
   { name: "captions", madeBy: "imagesent eval-gen --markdown docs/results/captions.md" },
+  { name: "regions", madeBy: "imagesent eval-regions --markdown docs/results/regions.md" },
 ];
 
 /** Turns a section's own headings one level deeper, so its title sits under the page's. */

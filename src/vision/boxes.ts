@@ -4,12 +4,17 @@ export function boxArea(b: Box): number {
   return Math.max(0, b.x2 - b.x1) * Math.max(0, b.y2 - b.y1);
 }
 
-/** Intersection over union of two boxes; 0 when either is empty. */
-export function iou(a: Box, b: Box): number {
+/** The area two boxes share. */
+export function intersectionArea(a: Box, b: Box): number {
   const w = Math.min(a.x2, b.x2) - Math.max(a.x1, b.x1);
   const h = Math.min(a.y2, b.y2) - Math.max(a.y1, b.y1);
-  if (w <= 0 || h <= 0) return 0;
-  const inter = w * h;
+  return w > 0 && h > 0 ? w * h : 0;
+}
+
+/** Intersection over union of two boxes; 0 when either is empty. */
+export function iou(a: Box, b: Box): number {
+  const inter = intersectionArea(a, b);
+  if (inter === 0) return 0;
   return inter / (boxArea(a) + boxArea(b) - inter);
 }
 

@@ -153,3 +153,33 @@ test("mrf-grid reports each beta and writes the Markdown section", async () => {
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--betas: expected comma-separated numbers/);
 });
+
+test("align --phrases noun writes each noun phrase on its region, filtered by confidence", async () => {
+  const all = join(root, "noun.jsonl");
+  const confident = join(root, "noun-confident.jsonl");
+  assert.equal((await run(alignArgs(all, "1", ["--phrases", "noun", "--limit", "3"]))).code, 0);
+  const snippets = readSnippets(all);
+  assert.ok(snippets.length > 0);
+  for (const s of snippets) {
+    const image = fx.world.world.images[s.imageId];
+    const sentence = image.sentences.find((x) => x.id === s.sentenceId)!;
+    assert.deepEqual(s.tokens, sentence.tokens.slice(s.start, s.end));
+    // A noun phrase never ends in a determiner or a preposition.
+    assert.ok(!["a", "the", "in", "on", "with"].includes(s.tokens[s.tokens.length - 1]));
+    assert.ok(s.score >= 0);
+  }
+  const median = [...snippets.map((s) => s.score)].sort((a, b) => a - b)[
+    Math.floor(snippets.length / 2)
+  ];
+  const args = ["--phrases", "noun", "--min-confidence", String(median), "--limit", "3"];
+  assert.equal((await run(alignArgs(confident, "1", args))).code, 0);
+  const kept = readSnippets(confident);
+  assert.ok(kept.length < snippets.length && kept.every((s) => s.score >= median - 1e-4));
+
+  const bad = await run(alignArgs(join(root, "x.jsonl"), "1", ["--phrases", "words"]));
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--phrases: expected mrf or noun, got "words"/);
+  const mrf = await run(alignArgs(join(root, "y.jsonl"), "1", ["--min-confidence", "1"]));
+  assert.equal(mrf.code, 2);
+  assert.match(mrf.stderr, /--min-confidence applies to --phrases noun only/);
+});

@@ -1,15 +1,11 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, test } from "node:test";
-import { learnedRegion } from "../../src/mrf/grounding-eval.js";
+import { test } from "node:test";
+import { LEARNED_WEIGHTS, learnedRegion } from "../../src/mrf/phrase-grounding.js";
 import {
   fitWordClassAssociation,
-  loadWordClassAssociation,
   NAME_MATCH,
+  phraseClassGiven,
   phraseClassScores,
-  saveWordClassAssociation,
   type WordClassAssociation,
 } from "../../src/mrf/word-class-association.js";
 import type { Region } from "../../src/vision/image.js";
@@ -29,6 +25,8 @@ test("the association of a tiny training set, by hand", () => {
   // One EM step from t = 1/2: person is said half by the null word, half by "man", so
   // t(person | man) = (0.5 + 0.01) / (0.5 + 0.01 + 0.01).
   assert.ok(Math.abs(man.naming - 0.51 / 0.52) < 1e-12);
+  // given(man, person) = 1 caption with both / (1 caption with "man" + GIVEN_PRIOR 5).
+  assert.ok(Math.abs(man.given - 1 / 6) < 1e-12);
   // lift(man, dog) = log((1/3) / (2/4)) < 0: left out; "a" comes with no class.
   assert.equal(assoc.words.get("man")!.has("dog"), false);
   assert.equal(assoc.words.has("a"), false);
@@ -38,8 +36,8 @@ test("phrase scores read the words from the head back, and a class's own name sc
   const assoc: WordClassAssociation = {
     classes: ["dog", "person"],
     words: new Map([
-      ["man", new Map([["person", { naming: 0.9, lift: 2 }]])],
-      ["grass", new Map([["dog", { naming: 0.1, lift: 1 }]])],
+      ["man", new Map([["person", { naming: 0.9, lift: 2, given: 0.9 }]])],
+      ["grass", new Map([["dog", { naming: 0.1, lift: 1, given: 0.2 }]])],
     ]),
   };
   const s = phraseClassScores(assoc, ["man", "grass"], ["person", "dog"], 0.5);
@@ -47,9 +45,13 @@ test("phrase scores read the words from the head back, and a class's own name sc
   assert.equal(s.get("dog"), 1);
   assert.equal(s.get("person"), 1);
   assert.equal(phraseClassScores(assoc, ["dogs"], ["dog"], 0.3).get("dog"), NAME_MATCH);
+  // given is the best word's, weighted λ^k from the end: man (k = 1) 0.5 * 0.9, grass 0.2.
+  const g = phraseClassGiven(assoc, ["man", "grass"], ["person", "dog"], 0.5);
+  assert.equal(g.get("person"), 0.45);
+  assert.equal(g.get("dog"), 0.2);
 });
 
-test("the learned chooser puts a named phrase on its detection, else on the whole image", () => {
+test("the learned chooser puts a named phrase on its detection, a place on the image", () => {
   const box = (x1: number, y1: number, x2: number, y2: number) => ({ x1, y1, x2, y2 });
   const regions: Region[] = [
     { box: box(0, 0, 100, 100), source: "whole" },
@@ -58,24 +60,45 @@ test("the learned chooser puts a named phrase on its detection, else on the whol
   ];
   const assoc: WordClassAssociation = {
     classes: ["person"],
-    words: new Map([["man", new Map([["person", { naming: 1, lift: 2 }]])]]),
+    words: new Map([["man", new Map([["person", { naming: 1, lift: 2, given: 0.95 }]])]]),
   };
-  assert.equal(learnedRegion(regions, null, ["a", "man"], assoc), 1);
-  assert.equal(learnedRegion(regions, null, ["the", "grass"], assoc), 0);
-  // A strong alignment score can move an unnamed phrase off the whole image.
-  const weights = { decay: 0.3, threshold: 0.2, alignment: 2, logArea: 0.3, whole: 0.5 };
-  assert.equal(learnedRegion(regions, new Float64Array([0, 0, 5]), ["grass"], assoc, weights), 2);
+  assert.equal(learnedRegion(regions, null, ["a", "man"], undefined, assoc), 1);
+  // "on the grass": a place, so the whole image; the same words as a subject are not.
+  assert.equal(learnedRegion(regions, null, ["the", "grass"], "on", assoc), 0);
+  assert.notEqual(learnedRegion(regions, null, ["the", "grass"], undefined, assoc), 0);
+  // A strong alignment score can move an unnamed phrase to another box.
+  const weights = { ...LEARNED_WEIGHTS, alignment: 20 };
+  assert.equal(
+    learnedRegion(regions, new Float64Array([0, 0, 5]), ["grass"], undefined, assoc, weights),
+    2,
+  );
 });
 
-test("the table survives a save and a load", () => {
-  const assoc = fitWordClassAssociation(TINY, { iterations: 3, minCount: 1 });
-  const dir = mkdtempSync(join(tmpdir(), "imagesent-assoc-"));
-  after(() => rmSync(dir, { recursive: true, force: true }));
-  const path = join(dir, "assoc.json");
-  saveWordClassAssociation(path, assoc);
-  const back = loadWordClassAssociation(path);
-  assert.deepEqual(back.classes, assoc.classes);
-  const a = assoc.words.get("man")!.get("person")!;
-  const b = back.words.get("man")!.get("person")!;
-  assert.ok(Math.abs(a.lift - b.lift) < 1e-5 && Math.abs(a.naming - b.naming) < 1e-5);
+test("given: a word that reliably comes with a class outweighs one that names another", () => {
+  const box = (x1: number, y1: number, x2: number, y2: number) => ({ x1, y1, x2, y2 });
+  const regions: Region[] = [
+    { box: box(0, 0, 100, 100), source: "whole" },
+    { box: box(30, 10, 50, 90), source: "detection", label: "person", score: 0.8 },
+    { box: box(30, 80, 60, 95), source: "detection", label: "skis", score: 0.8 },
+  ];
+  // "skier" names the skis a little more than the person (naming), but nearly always comes with
+  // a person (given).
+  const assoc: WordClassAssociation = {
+    classes: ["person", "skis"],
+    words: new Map([
+      [
+        "skier",
+        new Map([
+          ["person", { naming: 0.45, lift: 1, given: 0.95 }],
+          ["skis", { naming: 0.55, lift: 1, given: 0.3 }],
+        ]),
+      ],
+    ]),
+  };
+  const noArea = { ...LEARNED_WEIGHTS, logArea: 0, centre: 0 };
+  assert.equal(learnedRegion(regions, null, ["a", "skier"], undefined, assoc, noArea), 1);
+  assert.equal(
+    learnedRegion(regions, null, ["a", "skier"], undefined, assoc, { ...noArea, given: 0 }),
+    2,
+  );
 });

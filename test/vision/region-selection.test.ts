@@ -170,10 +170,19 @@ test("a detector config file sets the NMS and the region selection, checked", ()
       () => parseModelConfig({ kind: "detector", preset: "yolox-nano", ...json }, "d.json"),
       (e: Error) => e instanceof InputError && pattern.test(e.message),
     );
-  bad({ nms: "none" }, /'nms'/);
-  bad({ selection: { ranking: "area" } }, /selection: field 'ranking'/);
-  bad({ selection: { maxOverlap: 2 } }, /selection: field 'maxOverlap'/);
-  bad({ selection: { personParts: "yes" } }, /selection: field 'personParts'/);
+  bad({ nms: "none" }, /^d\.json: nms: expected one of "class", "agnostic", got "none"/);
+  bad(
+    { selection: { ranking: "area" } },
+    /^d\.json: selection\.ranking: expected one of "score", "value"/,
+  );
+  bad(
+    { selection: { maxOverlap: 2 } },
+    /^d\.json: selection\.maxOverlap: expected a number from 0 to 1, got 2/,
+  );
+  bad(
+    { selection: { personParts: "yes" } },
+    /^d\.json: selection\.personParts: expected true or false, got "yes"/,
+  );
 });
 
 test("class-agnostic NMS: no two kept boxes overlap by more than the threshold, any class", {

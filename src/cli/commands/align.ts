@@ -3,29 +3,55 @@ import { AlignmentModel } from "../../align/model.js";
 import { loadDataset } from "../../data/load.js";
 import { InputError } from "../../errors.js";
 import { alignToSnippets } from "../../mrf/align-split.js";
+import { fitGroundingKnowledge } from "../../mrf/grounding-knowledge.js";
 import { DEFAULT_BETA } from "../../mrf/phrase-alignment.js";
 import { FeatureStore } from "../../vision/feature-store.js";
 import type { Command } from "../command.js";
-import { positiveInt } from "../flags.js";
+import { numberFlag, positiveInt } from "../flags.js";
+import { renderHelp } from "../help.js";
 import { parseBeta, parseFlags, parseSplit, required } from "../mrf-flags.js";
 import { Progress } from "../progress.js";
 
-const USAGE = `usage: imagesent align --model CKPT --dataset D --features STORE --out SNIPPETS [options]
-
-Aligns every sentence of a split to its image's regions with the chain MRF (section 3.1.4) and
-writes the contiguous segments as the region-snippet dataset (JSONL, one snippet a line: file,
-image and sentence ids, region row and box, tokens, [start, end), mean score; src/mrf/snippets.ts)
-that the region-level generator trains on. The file is appended to as the run goes, with a marker
-SNIPPETS.progress; rerunning the same command after a kill resumes where it stopped.
-
-  --model CKPT     alignment model (imagesent train-align)
-  --dataset D      dataset.json or Flickr8k folder
-  --features STORE feature store of the dataset's images (imagesent features)
-  --split S        split to align (default train)
-  --out SNIPPETS   snippet file (created, or resumed)
-  --beta B         the MRF's reward for neighbouring words sharing a region (default ${DEFAULT_BETA});
-                   0 aligns each word alone, large values the whole sentence to one region
-  --limit N        only the first N images of the split`;
+const USAGE = renderHelp({
+  usage: ["align --model CKPT --dataset D --features STORE --out SNIPPETS [options]"],
+  description: `Aligns every sentence of a split to its image's regions with the chain MRF
+    (section 3.1.4) and writes the contiguous segments as the region-snippet dataset (JSONL, one
+    snippet a line: file, image and sentence ids, region row and box, tokens, [start, end), mean
+    score; src/mrf/snippets.ts) that the region-level generator trains on. The file is appended to
+    as the run goes, with a marker SNIPPETS.progress; rerunning the same command after a kill
+    resumes where it stopped.`,
+  flags: [
+    { flag: "--model CKPT", text: "alignment model (imagesent train-align)" },
+    { flag: "--dataset D", text: "dataset.json or Flickr8k folder" },
+    {
+      flag: "--features STORE",
+      text: "feature store of the dataset's images (imagesent features)",
+    },
+    { flag: "--split S", text: "split to align", default: "train" },
+    { flag: "--out SNIPPETS", text: "snippet file (created, or resumed)" },
+    {
+      flag: "--beta B",
+      text: `the MRF's reward for neighbouring words sharing a region; 0 aligns each word alone,
+        large values the whole sentence to one region`,
+      default: DEFAULT_BETA,
+    },
+    {
+      flag: "--phrases P",
+      text: `mrf: the chain MRF's segments; noun: the sentence's noun phrases, each on the region
+        the learned chooser gives it (docs/phrase-alignment.md), scored by its confidence`,
+      default: "mrf",
+    },
+    {
+      flag: "--min-confidence C",
+      text: "with --phrases noun: leave out phrases less confident than C",
+      default: 0,
+    },
+    { flag: "--limit N", text: "only the first N images of the split", default: "all" },
+  ],
+  examples: [
+    "align --model runs/flickr8k/align/best.ckpt --dataset path/to/flickr8k --features features/flickr8k-mnv2 --out runs/flickr8k/snippets.jsonl",
+  ],
+});
 
 export const alignCommand: Command = {
   name: "align",
@@ -34,7 +60,17 @@ export const alignCommand: Command = {
   async run(args) {
     const { values, positionals } = parseFlags(
       args,
-      ["model", "dataset", "features", "split", "out", "beta", "limit"],
+      [
+        "model",
+        "dataset",
+        "features",
+        "split",
+        "out",
+        "beta",
+        "phrases",
+        "min-confidence",
+        "limit",
+      ],
       USAGE,
     );
     required(values, ["model", "dataset", "features", "out"], USAGE);
@@ -50,8 +86,26 @@ export const alignCommand: Command = {
     const images = dataset.images.filter((im) => im.split === split).slice(0, limit);
     if (images.length === 0) throw new InputError(`${values.dataset}: no images in split ${split}`);
     let progress: Progress | undefined;
+    const phrases = values.phrases ?? "mrf";
+    if (phrases !== "mrf" && phrases !== "noun") {
+      throw new InputError(`--phrases: expected mrf or noun, got ${JSON.stringify(phrases)}`);
+    }
+    if (phrases === "mrf" && values["min-confidence"] !== undefined) {
+      throw new InputError("--min-confidence applies to --phrases noun only");
+    }
+    const minConfidence = numberFlag(values["min-confidence"] ?? "0", "--min-confidence", {
+      min: 0,
+    });
     const { sentences } = alignToSnippets({
       scorer: model,
+      ...(phrases === "noun"
+        ? {
+            phrases: {
+              knowledge: fitGroundingKnowledge(dataset.images, store, model.config.regions),
+              minConfidence,
+            },
+          }
+        : {}),
       images,
       store,
       out: values.out!,

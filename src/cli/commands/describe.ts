@@ -19,27 +19,62 @@ import {
   stringFlag,
 } from "../app-flags.js";
 import type { Command } from "../command.js";
+import { renderHelp } from "../help.js";
 
-const USAGE = `usage: imagesent describe IMAGE|DIR... [--bundle NAME|DIR] [--json] [--html OUT]
+/** onnxruntime threads per model run when --threads is not given. */
+const DEFAULT_THREADS = 2;
 
-Describes each image (JPEG, PNG, WebP, ... of any size; a folder: the image files in it) with a
-model bundle (docs/bundle.md): a caption of the whole image, and each region's box, detector
-label and score and, when the bundle has a region generator, a short phrase for it. An image
-that cannot be described is reported (a line on stderr, an entry with its error in the JSON and
-the page) and the others are still described; the exit code is then 1.
-
-  --bundle B        bundle folder or cached bundle name (add one with 'imagesent models bundle
-                    add NAME DIR')
-                    (default: ${DEFAULT_BUNDLE_HELP})
-  --json            print one JSON array of the descriptions ({image, error} for a failure)
-  --html OUT        also write an HTML page with the boxes drawn (images embedded); its folder
-                    must exist
-  --beam N          beam width of the whole-image caption, at most ${MAX_BEAM} (default ${DEFAULT_BEAM}; with
-                    reranking, the bundle's rerank beam)
-  --rerank-weight W rerank the caption's beam with the bundle's alignment model(s) at this
-                    weight (default: the bundle's captionRerank, docs/bundle.md; 0 turns it off)
-  --region-beam N   beam width of each region's phrase, at most ${MAX_BEAM} (default ${DEFAULT_REGION_BEAM})
-  --threads N       onnxruntime threads per model run, at most ${MAX_THREADS} (default 2)`;
+const USAGE = renderHelp({
+  usage: ["describe IMAGE|DIR... [--bundle NAME|DIR] [--json] [--html OUT]"],
+  description: `Describes each image (JPEG, PNG, WebP, ... of any size; a folder: the image files
+    in it) with a model bundle (docs/bundle.md): a caption of the whole image, and each region's
+    box, detector label and score and, when the bundle has a region generator, a short phrase for
+    it. An image that cannot be described is reported (a line on stderr, an entry with its error
+    in the JSON and the page) and the others are still described; the exit code is then 1.`,
+  args: [{ flag: "IMAGE|DIR...", text: "image files, or folders of them" }],
+  flags: [
+    {
+      flag: "--bundle B",
+      text: "bundle folder or cached bundle name (add one with 'imagesent models bundle add NAME DIR')",
+      default: DEFAULT_BUNDLE_HELP,
+    },
+    {
+      flag: "--json",
+      text: "print one JSON array of the descriptions ({image, error} for a failure)",
+    },
+    {
+      flag: "--html OUT",
+      text: "also write an HTML page with the boxes drawn (images embedded); its folder must exist",
+    },
+    {
+      flag: "--beam N",
+      text: `beam width of the whole-image caption, at most ${MAX_BEAM} (with reranking, the
+        bundle's rerank beam)`,
+      default: DEFAULT_BEAM,
+    },
+    {
+      flag: "--rerank-weight W",
+      text: `rerank the caption's beam with the bundle's alignment model(s) at this weight (0
+        turns it off)`,
+      default: "the bundle's captionRerank, docs/bundle.md",
+    },
+    {
+      flag: "--region-beam N",
+      text: `beam width of each region's phrase, at most ${MAX_BEAM}`,
+      default: DEFAULT_REGION_BEAM,
+    },
+    {
+      flag: "--threads N",
+      text: `onnxruntime threads per model run, at most ${MAX_THREADS}`,
+      default: DEFAULT_THREADS,
+    },
+  ],
+  examples: [
+    "describe photo.jpg",
+    "describe photos/ --json",
+    "describe runs/demo/world/images/000900.jpg --bundle runs/demo/bundle --html runs/demo/one.html",
+  ],
+});
 
 export const describeCommand: Command = {
   name: "describe",
@@ -60,7 +95,7 @@ export const describeCommand: Command = {
     if (html !== undefined) checkHtmlOut(html);
     const describer = await Describer.load(stringFlag(flags, "bundle") ?? DEFAULT_BUNDLE, {
       ...captionOptions(flags),
-      threads: boundedIntFlag(flags, "threads", 2, MAX_THREADS),
+      threads: boundedIntFlag(flags, "threads", DEFAULT_THREADS, MAX_THREADS),
     });
     const results: Described[] = [];
     try {
@@ -136,9 +171,18 @@ function checkHtmlOut(html: string): void {
   }
 }
 
-/** The text form: the caption, then one line per region. */
+/**
+ * The text form: the caption, the regions its shown phrases were grounded to ("a dog -> 2", the
+ * region's number below; "whole" for the whole image), then one line per region.
+ */
 export function formatDescription(image: string, d: ImageDescription): string {
   const lines = [`${image} (${d.width}x${d.height}): ${d.caption}`];
+  const grounded = d.phrases.filter((p) => p.shown);
+  if (grounded.length > 0) {
+    const on = (p: ImageDescription["phrases"][number]) =>
+      `${p.text} -> ${p.region < 0 ? "whole" : p.region + 1}`;
+    lines.push(`  phrases: ${grounded.map(on).join("; ")}`);
+  }
   d.regions.forEach((r, i) => {
     const box = [r.box.x1, r.box.y1, r.box.x2, r.box.y2].map((x) => Math.round(x)).join(", ");
     const what =

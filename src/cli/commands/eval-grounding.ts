@@ -15,43 +15,70 @@ import {
   type GroundingCounts,
   groundablePhrases,
 } from "../../mrf/grounding-eval.js";
+import { fitGroundingKnowledge, loadGroundingKnowledge } from "../../mrf/grounding-knowledge.js";
 import { chooserLabel, groundingTable } from "../../mrf/grounding-report.js";
 import { rate } from "../../mrf/phrase-accuracy.js";
 import { DEFAULT_BETA, scoreSentence } from "../../mrf/phrase-alignment.js";
-import {
-  fitWordClassAssociation,
-  loadWordClassAssociation,
-  type WordClassAssociation,
-} from "../../mrf/word-class-association.js";
+import type { WordClassAssociation } from "../../mrf/word-class-association.js";
 import { FeatureStore } from "../../vision/feature-store.js";
 import { parseAppFlags, stringFlag } from "../app-flags.js";
 import type { Command } from "../command.js";
-import { parseBeta, parseSplit } from "../mrf-flags.js";
+import { numberFlag } from "../flags.js";
+import { renderHelp } from "../help.js";
+import { parseSplit } from "../mrf-flags.js";
 import { Progress } from "../progress.js";
 
-const USAGE = `usage: imagesent eval-grounding --model M --features STORE --dataset D --entities DIR
-                               [--split val] [--beta B] [--association FILE] [--json] [--markdown FILE]
-
-Phrase grounding accuracy on Flickr30k Entities by the standard protocol: each phrase with a
-box is put on one of its image's regions and is right when that region has IoU >= 0.5 with the
-union of the phrase's true boxes (notvisual phrases and phrases without a box are left out).
-Reported overall and by phrase type, for the alignment model (each phrase's best region, and the
-chain MRF's), for simple rules (random, whole image, largest region, largest detection of the
-phrase's annotated type or of the class its words name) and for the best the regions allow.
-
-  --model M         an alignment checkpoint (train-align), a fusion (fuse-align's JSON: its first
-                    model) or a bundle folder or name (its alignment model, the one the MRF uses)
-  --features STORE  the feature store of the dataset's images (boxes in the stored pixels)
-  --dataset D       dataset.json or Flickr8k folder; images named <flickr30k id>_<secret>.jpg
-  --entities DIR    a Flickr30k Entities folder: Annotations/<id>.xml, Sentences/<id>.txt
-                    (caption_alignment.tsv, when there, links lines to the dataset's captions)
-  --split S         train, val or test (default val)
-  --beta B          the MRF's reward for neighbouring words sharing a region (default: the
-                    bundle's beta, else ${DEFAULT_BETA})
-  --association F   the learned chooser's word-class table (JSON); default: fitted on the
-                    dataset's train split from its captions and the store's detector labels
-  --json            print the counts as JSON
-  --markdown FILE   also write the table as Markdown, with the command that made it`;
+const USAGE = renderHelp({
+  usage: [
+    "eval-grounding --model M --features STORE --dataset D --entities DIR [--split val] [--beta B] [--grounding FILE] [--json] [--markdown FILE]",
+  ],
+  description: `Phrase grounding accuracy on Flickr30k Entities by the standard protocol: each
+    phrase with a box is put on one of its image's regions and is right when that region has IoU
+    >= 0.5 with the union of the phrase's true boxes (notvisual phrases and phrases without a box
+    are left out). Reported overall and by phrase type, for the alignment model (each phrase's
+    best region, and the chain MRF's), for simple rules (random, whole image, largest region,
+    largest detection of the phrase's annotated type or of the class its words name) and for the
+    best the regions allow.`,
+  flags: [
+    {
+      flag: "--model M",
+      text: `an alignment checkpoint (train-align), a fusion (fuse-align's JSON: its first model)
+        or a bundle folder or name (its alignment model, the one the MRF uses)`,
+    },
+    {
+      flag: "--features STORE",
+      text: "the feature store of the dataset's images (boxes in the stored pixels)",
+    },
+    {
+      flag: "--dataset D",
+      text: "dataset.json or Flickr8k folder; images named <flickr30k id>_<secret>.jpg",
+    },
+    {
+      flag: "--entities DIR",
+      text: `a Flickr30k Entities folder: Annotations/<id>.xml, Sentences/<id>.txt
+        (caption_alignment.tsv, when there, links lines to the dataset's captions)`,
+    },
+    { flag: "--split S", text: "train, val or test", default: "val" },
+    {
+      flag: "--beta B",
+      text: "the MRF's reward for neighbouring words sharing a region",
+      default: `the bundle's beta, else ${DEFAULT_BETA}`,
+    },
+    {
+      flag: "--grounding F",
+      text: `the learned chooser's word-class table and chunker rates (fit-grounding's file)`,
+      default: "the bundle's grounding.json, else fitted on the dataset's train split",
+    },
+    { flag: "--json", text: "print the counts as JSON" },
+    {
+      flag: "--markdown FILE",
+      text: "also write the table as Markdown, with the command that made it",
+    },
+  ],
+  examples: [
+    "eval-grounding --model flickr8k --features features/flickr8k-mnv2 --dataset path/to/flickr8k --entities path/to/flickr30k_entities",
+  ],
+});
 
 /** The seed of the random chooser, fixed so a rerun prints the same table. */
 const RANDOM_SEED = 1;
@@ -63,7 +90,7 @@ export const evalGroundingCommand: Command = {
   run(args) {
     const flags = parseAppFlags(
       args,
-      ["model", "features", "dataset", "entities", "split", "beta", "association", "markdown"],
+      ["model", "features", "dataset", "entities", "split", "beta", "grounding", "markdown"],
       ["json"],
       USAGE,
     );
@@ -75,7 +102,8 @@ export const evalGroundingCommand: Command = {
     }
     const split = parseSplit(stringFlag(flags, "split") ?? "val");
     const loaded = loadAligner(stringFlag(flags, "model")!);
-    const beta = parseBeta(stringFlag(flags, "beta") ?? loaded.beta?.toString());
+    const beta =
+      numberFlag(stringFlag(flags, "beta"), "--beta", { min: 0 }) ?? loaded.beta ?? DEFAULT_BETA;
     const dataset = loadDataset(stringFlag(flags, "dataset")!);
     const images = dataset.images.filter((im) => im.split === split);
     if (images.length === 0) {
@@ -96,10 +124,10 @@ export const evalGroundingCommand: Command = {
         `${store.dir}: lacks ${absent.length} of the ${images.length} ${split} images (e.g. ${absent[0].filename})`,
       );
     }
-    const associationPath = stringFlag(flags, "association");
-    const association = associationPath
-      ? loadWordClassAssociation(associationPath)
-      : fitOnTrain(dataset.images, store, loaded.model.config.regions);
+    const groundingPath = stringFlag(flags, "grounding") ?? loaded.grounding;
+    const { association } = groundingPath
+      ? loadGroundingKnowledge(groundingPath)
+      : fitGroundingKnowledge(dataset.images, store, loaded.model.config.regions);
     const counts = groundSplit(loaded.model, store, entities.images, beta, association);
     const matched = entities.images
       .flatMap((e) => e.sentences)
@@ -140,12 +168,16 @@ export const evalGroundingCommand: Command = {
  * The model whose word-region scores ground phrases: a checkpoint itself, a fusion's first model,
  * a bundle's alignment model (with the bundle's beta).
  */
-function loadAligner(path: string): { model: AlignmentModel; beta?: number } {
+function loadAligner(path: string): { model: AlignmentModel; beta?: number; grounding?: string } {
   const isDir = existsSync(path) && statSync(path).isDirectory();
   if (isDir || (!existsSync(path) && !/[\\/]|\.\w+$/.test(path))) {
     const dir = new BundleCache().resolve(path);
     const manifest = readBundleManifest(dir);
-    return { model: AlignmentModel.load(join(dir, manifest.alignment)).model, beta: manifest.beta };
+    return {
+      model: AlignmentModel.load(join(dir, manifest.alignment)).model,
+      beta: manifest.beta,
+      ...(manifest.grounding ? { grounding: join(dir, manifest.grounding) } : {}),
+    };
   }
   if (isFusionPath(path)) return { model: AlignmentFusion.load(path).members[0].model };
   return { model: AlignmentModel.load(path).model };
@@ -193,33 +225,6 @@ function groundSplit(
   }
   progress.finish();
   return counts;
-}
-
-/**
- * The word-class association of the learned chooser, fitted on the train images' captions and the
- * detector labels of their first `regions` stored regions (train images missing from the store
- * are skipped; with none, the table is empty and the chooser falls back to its size prior). No
- * box or phrase annotation is read.
- */
-function fitOnTrain(
-  images: readonly {
-    filename: string;
-    split: string;
-    sentences: readonly { tokens: readonly string[] }[];
-  }[],
-  store: FeatureStore,
-  regions: number,
-): WordClassAssociation {
-  const train = images.filter((im) => im.split === "train" && store.has(im.filename));
-  return fitWordClassAssociation(
-    train.map((im) => ({
-      labels: store
-        .get(im.filename)!
-        .regions.slice(0, regions)
-        .flatMap((r) => (r.source === "detection" && r.label ? [r.label] : [])),
-      captions: im.sentences.map((s) => s.tokens),
-    })),
-  );
 }
 
 function countsJson(counts: GroundingCounts, split: string) {

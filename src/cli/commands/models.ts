@@ -2,6 +2,7 @@ import { BundleCache, MAX_BEAM, writeBundle } from "../../app/model-bundle.js";
 import { type VisionSetup, WORLD_SHAPES } from "../../app/vision-setup.js";
 import { InputError } from "../../errors.js";
 import { DEFAULT_RERANK_BEAM } from "../../generate/alignment-rerank.js";
+import { DEFAULT_BETA } from "../../mrf/phrase-alignment.js";
 import {
   DETECTOR_PRESETS,
   ENCODER_PRESETS,
@@ -10,45 +11,118 @@ import {
 } from "../../vision/model-config.js";
 import { ModelRegistry } from "../../vision/model-registry.js";
 import type { Command } from "../command.js";
-import { boundedInt, closest, finiteNumber, parseCommandArgs } from "../flags.js";
+import { boundedInt, closest, numberFlag, parseCommandArgs } from "../flags.js";
+import { renderHelp } from "../help.js";
 
-const USAGE = `usage: imagesent models <list | add NAME FILE | fetch NAME [URL --sha256 HEX] | remove NAME | path NAME>
-       imagesent models bundle <list | add NAME DIR | remove NAME>
-       imagesent models bundle create DIR --alignment CKPT --generator CKPT [options]
+/** The vision setup `bundle create` records when --encoder and --detector are not given. */
+const DEFAULT_ENCODER = "mobilenetv2-12-int8";
+const DEFAULT_BUNDLE_DETECTOR = "yolox-nano";
 
-The model cache ($IMAGESENT_HOME/models, default ~/.cache/imagesent/models). Encoder and detector
-configs name their ONNX file by a cache name, so they work on any machine once the file is added.
-
-  list                     cached models, and the presets with where their models come from
-  add NAME FILE            copy a local .onnx file into the cache as NAME (--sha256 HEX checks it);
-                           NAME is the model name a config looks up ('list' shows each preset's)
-  fetch NAME URL --sha256 HEX
-                           download URL into the cache as NAME, kept only if its sha256 matches
-  fetch PRESET             download a preset's model from its public source (checked the same way)
-  remove NAME              delete a cached model
-  path NAME                print the cached file of NAME
-  bundle list              cached model bundles ($IMAGESENT_HOME/bundles, docs/bundle.md)
-  bundle add NAME DIR      copy a bundle folder into the cache, so commands take --bundle NAME
-  bundle remove NAME       delete a cached bundle
-  bundle create DIR        write a bundle (float16) from trained checkpoints:
-      --alignment CKPT         train-align's best.ckpt, or fuse-align's FUSION.json (search then
-                               scores with all its models, phrases align with the first)
-      --generator CKPT         train-gen's best.ckpt (full frame)
-      --generator-ensemble CKPT  another full-frame generator (same data, another --seed) that
-                               captions together with --generator (repeatable)
-      --region-generator CKPT  train-gen --mode region's best.ckpt (optional)
-      --encoder E              encoder preset or config file the features were made with
-                               (default mobilenetv2-12-int8; "pixel-stats" for the demo world)
-      --detector D             detector preset or config file (default yolox-nano; "none";
-                               "world-shapes" for the demo world)
-      --regions N              regions per image, 1 to 20 (default 20)
-      --beta B                 the chain MRF's beta for search phrases (default docs/results/mrf.md)
-      --rerank-weight W        describe reranks its caption beam with the alignment model(s) at
-                               this weight (eval-gen --rerank on val; default: no reranking)
-      --rerank-beam N          the beam describe reranks, 2 to ${MAX_BEAM} (default ${DEFAULT_RERANK_BEAM})
-      --description TEXT       one line saying what the models were trained on
-
-Only 'fetch' uses the network.`;
+const USAGE = renderHelp({
+  usage: [
+    "models <list | add NAME FILE | fetch NAME [URL --sha256 HEX] | remove NAME | path NAME>",
+    "models bundle <list | add NAME DIR | remove NAME>",
+    "models bundle create DIR --alignment CKPT --generator CKPT [options]",
+  ],
+  description: `The model cache ($IMAGESENT_HOME/models, default ~/.cache/imagesent/models).
+    Encoder and detector configs name their ONNX file by a cache name, so they work on any machine
+    once the file is added.`,
+  args: [
+    { flag: "list", text: "cached models, and the presets with where their models come from" },
+    {
+      flag: "add NAME FILE",
+      text: `copy a local .onnx file into the cache as NAME (--sha256 HEX checks it); NAME is the
+        model name a config looks up ('list' shows each preset's)`,
+    },
+    {
+      flag: "fetch NAME URL --sha256 HEX",
+      text: "download URL into the cache as NAME, kept only if its sha256 matches",
+    },
+    {
+      flag: "fetch PRESET",
+      text: "download a preset's model from its public source (checked the same way)",
+    },
+    { flag: "remove NAME", text: "delete a cached model" },
+    { flag: "path NAME", text: "print the cached file of NAME" },
+    {
+      flag: "bundle list",
+      text: "cached model bundles ($IMAGESENT_HOME/bundles, docs/bundle.md)",
+    },
+    {
+      flag: "bundle add NAME DIR",
+      text: "copy a bundle folder into the cache, so commands take --bundle NAME",
+    },
+    { flag: "bundle remove NAME", text: "delete a cached bundle" },
+    {
+      flag: "bundle create DIR",
+      text: "write a bundle (float16) from trained checkpoints, with the flags below",
+    },
+  ],
+  flags: [
+    { flag: "--sha256 HEX", text: "(add, fetch) the file's expected sha256, 64 hex digits" },
+    {
+      flag: "--alignment CKPT",
+      text: `(bundle create) train-align's best.ckpt, or fuse-align's FUSION.json (search then
+        scores with all its models, phrases align with the first)`,
+    },
+    { flag: "--generator CKPT", text: "(bundle create) train-gen's best.ckpt (full frame)" },
+    {
+      flag: "--generator-ensemble CKPT",
+      text: `(bundle create) another full-frame generator (same data, another --seed) that
+        captions together with --generator (repeatable)`,
+    },
+    {
+      flag: "--region-generator CKPT",
+      text: "(bundle create) train-gen --mode region's best.ckpt",
+      default: "none",
+    },
+    {
+      flag: "--grounding FILE",
+      text: "(bundle create) imagesent fit-grounding's file: describe and search ground phrases",
+      default: "none",
+    },
+    {
+      flag: "--encoder E",
+      text: `(bundle create) encoder preset or config file the features were made with
+        ("pixel-stats" for the demo world)`,
+      default: DEFAULT_ENCODER,
+    },
+    {
+      flag: "--detector D",
+      text: `(bundle create) detector preset or config file ("none"; "${WORLD_SHAPES}" for the
+        demo world)`,
+      default: DEFAULT_BUNDLE_DETECTOR,
+    },
+    { flag: "--regions N", text: "(bundle create) regions per image, 1 to 20", default: 20 },
+    {
+      flag: "--beta B",
+      text: "(bundle create) the chain MRF's beta for search phrases (docs/results/mrf.md)",
+      default: DEFAULT_BETA,
+    },
+    {
+      flag: "--rerank-weight W",
+      text: `(bundle create) describe reranks its caption beam with the alignment model(s) at
+        this weight (eval-gen --rerank on val)`,
+      default: "no reranking",
+    },
+    {
+      flag: "--rerank-beam N",
+      text: `(bundle create) the beam describe reranks, 2 to ${MAX_BEAM}, with --rerank-weight`,
+      default: DEFAULT_RERANK_BEAM,
+    },
+    {
+      flag: "--description TEXT",
+      text: "(bundle create) one line saying what the models were trained on",
+    },
+  ],
+  notes: ["Only 'fetch' uses the network."],
+  examples: [
+    "models list",
+    "models add mobilenetv2-12-int8 path/to/mobilenetv2-12-int8.onnx",
+    "models fetch yolox-nano",
+    "models bundle create runs/flickr8k/bundle --alignment runs/flickr8k/align-fused.json --generator runs/flickr8k/gen/best.ckpt",
+  ],
+});
 
 const PRESETS: readonly (readonly [string, ModelConfig])[] = [
   ...Object.entries(ENCODER_PRESETS),
@@ -200,6 +274,7 @@ function createBundle(args: string[]): number {
           "alignment",
           "generator",
           "region-generator",
+          "grounding",
           "encoder",
           "detector",
           "regions",
@@ -221,11 +296,9 @@ function createBundle(args: string[]): number {
       `models bundle create: expected DIR, --alignment and --generator\n\n${USAGE}`,
     );
   }
-  const number = (flag: string, value: string | undefined, min: number): number | undefined =>
-    value === undefined ? undefined : finiteNumber(value, `--${flag}`, min);
   const regions = values.regions === undefined ? 20 : boundedInt(values.regions, "--regions", 20);
-  const encoder = values.encoder ?? "mobilenetv2-12-int8";
-  const detector = values.detector ?? "yolox-nano";
+  const encoder = values.encoder ?? DEFAULT_ENCODER;
+  const detector = values.detector ?? DEFAULT_BUNDLE_DETECTOR;
   const vision: VisionSetup = {
     encoder:
       encoder === "pixel-stats"
@@ -241,22 +314,22 @@ function createBundle(args: string[]): number {
           : loadModelConfig(detector, "detector"),
     regions,
   };
-  const beta = number("beta", values.beta, 0);
-  const rerankWeight = number("rerank-weight", values["rerank-weight"], 0);
-  const rerankBeam =
-    values["rerank-beam"] === undefined
-      ? undefined
-      : boundedInt(values["rerank-beam"], "--rerank-beam", MAX_BEAM);
-  if (rerankBeam !== undefined && (rerankWeight === undefined || rerankBeam < 2)) {
-    throw new InputError(
-      `--rerank-beam: expected an integer >= 2 with --rerank-weight, got '${values["rerank-beam"]}'`,
-    );
+  const beta = numberFlag(values.beta, "--beta", { min: 0 });
+  const rerankWeight = numberFlag(values["rerank-weight"], "--rerank-weight", { min: 0 });
+  const rerankBeam = numberFlag(values["rerank-beam"], "--rerank-beam", {
+    integer: true,
+    min: 2,
+    max: MAX_BEAM,
+  });
+  if (rerankBeam !== undefined && rerankWeight === undefined) {
+    throw new InputError("--rerank-beam: applies only with --rerank-weight (the weight reranks)");
   }
   const manifest = writeBundle(positionals[0], {
     alignment: values.alignment,
     generator: values.generator,
     ...(ensemble.length > 0 ? { generatorEnsemble: ensemble } : {}),
     ...(values["region-generator"] ? { regionGenerator: values["region-generator"] } : {}),
+    ...(values.grounding ? { grounding: values.grounding } : {}),
     vision,
     ...(beta === undefined ? {} : { beta }),
     ...(rerankWeight === undefined
@@ -265,7 +338,7 @@ function createBundle(args: string[]): number {
     ...(values.description ? { description: values.description } : {}),
   });
   console.log(
-    `wrote bundle ${positionals[0]}: ${[...(manifest.searchFusion?.map((m) => m.checkpoint) ?? [manifest.alignment]), manifest.generator, ...(manifest.generatorEnsemble ?? []), manifest.regionGenerator].filter(Boolean).join(", ")} (float16), beta ${manifest.beta}${manifest.captionRerank ? `, captions reranked at weight ${manifest.captionRerank.weight}, beam ${manifest.captionRerank.beam}` : ""}`,
+    `wrote bundle ${positionals[0]}: ${[...(manifest.searchFusion?.map((m) => m.checkpoint) ?? [manifest.alignment]), manifest.generator, ...(manifest.generatorEnsemble ?? []), manifest.regionGenerator, manifest.grounding].filter(Boolean).join(", ")} (float16), beta ${manifest.beta}${manifest.captionRerank ? `, captions reranked at weight ${manifest.captionRerank.weight}, beam ${manifest.captionRerank.beam}` : ""}`,
   );
   return 0;
 }

@@ -3,6 +3,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { loadBundle } from "../../../src/app/model-bundle.js";
 import { describeCommand } from "../../../src/cli/commands/describe.js";
 import { indexCommand } from "../../../src/cli/commands/index-images.js";
 import { searchCommand } from "../../../src/cli/commands/search.js";
@@ -22,17 +23,21 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 test("argument errors are InputErrors that say what is wrong", async () => {
   const cases: [typeof describeCommand, string[], RegExp][] = [
     [describeCommand, [], /give at least one IMAGE/],
-    [describeCommand, ["a.jpg", "--beam", "0"], /--beam: expected a positive integer, got "0"/],
+    [
+      describeCommand,
+      ["a.jpg", "--beam", "0"],
+      /--beam: expected an integer from 1 to 100, got "0"/,
+    ],
     [describeCommand, ["a.jpg", "--colour", "red"], /colour/],
     [
       describeCommand,
       ["a.jpg", "--rerank-weight=-1"],
-      /--rerank-weight: expected a number >= 0, got '-1'/,
+      /--rerank-weight: expected a number >= 0, got "-1"/,
     ],
     [
       describeCommand,
       ["a.jpg", "--rerank-weight", "much"],
-      /--rerank-weight: expected a number >= 0, got 'much'/,
+      /--rerank-weight: expected a number >= 0, got "much"/,
     ],
     [
       describeCommand,
@@ -47,7 +52,11 @@ test("argument errors are InputErrors that say what is wrong", async () => {
     [searchCommand, ["idx"], /give either one quoted SENTENCE or --image IMG/],
     [searchCommand, ["idx", "a dog", "--image", "x.jpg"], /give either one quoted SENTENCE/],
     [searchCommand, ["idx", "a dog", "--sentences", "s.txt"], /--sentences goes with --image/],
-    [searchCommand, ["idx", "a dog", "--k", "0"], /--k: expected a positive integer, got "0"/],
+    [
+      searchCommand,
+      ["idx", "a dog", "--k", "0"],
+      /--k: expected an integer from 1 to 1000, got "0"/,
+    ],
     [
       searchCommand,
       ["idx", "a dog", "--bundle", "Not/There"],
@@ -107,7 +116,14 @@ test("describe prints text, JSON and an HTML page; index and search find the ima
   lines.length = 0;
   const query = images[0].sentences[0].tokens.join(" ");
   assert.equal(await searchCommand.run([index, query, ...bundle, "--json", "--k", "10"]), 0);
-  const hits = JSON.parse(lines.join("\n"));
+  const found = JSON.parse(lines.join("\n"));
+  assert.equal(found.query, query);
+  // The words of the query the bundle's vocabulary lacks, and only those.
+  const vocabulary = loadBundle(trained.bundleDir).alignment.vocabulary;
+  assert.deepEqual(found.unknownWords, [
+    ...new Set(query.split(" ").filter((w) => !vocabulary.has(w))),
+  ]);
+  const hits = found.hits;
   // All six indexed images, ranked (the ranking itself is tested in test/app/searcher.test.ts).
   assert.deepEqual(
     hits.map((h: { image: string }) => h.image).sort(),

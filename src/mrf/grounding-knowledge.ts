@@ -1,0 +1,99 @@
+import { writeFileAtomic } from "../core/atomic-file.js";
+import type { ImageEntry } from "../data/dataset.js";
+import { CorruptFileError, InputError } from "../errors.js";
+import { inRange, JsonFields, readJsonFile, shown } from "../json-fields.js";
+import type { FeatureStore } from "../vision/feature-store.js";
+import { type DeterminerRates, determinerRates } from "./noun-phrases.js";
+import { associationLabels } from "./people-group.js";
+import {
+  associationFromJSON,
+  associationToJSON,
+  fitWordClassAssociation,
+  type WordClassAssociation,
+} from "./word-class-association.js";
+
+/**
+ * What phrase grounding learns from training captions and the detector's labels, with no box or
+ * phrase annotation: the word-class table (word-class-association.ts) and the noun-phrase
+ * chunker's determiner rates (noun-phrases.ts). A bundle ships it as one JSON file:
+ *
+ *   {"format": "imagesent-grounding", "version": 1,
+ *    "association": {"classes": [...], "words": {word: {class: [naming, lift, given]}}},
+ *    "rates": {word: [uses, share after a determiner]}}
+ */
+export interface GroundingKnowledge {
+  readonly association: WordClassAssociation;
+  readonly rates: DeterminerRates;
+}
+
+export const GROUNDING_FORMAT = "imagesent-grounding";
+const VERSION = 1;
+
+/**
+ * Fits both on the train images of `images`: the association from the captions of those `store`
+ * holds and the labels of their first `regions` stored regions (associationLabels), the rates
+ * from every train caption. Without train images in the store the table is empty, and the
+ * learned chooser falls back to where boxes lie.
+ */
+export function fitGroundingKnowledge(
+  images: readonly ImageEntry[],
+  store: FeatureStore,
+  regions: number,
+): GroundingKnowledge {
+  const train = images.filter((im) => im.split === "train");
+  const association = fitWordClassAssociation(
+    train
+      .filter((im) => store.has(im.filename))
+      .map((im) => ({
+        labels: associationLabels(store.get(im.filename)!.regions.slice(0, regions)).flatMap((l) =>
+          l ? [l] : [],
+        ),
+        captions: im.sentences.map((s) => s.tokens),
+      })),
+  );
+  const rates = determinerRates(train.flatMap((im) => im.sentences.map((s) => s.tokens)));
+  return { association, rates };
+}
+
+export function saveGroundingKnowledge(path: string, k: GroundingKnowledge): void {
+  const rates = Object.fromEntries(
+    [...k.rates].map(([w, r]) => [w, [r.uses, Math.round(r.rate * 1e4) / 1e4]]),
+  );
+  writeFileAtomic(
+    path,
+    `${JSON.stringify({
+      format: GROUNDING_FORMAT,
+      version: VERSION,
+      association: associationToJSON(k.association),
+      rates,
+    })}\n`,
+  );
+}
+
+export function loadGroundingKnowledge(path: string): GroundingKnowledge {
+  const error = CorruptFileError;
+  const root = JsonFields.of(readJsonFile(path, error), path, { error });
+  if (root.get("format") !== GROUNDING_FORMAT) {
+    throw new InputError(`${path}: not a grounding file (format ${GROUNDING_FORMAT})`);
+  }
+  if (root.get("version") !== VERSION) {
+    throw new InputError(
+      `${path}: grounding file version ${shown(root.get("version"))}; this imagesent reads ${VERSION}`,
+    );
+  }
+  const association = associationFromJSON(root.get("association"), path, {
+    path: "association",
+    error,
+  });
+  const table = root.child("rates", { want: "an object of words" });
+  const rates = new Map<string, { uses: number; rate: number }>();
+  for (const w of table.keys()) {
+    const want = "[uses, share in 0..1]";
+    const [uses, rate] = table.list(w, { length: 2, want });
+    if (!inRange(uses, { integer: true, min: 0 }) || !inRange(rate, { min: 0, max: 1 })) {
+      return table.fail(w, want);
+    }
+    rates.set(w, { uses, rate });
+  }
+  return { association, rates };
+}

@@ -1,0 +1,222 @@
+import { boxArea } from "../vision/boxes.js";
+import type { Region } from "../vision/image.js";
+import { type DeterminerRates, nounPhrases } from "./noun-phrases.js";
+import { associationLabels } from "./people-group.js";
+import type { SentenceScores } from "./phrase-alignment.js";
+import {
+  phraseClassGiven,
+  phraseClassScores,
+  type WordClassAssociation,
+} from "./word-class-association.js";
+
+/**
+ * Grounding a phrase learned without boxes: which of an image's regions a noun phrase names, from
+ * the word-class association of the detector's labels and captions, the alignment model's
+ * word-region scores, and where the box lies (learnedRegion); and the phrases of a whole caption
+ * with their regions and confidence (groundPhrases), which describe, search and the region
+ * snippets use.
+ */
+
+/** Σ over `columns` of each region's row of a regions x words matrix, or null with no columns. */
+export function columnSums(
+  scores: Float32Array,
+  regions: number,
+  words: number,
+  columns: readonly number[],
+): Float64Array | null {
+  if (columns.length === 0) return null;
+  const sums = new Float64Array(regions);
+  for (let i = 0; i < regions; i++) for (const t of columns) sums[i] += scores[i * words + t];
+  return sums;
+}
+
+/**
+ * The weights of the learned chooser, chosen by a grid on Flickr30k Entities val (the association
+ * itself is fitted on train): λ for the words before the head, τ the association a detection must
+ * exceed to beat a box of no class, and the weights of the other terms of learnedRegion. See
+ * docs/phrase-alignment.md for the grid.
+ */
+export interface LearnedWeights {
+  readonly decay: number;
+  readonly threshold: number;
+  /** Of P(class | the phrase's words). */
+  readonly given: number;
+  /** Of the detector's score. */
+  readonly score: number;
+  readonly alignment: number;
+  readonly logArea: number;
+  /** Of the distance of the box's centre from the image's. */
+  readonly centre: number;
+  /** For a phrase after a locative preposition: the whole image's bonus ... */
+  readonly placeWhole: number;
+  /** ... and, per unit of height of its centre, a large box of no class's. */
+  readonly placeLow: number;
+}
+
+export const LEARNED_WEIGHTS: LearnedWeights = {
+  decay: 0.3,
+  threshold: 0,
+  given: 1,
+  score: 1,
+  alignment: 0.1,
+  logArea: 0.3,
+  centre: 1,
+  placeWhole: 2,
+  placeLow: 1,
+};
+
+/**
+ * Words after which a noun phrase usually names a place ("on [the grass]", "through [the
+ * water]"): a property of English word order, not of any annotation.
+ */
+export const LOCATIVE_PREPOSITIONS: ReadonlySet<string> = new Set(
+  "in on through at across near along by into over under down up around onto past from inside beside behind".split(
+    " ",
+  ),
+);
+
+/** A box of no class counts as a place when it covers at least this share of the image. */
+const PLACE_AREA = 0.2;
+
+/**
+ * The learned chooser: each region i scores
+ *   s_i = w_s log(area_i / image) - w_c |centre_i - image centre| + w_a z_i
+ *       + [i has a label] (A(label_i) + w_g G(label_i) + w_d score_i - τ)
+ *       + [the phrase follows a locative preposition] (w_pw [i is whole] + w_pl y_i [i is a box
+ *         of no class covering PLACE_AREA or more])
+ * with A and G the phrase's word-class association and reliability (phraseClassScores,
+ * phraseClassGiven; fitted on train captions and the detector's labels, the people-group region
+ * labelled PEOPLE_GROUP; no box or type annotation), z_i the alignment model's Σ_t v_i·s_t over the
+ * phrase's words, z-scored over the image's regions (0 when the model knows none of its words),
+ * and y_i the height of the box's centre as a share of the image's (0 at the top). The highest
+ * score wins, the lowest index on a tie.
+ */
+export function learnedRegion(
+  regions: readonly Region[],
+  alignment: Float64Array | null,
+  words: readonly string[],
+  previous: string | undefined,
+  association: WordClassAssociation,
+  weights: LearnedWeights = LEARNED_WEIGHTS,
+): number {
+  const scores = learnedScores(regions, alignment, words, previous, association, weights);
+  let best = 0;
+  for (let i = 1; i < scores.length; i++) if (scores[i] > scores[best]) best = i;
+  return best;
+}
+
+/** s_i of learnedRegion for every region. */
+export function learnedScores(
+  regions: readonly Region[],
+  alignment: Float64Array | null,
+  words: readonly string[],
+  previous: string | undefined,
+  association: WordClassAssociation,
+  weights: LearnedWeights = LEARNED_WEIGHTS,
+): Float64Array {
+  const labels = associationLabels(regions);
+  const present = [...new Set(labels.flatMap((l) => (l ? [l] : [])))];
+  const assoc = phraseClassScores(association, words, present, weights.decay);
+  const given = phraseClassGiven(association, words, present, weights.decay);
+  let mean = 0;
+  let sd = 0;
+  if (alignment) {
+    for (const v of alignment) mean += v / alignment.length;
+    for (const v of alignment) sd += (v - mean) ** 2 / alignment.length;
+    sd = Math.sqrt(sd);
+  }
+  const width = Math.max(1, ...regions.map((r) => r.box.x2));
+  const height = Math.max(1, ...regions.map((r) => r.box.y2));
+  const place = previous !== undefined && LOCATIVE_PREPOSITIONS.has(previous);
+  const scores = new Float64Array(regions.length);
+  regions.forEach((r, i) => {
+    const { box } = r;
+    const area = Math.max(boxArea(box), 1) / (width * height);
+    const cx = (box.x1 + box.x2) / 2 / width;
+    const cy = (box.y1 + box.y2) / 2 / height;
+    let s = weights.logArea * Math.log(area) - weights.centre * Math.hypot(cx - 0.5, cy - 0.5);
+    const label = labels[i];
+    if (label) {
+      s += assoc.get(label)! + weights.given * given.get(label)! - weights.threshold;
+      s += weights.score * (r.score ?? 0);
+    }
+    if (place && r.source === "whole") s += weights.placeWhole;
+    if (place && !label && r.source === "fallback" && area >= PLACE_AREA)
+      s += weights.placeLow * cy;
+    if (alignment) s += (weights.alignment * (alignment[i] - mean)) / (sd + 1e-6);
+    scores[i] = s;
+  });
+  return scores;
+}
+
+/**
+ * A caption's grounded phrase counts as shown from this confidence on: on Flickr30k Entities val,
+ * annotated phrases grounded at least this clearly are right about half the time (those in the
+ * least confident tenth a quarter of the time; docs/phrase-alignment.md).
+ */
+export const MIN_GROUNDING_CONFIDENCE = 0.85;
+
+/** A caption's noun phrase on the region it names. */
+export interface GroundedPhrase {
+  /** Tokens [start, end) of the sentence. */
+  readonly start: number;
+  readonly end: number;
+  readonly region: number;
+  /** s of the chosen region minus the runner-up's: how clearly the phrase names it. */
+  readonly confidence: number;
+}
+
+/**
+ * Every noun phrase of a sentence (nounPhrases) with the region learnedRegion gives it. `scores`
+ * are the alignment model's v_i·s_t for the sentence against `regions` (scoreSentence).
+ */
+export function groundPhrases(
+  tokens: readonly string[],
+  regions: readonly Region[],
+  scores: SentenceScores,
+  association: WordClassAssociation,
+  rates: DeterminerRates,
+  weights: LearnedWeights = LEARNED_WEIGHTS,
+): GroundedPhrase[] {
+  return groundSpans(tokens, regions, scores, nounPhrases(tokens, rates), association, weights);
+}
+
+/**
+ * The learned chooser on given spans of a sentence (annotated phrases), as groundPhrases does on
+ * its noun phrases: each span's region is learnedRegion's (the highest s_i, the lowest index on a
+ * tie), its confidence s of that region minus the runner-up's.
+ */
+export function groundSpans(
+  tokens: readonly string[],
+  regions: readonly Region[],
+  scores: SentenceScores,
+  spans: readonly { readonly start: number; readonly end: number }[],
+  association: WordClassAssociation,
+  weights: LearnedWeights = LEARNED_WEIGHTS,
+): GroundedPhrase[] {
+  const { matrix, positions } = scores;
+  return spans.map(({ start, end }) => {
+    const s = learnedScores(
+      regions,
+      columnSums(matrix.scores, matrix.regions, matrix.words, spanColumns(positions, start, end)),
+      tokens.slice(start, end),
+      tokens[start - 1],
+      association,
+      weights,
+    );
+    let best = 0;
+    for (let i = 1; i < s.length; i++) if (s[i] > s[best]) best = i;
+    let second = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < s.length; i++) if (i !== best && s[i] > second) second = s[i];
+    return { start, end, region: best, confidence: Number.isFinite(second) ? s[best] - second : 0 };
+  });
+}
+
+/** The matrix columns of the span's words the model knows. */
+export function spanColumns(positions: readonly number[], start: number, end: number): number[] {
+  const columns: number[] = [];
+  positions.forEach((p, t) => {
+    if (p >= start && p < end) columns.push(t);
+  });
+  return columns;
+}
