@@ -103,6 +103,9 @@ cli models bundle create bundles/flickr8k --alignment "$FUSED" \
   --grounding "$RUNS/grounding.json" --detector yolox-nano-proposals \
   --rerank-weight 0.25 --rerank-beam 15 \
   --description "Flickr8k train split; MobileNetV2-int8 codes of the whole image and 19 regions from YOLOX-Nano (yolox-nano-proposals; the alignment models were trained on its top 19 boxes)"
+step "the confidence below which describe hides a region phrase, chosen on val"
+cli region-threshold --bundle bundles/flickr8k --features "$PROPOSALS" --dataset "$DATA" \
+  --entities "$ENTITIES" --write
 step "region descriptions on val (the paper's Table 3 rows)"
 cli eval-regions --bundle bundles/flickr8k --dataset "$DATA" --images "$DATA/images" \
   --entities "$ENTITIES" --split val --markdown docs/results/regions.md
