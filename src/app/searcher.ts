@@ -24,7 +24,7 @@ import type { RegionCodec } from "./region-codes.js";
 import { type ImageInput, regionFeatures } from "./region-features.js";
 import { type MemberQuery, RegionEmbedder } from "./region-vectors.js";
 import { matchOf, perWord, readCalibration, type SearchCalibration } from "./search-calibration.js";
-import { openVisionModels, type VisionModels } from "./vision-setup.js";
+import { openVisionModels, type VisionModels, type VisionSetup } from "./vision-setup.js";
 
 /**
  * An image to index: a file (keyed by its absolute path), or an image (path or bytes) under a
@@ -92,6 +92,49 @@ export interface IndexResult {
   readonly skipped: number;
   readonly failures: readonly { readonly image: string; readonly error: string }[];
 }
+
+/** An image's region features, made by a FeatureSource for the index to embed. */
+export interface ExtractedImage {
+  readonly key: string;
+  readonly width: number;
+  readonly height: number;
+  readonly regions: readonly Region[];
+  /** regions x dim raw CNN codes. */
+  readonly features: Float32Array;
+}
+
+/** What a FeatureSource is told about the index it computes features for. */
+export interface FeatureSourceContext {
+  readonly indexDir: string;
+  /** The keys of every image of the run, in order (those to do among them), for stable shards. */
+  readonly keys: readonly string[];
+  readonly vision: IndexSpec["vision"];
+  /** The bundle's folder and its vision setup: what makes the features. */
+  readonly bundleDir: string;
+  readonly setup: VisionSetup;
+  /** The fingerprint of the bundle's search models the index is checked against. */
+  readonly fingerprint: string;
+}
+
+/**
+ * Computes the region features of the image files `Searcher.index` has to (re-)index, elsewhere
+ * than in this process (e.g. workers of a job queue), and hands them on with `deliver` in the
+ * order of `todo` (failed images left out), so the index is the one a plain run writes.
+ */
+export type FeatureSource = (
+  todo: readonly {
+    readonly key: string;
+    readonly path: string;
+    /** The file's size and mtime, as it is indexed under (docs/search.md). */
+    readonly size: number;
+    readonly mtime: number;
+  }[],
+  context: FeatureSourceContext,
+  deliver: (
+    images: readonly ExtractedImage[],
+    failures: readonly { readonly image: string; readonly error: string }[],
+  ) => Promise<void>,
+) => Promise<void>;
 
 /** How many images and regions the approximate stage hands on (defaults in DEFAULT_RANKING). */
 export interface RankingOptions {
@@ -226,11 +269,12 @@ export class Searcher {
    * Adds images and sentences to the index, creating it when absent. A file indexed before is
    * skipped while its size and mtime are unchanged, and embedded again when they changed; an
    * image given by name is skipped when its name is indexed. An image that cannot be decoded is
-   * listed in `failures` and skipped.
+   * listed in `failures` and skipped. With `source`, the files to index get their features from
+   * it rather than from this process's models (`onImage` then counts only the skipped ones).
    */
   async index(
     images: readonly IndexInput[],
-    options: { sentences?: readonly string[]; onImage?: () => void } = {},
+    options: { sentences?: readonly string[]; onImage?: () => void; source?: FeatureSource } = {},
   ): Promise<IndexResult> {
     const vision = await this.visionModels();
     const embedder = this.embedder(vision.regions);
@@ -257,11 +301,20 @@ export class Searcher {
       pending = [];
       first = false;
     };
+    const push = async (image: NewImage) => {
+      pending.push(image);
+      if (pending.length >= (first ? FIRST_WRITE_BATCH : WRITE_BATCH)) await flush();
+    };
+    /** Files for `options.source`, in order, with the identity they are indexed under. */
+    const todo: { key: string; path: string; size: number; mtime: number; again: boolean }[] = [];
     try {
       for (const input of images) {
         const key = typeof input === "string" ? resolve(input) : input.name;
         const file = typeof input === "string" ? fileIdentity(key) : { size: -1, mtime: -1 };
-        const before = (await index.get(key)) ?? pending.find((p) => p.key === key);
+        const before =
+          (await index.get(key)) ??
+          pending.find((p) => p.key === key) ??
+          todo.find((t) => t.key === key);
         const same =
           before &&
           (typeof input !== "string" || (before.size === file.size && before.mtime === file.mtime));
@@ -270,12 +323,18 @@ export class Searcher {
           options.onImage?.();
           continue;
         }
+        if (before) reindexed++;
+        else added++;
+        if (options.source && typeof input === "string") {
+          todo.push({ key, path: key, ...file, again: before !== undefined });
+          continue;
+        }
         try {
           const r =
             typeof input === "string"
               ? await regionFeatures(vision, input, key)
               : await regionFeatures(vision, input.image, key, input.regions);
-          pending.push({
+          await push({
             key,
             ...file,
             width: r.width,
@@ -283,14 +342,39 @@ export class Searcher {
             regions: r.regions,
             features: r.features,
           });
-          if (before) reindexed++;
-          else added++;
         } catch (err) {
           if (!(err instanceof InputError)) throw err;
           failures.push({ image: key, error: err.message });
+          if (before) reindexed--;
+          else added--;
         }
-        if (pending.length >= (first ? FIRST_WRITE_BATCH : WRITE_BATCH)) await flush();
         options.onImage?.();
+      }
+      if (options.source && todo.length > 0) {
+        const identity = new Map(todo.map((t) => [t.key, t]));
+        await options.source(
+          todo,
+          {
+            indexDir: resolve(this.indexDir),
+            keys: images.map((input) => (typeof input === "string" ? resolve(input) : input.name)),
+            vision: index.manifest.vision,
+            bundleDir: resolve(this.bundle.dir),
+            setup: this.bundle.manifest.vision,
+            fingerprint: embedder.fingerprint(),
+          },
+          async (batch, failed) => {
+            for (const im of batch) {
+              const file = identity.get(im.key);
+              if (!file) throw new InputError(`${im.key}: delivered, but not asked for`);
+              await push({ ...im, size: file.size, mtime: file.mtime });
+            }
+            for (const f of failed) {
+              failures.push(f);
+              if (identity.get(f.image)?.again) reindexed--;
+              else added--;
+            }
+          },
+        );
       }
       if (options.sentences) index.addSentences(options.sentences);
       await flush();

@@ -2,9 +2,16 @@ import type { Job, JobsOptions, JobType, Queue, QueueEvents } from "bullmq";
 import { CorruptFileError } from "../errors.js";
 import type { ImageJob } from "../vision/extract.js";
 import type { FeatureModelSpec } from "../vision/feature-models.js";
-import type { FeatureStore } from "../vision/feature-store.js";
+import type { FeatureStore, StoredImage } from "../vision/feature-store.js";
 import type { QueueConnection } from "./connection.js";
-import { FEATURES_JOB, planShards, type ShardPlan } from "./feature-shard-job.js";
+import {
+  FEATURES_JOB,
+  type FeatureShardJob,
+  planShards,
+  type ShardJob,
+  type ShardMeta,
+  type ShardPlan,
+} from "./feature-shard-job.js";
 import {
   type ImageFailure,
   listStaged,
@@ -27,14 +34,22 @@ const JOB_OPTIONS: Omit<JobsOptions, "jobId"> = {
 /** BullMQ states of a job that a worker has yet to finish. */
 const LIVE_STATES: JobType[] = ["waiting", "active", "delayed", "prioritized"];
 
-export interface QueuedFeaturesOptions {
+/**
+ * Where finished shards go: a feature store, or an index. This process is its one writer; the
+ * workers stage their shards in `dir`.
+ */
+export interface ShardSink {
+  readonly dir: string;
+  readonly meta: ShardMeta;
+  has(filename: string): boolean;
+  /** Adds a staged shard's images; called in plan order, one shard at a time. */
+  append(images: readonly StoredImage[]): void | Promise<void>;
+}
+
+interface QueueRunCommon {
   readonly connection: QueueConnection;
-  /** The store, opened for writing: this process is its one writer, the workers stage shards. */
-  readonly store: FeatureStore;
   readonly images: readonly ImageJob[];
   readonly imagesPerShard: number;
-  readonly models: FeatureModelSpec;
-  readonly regions: number;
   /** Called once the jobs are planned, with the number of images the workers are to encode. */
   readonly onPlanned?: (images: number) => void;
   /** Called as workers report images done (over all workers). */
@@ -42,6 +57,21 @@ export interface QueuedFeaturesOptions {
   readonly log: (line: string) => void;
   /** How often the staging folder is read for finished shards (default 500 ms). */
   readonly pollMs?: number;
+}
+
+export interface QueuedFeaturesOptions extends QueueRunCommon {
+  /** The store, opened for writing: this process is its one writer, the workers stage shards. */
+  readonly store: FeatureStore;
+  readonly models: FeatureModelSpec;
+  readonly regions: number;
+}
+
+/** A queue run of any job kind: `base` is every job's data but its images. */
+export interface QueuedShardsOptions<J extends ShardJob> extends QueueRunCommon {
+  readonly sink: ShardSink;
+  /** The BullMQ job name workers dispatch on; also the prefix of job ids and log lines. */
+  readonly kind: string;
+  readonly base: Omit<J, "images">;
 }
 
 /** A job that failed JOB_ATTEMPTS times, with the error of its last try. */
@@ -80,18 +110,40 @@ type Outcome = { kind: "staged" } | { kind: "failed"; error: string };
 export async function runQueuedFeatures(
   options: QueuedFeaturesOptions,
 ): Promise<QueuedFeaturesResult> {
-  const { connection, store, log } = options;
-  const plans = planShards(options.images, options.imagesPerShard, (f) => store.has(f), {
-    store: store.dir,
-    meta: {
-      encoder: store.meta.encoder,
-      dim: store.meta.dim,
-      regionsPerImage: store.meta.regionsPerImage,
-      detector: store.meta.detector,
+  const { store } = options;
+  return runQueuedShards<FeatureShardJob>({
+    ...options,
+    sink: store,
+    kind: FEATURES_JOB,
+    base: {
+      store: store.dir,
+      meta: {
+        encoder: store.meta.encoder,
+        dim: store.meta.dim,
+        regionsPerImage: store.meta.regionsPerImage,
+        detector: store.meta.detector,
+      },
+      models: options.models,
+      regions: options.regions,
     },
-    models: options.models,
-    regions: options.regions,
   });
+}
+
+/**
+ * The queue run behind runQueuedFeatures and `index --queue`: shards of `kind` jobs, staged by
+ * workers in the sink's folder and added to the sink in plan order.
+ */
+export async function runQueuedShards<J extends ShardJob>(
+  options: QueuedShardsOptions<J>,
+): Promise<QueuedFeaturesResult> {
+  const { connection, sink: store, log, kind } = options;
+  const plans = planShards<J>(
+    options.images,
+    options.imagesPerShard,
+    (f) => store.has(f),
+    options.base,
+    kind,
+  );
   const planned = plans.reduce((n, p) => n + p.job.images.length, 0);
   const byId = new Map(plans.map((p) => [p.id, p]));
   dropAddedStaged(store, byId);
@@ -109,7 +161,7 @@ export async function runQueuedFeatures(
     connection: eventsConnection,
   });
   const reported = new Map<string, number>();
-  const report = (plan: ShardPlan, n: number) => {
+  const report = (plan: ShardPlan<J>, n: number) => {
     if (staged.has(plan.id)) return;
     const before = reported.get(plan.id) ?? 0;
     if (n <= before) return;
@@ -155,12 +207,12 @@ export async function runQueuedFeatures(
             continue;
           }
           redone.add(plan.id);
-          log(`features: ${err.message}; redoing that shard`);
+          log(`${kind}: ${err.message}; redoing that shard`);
           outcomes.delete(plan.index);
           await enqueue([plan], true);
           return;
         }
-        store.append(shard.images);
+        await store.append(shard.images);
         written += shard.images.length;
         failures.push(...shard.failures);
         removeStaged(store.dir, plan.id);
@@ -171,7 +223,7 @@ export async function runQueuedFeatures(
     finish();
   };
 
-  const resolvePlan = (plan: ShardPlan, outcome: Outcome) => {
+  const resolvePlan = (plan: ShardPlan<J>, outcome: Outcome) => {
     if (outcomes.has(plan.index) || plan.index < next) return;
     outcomes.set(plan.index, outcome);
   };
@@ -190,7 +242,7 @@ export async function runQueuedFeatures(
    * run is retried; one that finished but whose shard is gone is redone) and leaving a job still
    * queued or running as it is. Without `lookUp` (the queue holds no job at all) they are added.
    */
-  const enqueue = async (batch: readonly ShardPlan[], lookUp: boolean): Promise<number> => {
+  const enqueue = async (batch: readonly ShardPlan<J>[], lookUp: boolean): Promise<number> => {
     let added = 0;
     for (let start = 0; start < batch.length; start += 500) {
       const part = batch.slice(start, start + 500);
@@ -210,7 +262,7 @@ export async function runQueuedFeatures(
       }
       await queue.addBulk(
         toAdd.map((p) => ({
-          name: FEATURES_JOB,
+          name: kind,
           data: p.job,
           opts: { ...JOB_OPTIONS, jobId: p.id },
         })),
@@ -232,7 +284,7 @@ export async function runQueuedFeatures(
       const counts = await queue.getJobCounts(...LIVE_STATES);
       if (Object.values(counts).some((n) => n > 0)) return;
       const open = plans.filter((p) => p.index >= next && !outcomes.has(p.index));
-      const lost: ShardPlan[] = [];
+      const lost: ShardPlan<J>[] = [];
       for (let start = 0; start < open.length; start += 500) {
         const part = open.slice(start, start + 500);
         const jobs = await Promise.all(part.map((p) => queue.getJob(p.id)));
@@ -247,7 +299,7 @@ export async function runQueuedFeatures(
         }
       }
       if (lost.length > 0) {
-        log(`features: ${lost.length} unfinished jobs are no longer in Redis; enqueued again`);
+        log(`${kind}: ${lost.length} unfinished jobs are no longer in Redis; enqueued again`);
         await enqueue(lost, false);
       }
     } finally {
@@ -291,10 +343,10 @@ export async function runQueuedFeatures(
     const queueEmpty = Object.values(counts).every((n) => n === 0);
     enqueued = await enqueue(todo, !queueEmpty);
     log(
-      `features: ${options.images.length} images in ${plans.length} shards to make (${options.images.length - planned} already stored); ${stagedBefore} shards finished by workers before, ${enqueued} jobs enqueued${todo.length > enqueued ? `, ${todo.length - enqueued} already queued` : ""} on ${connection.address.url}`,
+      `${kind}: ${options.images.length} images in ${plans.length} shards to make (${options.images.length - planned} already stored); ${stagedBefore} shards finished by workers before, ${enqueued} jobs enqueued${todo.length > enqueued ? `, ${todo.length - enqueued} already queued` : ""} on ${connection.address.url}`,
     );
     if (todo.length > 0)
-      log(`features: waiting for workers (imagesent worker --queue ${connection.address.url})`);
+      log(`${kind}: waiting for workers (imagesent worker --queue ${connection.address.url})`);
     let ticks = 0;
     const pollMs = options.pollMs ?? 500;
     poll = setInterval(() => {
@@ -330,7 +382,10 @@ export async function runQueuedFeatures(
  * Removes staged jobs whose images are all in the store already: a run killed between adding a
  * shard and removing its staged files leaves them (shards of this run's plan are never such).
  */
-function dropAddedStaged(store: FeatureStore, plans: ReadonlyMap<string, ShardPlan>): void {
+function dropAddedStaged<J extends ShardJob>(
+  store: ShardSink,
+  plans: ReadonlyMap<string, ShardPlan<J>>,
+): void {
   for (const id of listStaged(store.dir)) {
     if (plans.has(id)) continue;
     let images: readonly { filename: string }[];

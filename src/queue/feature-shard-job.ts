@@ -22,12 +22,20 @@ export interface FeatureShardJob {
   readonly images: readonly ImageJob[];
 }
 
+/** What every kind of shard job holds: the folder its shard is staged in, and its images. */
+export interface ShardJob {
+  /** The store's (or index's) folder, as an absolute path every worker sees. */
+  readonly store: string;
+  readonly meta: ShardMeta;
+  readonly images: readonly ImageJob[];
+}
+
 /** A chunk of the run's images and the job that encodes those of them not yet stored. */
-export interface ShardPlan {
+export interface ShardPlan<J extends ShardJob = FeatureShardJob> {
   /** Position in the run: shards are added to the store in this order. */
   readonly index: number;
   readonly id: string;
-  readonly job: FeatureShardJob;
+  readonly job: J;
 }
 
 /**
@@ -35,9 +43,9 @@ export interface ShardPlan {
  * that enqueueing the same shard twice is one job, and a rerun finds the jobs and staged shards
  * of the run before it. BullMQ ids may not be integers or hold ':'.
  */
-export function shardJobId(job: FeatureShardJob): string {
+export function shardJobId(job: ShardJob, kind = FEATURES_JOB): string {
   const hash = createHash("sha256").update(JSON.stringify(job)).digest("hex");
-  return `features-${hash.slice(0, 40)}`;
+  return `${kind}-${hash.slice(0, 40)}`;
 }
 
 /**
@@ -45,21 +53,23 @@ export function shardJobId(job: FeatureShardJob): string {
  * empty store, and plans a job for each shard with images not yet in the store (`stored`). A
  * shard keeps its place and id from one run to the next, so a rerun redoes only what is missing.
  */
-export function planShards(
+export function planShards<J extends ShardJob = FeatureShardJob>(
   images: readonly ImageJob[],
   imagesPerShard: number,
   stored: (filename: string) => boolean,
-  base: Omit<FeatureShardJob, "images">,
-): ShardPlan[] {
-  const plans: ShardPlan[] = [];
+  base: Omit<J, "images">,
+  kind = FEATURES_JOB,
+): ShardPlan<J>[] {
+  const plans: ShardPlan<J>[] = [];
   for (let start = 0; start < images.length; start += imagesPerShard) {
     const todo = images
       .slice(start, start + imagesPerShard)
       .filter((im) => !stored(im.filename))
-      .map((im) => ({ filename: im.filename, id: im.id, path: resolve(im.path) }));
+      .map((im) => ({ ...im, path: resolve(im.path) }));
     if (todo.length === 0) continue;
-    const job: FeatureShardJob = { ...base, store: resolve(base.store), images: todo };
-    plans.push({ index: plans.length, id: shardJobId(job), job });
+    // `base` is J without its images, so adding them gives a J back.
+    const job = { ...base, store: resolve(base.store), images: todo } as unknown as J;
+    plans.push({ index: plans.length, id: shardJobId(job, kind), job });
   }
   return plans;
 }

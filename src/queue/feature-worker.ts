@@ -5,7 +5,7 @@ import { extractFeatures } from "../vision/extract.js";
 import { type FeatureModels, loadFeatureModels } from "../vision/feature-models.js";
 import type { StoredImage } from "../vision/feature-store.js";
 import type { ModelRegistry } from "../vision/model-registry.js";
-import type { FeatureShardJob } from "./feature-shard-job.js";
+import type { FeatureShardJob, ShardJob, ShardMeta } from "./feature-shard-job.js";
 import { isStaged, writeStagedShard } from "./staged-shards.js";
 
 /** What a worker reports of one finished job (also BullMQ's return value for it). */
@@ -17,11 +17,56 @@ export interface ShardOutcome {
 }
 
 /**
- * Runs feature jobs in one worker process: the models of the last job stay loaded, since every
- * job of a run names the same ones.
+ * The models of a worker's last job, kept loaded: every job of a run names the same ones, so
+ * only a worker's first job of a run loads them.
  */
+export class LastModels<M> {
+  private loaded: { key: string; models: M } | undefined;
+
+  constructor(private readonly release: (models: M) => Promise<void>) {}
+
+  async get(key: string, load: () => Promise<M>): Promise<M> {
+    if (this.loaded?.key !== key) {
+      await this.close();
+      this.loaded = { key, models: await load() };
+    }
+    return this.loaded.models;
+  }
+
+  async close(): Promise<void> {
+    const loaded = this.loaded;
+    this.loaded = undefined;
+    if (loaded) await this.release(loaded.models);
+  }
+}
+
+/** Fails a job whose store (or index) holds other models than those this worker loaded. */
+export function checkShardMeta(got: Partial<ShardMeta>, job: ShardJob, what: string): void {
+  for (const k of Object.keys(got) as (keyof ShardMeta)[]) {
+    if (got[k] !== job.meta[k]) {
+      throw new InputError(
+        `this worker's models give ${k} = ${got[k]}, the ${what} ${job.store} holds ${job.meta[k]}: its model cache has other model files than the enqueuing machine's`,
+      );
+    }
+  }
+}
+
+/**
+ * Whether the job's shard is staged already (an earlier attempt finished it); throws when the job's
+ * folder, which holds `file`, is not one this worker sees.
+ */
+export function isAlreadyStaged(id: string, job: ShardJob, file: string, what: string): boolean {
+  if (!existsSync(join(job.store, file))) {
+    throw new InputError(
+      `${job.store}: no ${what} here; the ${what} must be on storage this worker shares with the enqueuing machine, at the same path`,
+    );
+  }
+  return isStaged(job.store, id);
+}
+
+/** Runs feature jobs in one worker process. */
 export class FeatureShardWorker {
-  private loaded: { key: string; models: FeatureModels } | undefined;
+  private readonly loaded = new LastModels<FeatureModels>((m) => m.close());
 
   constructor(
     private readonly registry: ModelRegistry,
@@ -34,12 +79,8 @@ export class FeatureShardWorker {
    * machine's cache, a store this machine cannot see or write) throws, and the queue retries.
    */
   async run(id: string, job: FeatureShardJob, onImage: () => void): Promise<ShardOutcome> {
-    if (!existsSync(join(job.store, "store.json"))) {
-      throw new InputError(
-        `${job.store}: no feature store here; the store must be on storage this worker shares with the enqueuing machine, at the same path`,
-      );
-    }
-    if (isStaged(job.store, id)) return { images: 0, failed: 0, alreadyStaged: true };
+    if (isAlreadyStaged(id, job, "store.json", "feature store"))
+      return { images: 0, failed: 0, alreadyStaged: true };
     const models = await this.models(job);
     const images: StoredImage[] = [];
     const result = await extractFeatures(
@@ -58,27 +99,19 @@ export class FeatureShardWorker {
   }
 
   private async models(job: FeatureShardJob): Promise<FeatureModels> {
-    const key = JSON.stringify(job.models);
-    if (this.loaded?.key !== key) {
-      await this.close();
-      const models = await loadFeatureModels(job.models, this.registry, this.threads);
-      this.loaded = { key, models };
-    }
-    const { encoder, detector } = this.loaded.models;
-    const got = { encoder: encoder.name, dim: encoder.dim, detector: detector?.name ?? null };
-    for (const k of ["encoder", "dim", "detector"] as const) {
-      if (got[k] !== job.meta[k]) {
-        throw new InputError(
-          `this worker's models give ${k} = ${got[k]}, the store ${job.store} holds ${job.meta[k]}: its model cache has other model files than the enqueuing machine's`,
-        );
-      }
-    }
-    return this.loaded.models;
+    const models = await this.loaded.get(JSON.stringify(job.models), () =>
+      loadFeatureModels(job.models, this.registry, this.threads),
+    );
+    const { encoder, detector } = models;
+    checkShardMeta(
+      { encoder: encoder.name, dim: encoder.dim, detector: detector?.name ?? null },
+      job,
+      "store",
+    );
+    return models;
   }
 
   async close(): Promise<void> {
-    const loaded = this.loaded;
-    this.loaded = undefined;
-    await loaded?.models.close();
+    await this.loaded.close();
   }
 }

@@ -5,6 +5,8 @@ import type { ModelRegistry } from "../vision/model-registry.js";
 import type { QueueConnection } from "./connection.js";
 import { FEATURES_JOB, type FeatureShardJob } from "./feature-shard-job.js";
 import { FeatureShardWorker, type ShardOutcome } from "./feature-worker.js";
+import { INDEX_JOB, type IndexShardJob } from "./index-shard-job.js";
+import { IndexShardWorker } from "./index-worker.js";
 
 export interface QueueWorkerOptions {
   readonly registry: ModelRegistry;
@@ -31,18 +33,25 @@ export async function startQueueWorker(
   options: QueueWorkerOptions,
 ): Promise<RunningWorker> {
   const features = new FeatureShardWorker(options.registry, options.threads);
+  const index = new IndexShardWorker(options.registry, options.threads);
   const me = `${hostname()}:${process.pid}`;
   const processor = async (job: Job): Promise<ShardOutcome> => {
-    if (job.name !== FEATURES_JOB || job.id === undefined)
-      throw new InputError(`job ${job.id}: unknown kind '${job.name}' (this worker runs features)`);
-    const data = job.data as FeatureShardJob;
+    if ((job.name !== FEATURES_JOB && job.name !== INDEX_JOB) || job.id === undefined) {
+      throw new InputError(
+        `job ${job.id}: unknown kind '${job.name}' (this worker runs ${FEATURES_JOB} and ${INDEX_JOB})`,
+      );
+    }
     const start = performance.now();
     let done = 0;
-    const outcome = await features.run(job.id, data, () => {
+    const onImage = () => {
       done++;
       // Progress is for the enqueuer's display only; a lost update is not worth failing a job.
       job.updateProgress(done).catch(() => undefined);
-    });
+    };
+    const outcome =
+      job.name === INDEX_JOB
+        ? await index.run(job.id, job.data as IndexShardJob, onImage)
+        : await features.run(job.id, job.data as FeatureShardJob, onImage);
     const secs = (performance.now() - start) / 1000;
     options.log(
       outcome.alreadyStaged
@@ -72,6 +81,7 @@ export async function startQueueWorker(
       await worker.close();
       await running;
       await features.close();
+      await index.close();
     },
   };
 }

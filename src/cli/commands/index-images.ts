@@ -2,6 +2,9 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { REGION_CODECS, type RegionCodec } from "../../app/region-codes.js";
 import { Searcher } from "../../app/searcher.js";
 import { InputError } from "../../errors.js";
+import { connectQueue } from "../../queue/connection.js";
+import { queuedIndexSource } from "../../queue/index-shard-job.js";
+import { parseQueueUrl } from "../../queue/queue-url.js";
 import {
   boundedIntFlag,
   DEFAULT_BUNDLE,
@@ -16,9 +19,13 @@ import type { Command } from "../command.js";
 import { renderHelp } from "../help.js";
 import { Progress } from "../progress.js";
 
+/** Most images per queued job: a job's features are held in memory until staged. */
+const MAX_SHARD = 4096;
+
 const USAGE = renderHelp({
   usage: [
     "index DIR --out INDEX [--bundle NAME|DIR] [--sentences FILE] [--prune]",
+    "index DIR --out INDEX --queue URL [--bundle NAME|DIR] [--shard N]",
     "index --rebuild --out INDEX [--bundle NAME|DIR]",
   ],
   description: `Builds (or adds to) a search index (docs/search.md): for every image file in DIR,
@@ -27,7 +34,8 @@ const USAGE = renderHelp({
     size and modification time are unchanged and embedded again when they changed, so rerunning
     after a kill or with new images only does what is new. --rebuild embeds every indexed image
     again from its stored codes, without decoding images: for another bundle, or to convert an
-    index of imagesent's first format.`,
+    index of imagesent's first format. With --queue, 'imagesent worker' processes on any number
+    of machines compute the new images' features and this command adds them to the index.`,
   args: [{ flag: "DIR", text: "folder of image files" }],
   flags: [
     { flag: "--out INDEX", text: "index folder (created, or added to)" },
@@ -53,6 +61,18 @@ const USAGE = renderHelp({
       text: `onnxruntime threads per model run, 1 to ${MAX_THREADS}`,
       default: 2,
     },
+    {
+      flag: "--queue URL",
+      text: `redis://HOST:PORT/NAME: enqueue a job per shard of new or changed images for
+        'imagesent worker' processes instead of computing their features here, show their
+        progress, and add their features to the index in image order (docs/queue.md); DIR, INDEX
+        and the bundle must be on storage every worker sees at the same path`,
+    },
+    {
+      flag: "--shard N",
+      text: `images per queued job, 1 to ${MAX_SHARD} (with --queue)`,
+      default: 16,
+    },
   ],
   notes: [
     `One run at a time writes an index: it holds INDEX/LOCK, and a second is refused while the
@@ -62,6 +82,7 @@ const USAGE = renderHelp({
     "index photos --out runs/photos-index",
     "index --rebuild --out runs/photos-index --bundle my-bundle",
     "index runs/demo/world/images --out runs/demo/index --bundle runs/demo/bundle --sentences sentences.txt",
+    "index /shared/photos --out /shared/photos-index --queue redis://10.0.0.5:6379/photos",
   ],
 });
 
@@ -72,7 +93,7 @@ export const indexCommand: Command = {
   async run(args) {
     const flags = parseAppFlags(
       args,
-      ["out", "bundle", "sentences", "limit", "threads", "codec"],
+      ["out", "bundle", "sentences", "limit", "threads", "codec", "queue", "shard"],
       ["rebuild", "prune"],
       USAGE,
     );
@@ -83,7 +104,13 @@ export const indexCommand: Command = {
     }
     const codec = codecName as RegionCodec;
     const threads = boundedIntFlag(flags, "threads", 2, MAX_THREADS);
+    const queueUrl = stringFlag(flags, "queue");
+    const address = queueUrl === undefined ? undefined : parseQueueUrl(queueUrl);
+    const imagesPerShard = boundedIntFlag(flags, "shard", 16, MAX_SHARD);
+    if (!address && stringFlag(flags, "shard") !== undefined)
+      throw new InputError("--shard applies to --queue only");
     if (flags.values.rebuild) {
+      if (address) throw new InputError("--rebuild reads stored codes here: it takes no --queue");
       if (flags.positionals.length > 0) {
         throw new InputError(
           `--rebuild takes no DIR: it reads the index's stored codes\n\n${USAGE}`,
@@ -112,10 +139,30 @@ export const indexCommand: Command = {
       threads,
       codec,
     });
-    const progress = new Progress({ label: "indexing", total: images.length, unit: "images" });
+    // Redis is reached before anything is loaded or written, so a wrong address costs nothing.
+    const connection = address && (await connectQueue(address));
+    // On the queue the bar counts the workers' images; skipped ones are in the summary.
+    let progress = connection
+      ? undefined
+      : new Progress({ label: "indexing", total: images.length, unit: "images" });
     try {
-      const result = await searcher.index(images, { sentences, onImage: () => progress.tick() });
-      progress.finish();
+      const source =
+        connection &&
+        queuedIndexSource({
+          connection,
+          imagesPerShard,
+          onPlanned: (total) => {
+            progress = new Progress({ label: "index", total, unit: "images" });
+          },
+          onImages: (n) => progress?.tick(n),
+          log: (line) => console.error(line),
+        });
+      const result = await searcher.index(images, {
+        sentences,
+        onImage: source ? undefined : () => progress?.tick(),
+        source,
+      });
+      progress?.finish();
       const pruned = flags.values.prune
         ? await searcher.remove(await searcher.missingFiles(dir))
         : 0;
@@ -126,6 +173,7 @@ export const indexCommand: Command = {
       return result.failures.length > 0 ? 1 : 0;
     } finally {
       await searcher.close();
+      await connection?.close();
     }
   },
 };

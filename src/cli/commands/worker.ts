@@ -13,11 +13,11 @@ const MAX_STALL_SECONDS = 3600;
 
 const USAGE = renderHelp({
   usage: ["worker --queue redis://HOST:PORT/NAME [options]"],
-  description: `Takes jobs from a queue that 'imagesent features --queue' filled and runs them, one at
-    a time, until stopped (Ctrl-C or SIGTERM finish the current job first). Run one on each
-    machine, each with the models in its own cache; every job's shard is written to the feature
-    store's folder, which must be on storage all machines share, at the same path
-    (docs/queue.md).`,
+  description: `Takes jobs from a queue that 'imagesent features --queue' or 'imagesent index --queue'
+    filled and runs them, one at a time, until stopped (Ctrl-C or SIGTERM finish the current job
+    first). Run one on each machine, each with the models in its own cache; every job's shard is
+    written to the feature store's (or index's) folder, which must be on storage all machines
+    share, at the same path (docs/queue.md).`,
   flags: [
     {
       flag: "--queue URL",
@@ -47,7 +47,7 @@ const USAGE = renderHelp({
 
 export const workerCommand: Command = {
   name: "worker",
-  summary: "run queued feature jobs (imagesent features --queue) on this machine",
+  summary: "run queued feature jobs (imagesent features/index --queue) on this machine",
   usage: USAGE,
   async run(args) {
     const values = parseCommandArgs(
