@@ -163,16 +163,9 @@ function describeWithPhrases(
   decoding: RegionDecoding,
   onDecoded?: (regions: number) => void,
 ): string[] {
-  const dim = g.model.config.featureDim;
-  const n = features.length / dim;
-  const out: string[] = [];
-  for (let start = 0; start < n; start += DECODE_BATCH) {
-    const end = Math.min(n, start + DECODE_BATCH);
-    const phrases = decodeRegionPhrases(g, features.subarray(start * dim, end * dim), decoding);
-    for (const p of phrases) out.push(p ? p.words.join(" ") : "");
-    onDecoded?.(end - start);
-  }
-  return out;
+  return inBatches(g, features, onDecoded, (batch) =>
+    decodeRegionPhrases(g, batch, decoding).map((p) => (p ? p.words.join(" ") : "")),
+  );
 }
 
 /** One caption per region (rows of raw `features`) from generator `g`, best of its beam. */
@@ -183,17 +176,30 @@ function describeRegions(
   onDecoded?: (regions: number) => void,
 ): string[] {
   const dim = g.model.config.featureDim;
+  return inBatches(g, features, onDecoded, (batch) => {
+    const normalized = g.normalizer.apply(batch);
+    const steppers = Array.from({ length: batch.length / dim }, (_, i) =>
+      g.model.stepper(normalized.subarray(i * dim, (i + 1) * dim)),
+    );
+    return batchedBeamSearch(steppers, decoding).map((beam) =>
+      g.vocabulary.decode(beam[0].words).join(" "),
+    );
+  });
+}
+
+/** `decode` over the rows of `features` DECODE_BATCH regions at a time, in order. */
+function inBatches(
+  g: LoadedGenerator,
+  features: Float32Array,
+  onDecoded: ((regions: number) => void) | undefined,
+  decode: (batch: Float32Array) => string[],
+): string[] {
+  const dim = g.model.config.featureDim;
   const n = features.length / dim;
   const out: string[] = [];
   for (let start = 0; start < n; start += DECODE_BATCH) {
     const end = Math.min(n, start + DECODE_BATCH);
-    const normalized = g.normalizer.apply(features.subarray(start * dim, end * dim));
-    const steppers = Array.from({ length: end - start }, (_, i) =>
-      g.model.stepper(normalized.subarray(i * dim, (i + 1) * dim)),
-    );
-    for (const beam of batchedBeamSearch(steppers, decoding)) {
-      out.push(g.vocabulary.decode(beam[0].words).join(" "));
-    }
+    out.push(...decode(features.subarray(start * dim, end * dim)));
     onDecoded?.(end - start);
   }
   return out;
