@@ -1,6 +1,6 @@
 /**
  * Search that scales (docs/search.md): an index of Flickr8k's images with their real regions
- * (the feature store features/flickr8k-mnv2-yolox, or --features), and indexes of synthetic images
+ * (the feature store features/flickr8k-proposals, or --features), and indexes of synthetic images
  * whose region vectors are made from the real ones (each region a random mix of two real regions
  * of the same slot, plus noise of a tenth of the real vectors' spread per dimension: the real
  * vectors' means, spreads and correlations, but no two images alike). Queries: --queries val
@@ -10,15 +10,28 @@
  * memory, and a cold `imagesent search` (a new process, one query, end to end).
  *
  *   npm run bench:search [-- --sizes real,100000,1000000] [--queries 200] [--codec int8|fp16]
- *                        [--dir /tmp/x] [--keep] [--write-calibration] [--json]
+ *                        [--dir /tmp/x] [--keep] [--reuse] [--write-calibration] [--json]
+ *                        [--candidates N] [--scan-below N] [--per-query N] [--probe-fraction F]
  *
+ * --keep leaves each index in --dir with its exact top 10 per query beside it (NAME.truth.json);
+ * --reuse measures such a kept index again instead of building it (same queries and codec), so a
+ * change to the search can be measured without the build.
+ * --candidates, --scan-below, --per-query and --probe-fraction override DEFAULT_RANKING's.
  * --write-calibration also writes the packaged bundle's search-calibration.json from Flickr8k val.
  * Prints a table and, with --json, one JSON object on the last line. Skips (exit 0) without
  * ../shared (IMAGESENT_SHARED) or the feature store.
  */
 
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -28,7 +41,7 @@ import { loadBundle, type ModelBundle } from "../src/app/model-bundle.js";
 import type { RegionCodec } from "../src/app/region-codes.js";
 import { RegionEmbedder } from "../src/app/region-vectors.js";
 import { calibrateSearch, writeCalibration } from "../src/app/search-calibration.js";
-import { Searcher } from "../src/app/searcher.js";
+import { type RankingOptions, Searcher } from "../src/app/searcher.js";
 import { kernels } from "../src/core/kernels/index.js";
 import { Rng } from "../src/core/rng.js";
 import { loadDataset } from "../src/data/load.js";
@@ -46,6 +59,11 @@ const { values } = parseArgs({
     features: { type: "string" },
     dir: { type: "string" },
     keep: { type: "boolean", default: false },
+    reuse: { type: "boolean", default: false },
+    candidates: { type: "string" },
+    "scan-below": { type: "string" },
+    "per-query": { type: "string" },
+    "probe-fraction": { type: "string" },
     "write-calibration": { type: "boolean", default: false },
     json: { type: "boolean", default: false },
     // Internal: the warm query process (a fresh process, the index opened once).
@@ -57,7 +75,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
 const shared = process.env.IMAGESENT_SHARED ?? join(packageRoot, "..", "shared");
 const flickr8k = join(shared, "data/flickr8k");
-const storeDir = values.features ?? join(packageRoot, "features/flickr8k-mnv2-yolox");
+// The regions the packaged bundle's alignment models were trained on (its detector,
+// yolox-nano-proposals).
+const storeDir = values.features ?? join(packageRoot, "features/flickr8k-proposals");
 const BUNDLE = join(packageRoot, "bundles/flickr8k");
 const K = 10;
 
@@ -89,6 +109,18 @@ const queries = pick(
 );
 const work = values.dir ?? mkdtempSync(join(tmpdir(), "imagesent-bench-search-"));
 const codec = values.codec as RegionCodec;
+const ranking: RankingOptions = Object.fromEntries(
+  (
+    [
+      ["candidates", values.candidates],
+      ["scanBelow", values["scan-below"]],
+      ["perQuery", values["per-query"]],
+      ["probeFraction", values["probe-fraction"]],
+    ] as const
+  )
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => [k, Number(v)]),
+);
 
 interface Row {
   readonly index: string;
@@ -99,6 +131,8 @@ interface Row {
   readonly recallAt10: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** Median CPU time of a query (all threads): what the latency is on an idle machine, roughly. */
+  readonly p50CpuMs: number;
   readonly queryRssMB: number;
   readonly coldSearchMs: number | null;
 }
@@ -109,12 +143,22 @@ const realImages = [...store.entries()].slice(0, values.limit ? Number(values.li
 for (const size of values.sizes.split(",")) {
   const name = size === "real" ? "flickr8k" : `synthetic-${size}`;
   const dir = join(work, name);
-  rmSync(dir, { recursive: true, force: true });
-  const truth = await build(
-    dir,
-    size === "real" ? realImages.length : Number(size),
-    size === "real",
-  );
+  const count = size === "real" ? realImages.length : Number(size);
+  const kept = values.reuse ? keptTruth(dir, count) : undefined;
+  let truth: string[][];
+  if (kept) {
+    truth = kept.truth;
+    buildStats.set(dir, kept.stats);
+  } else {
+    rmSync(dir, { recursive: true, force: true });
+    truth = await build(dir, count, size === "real");
+    if (values.keep) {
+      writeFileSync(
+        `${dir}.truth.json`,
+        JSON.stringify({ queries, codec, count, truth, stats: buildStats.get(dir) }),
+      );
+    }
+  }
   rows.push(await measure(name, dir, truth, size === "real"));
   if (!values.keep) rmSync(dir, { recursive: true, force: true });
 }
@@ -125,14 +169,14 @@ console.log(
   `\nsearch, ${queries.length} Flickr8k val sentences, codec ${codec}, ${kernels().name} kernels`,
 );
 console.log(
-  "index               images  build img/s  optimize s  size MB  recall@10  p50 ms  p99 ms  RSS MB  cold ms",
+  "index               images  build img/s  optimize s  size MB  recall@10  p50 ms  p99 ms  p50 cpu ms  RSS MB  cold ms",
 );
 for (const r of rows) {
   console.log(
-    `${r.index.padEnd(18)} ${String(r.images).padStart(7)}  ${r.buildImagesPerSecond.toFixed(0).padStart(11)}  ${r.optimizeSeconds.toFixed(1).padStart(10)}  ${(r.indexBytes / 1e6).toFixed(0).padStart(7)}  ${r.recallAt10.toFixed(3).padStart(9)}  ${r.p50Ms.toFixed(1).padStart(6)}  ${r.p99Ms.toFixed(1).padStart(6)}  ${r.queryRssMB.toFixed(0).padStart(6)}  ${r.coldSearchMs === null ? "-" : r.coldSearchMs.toFixed(0).padStart(7)}`,
+    `${r.index.padEnd(18)} ${String(r.images).padStart(7)}  ${r.buildImagesPerSecond.toFixed(0).padStart(11)}  ${r.optimizeSeconds.toFixed(1).padStart(10)}  ${(r.indexBytes / 1e6).toFixed(0).padStart(7)}  ${r.recallAt10.toFixed(3).padStart(9)}  ${r.p50Ms.toFixed(1).padStart(6)}  ${r.p99Ms.toFixed(1).padStart(6)}  ${r.p50CpuMs.toFixed(1).padStart(10)}  ${r.queryRssMB.toFixed(0).padStart(6)}  ${r.coldSearchMs === null ? "-" : r.coldSearchMs.toFixed(0).padStart(7)}`,
   );
 }
-if (values.json) console.log(JSON.stringify({ codec, queries: queries.length, rows }));
+if (values.json) console.log(JSON.stringify({ codec, queries: queries.length, ranking, rows }));
 
 /**
  * Writes an index of `count` images (the real ones, or synthetic ones made from them) and returns
@@ -267,13 +311,19 @@ async function measure(name: string, dir: string, truth: string[][], real: boole
   writeFileSync(queryFile, JSON.stringify(queries));
   const child = spawnSync(
     process.execPath,
-    [...process.execArgv, fileURLToPath(import.meta.url), "--query-child", `${dir}\n${queryFile}`],
+    [
+      ...process.execArgv,
+      fileURLToPath(import.meta.url),
+      "--query-child",
+      `${dir}\n${queryFile}\n${JSON.stringify(ranking)}`,
+    ],
     { encoding: "utf8", maxBuffer: 1 << 28 },
   );
   if (child.status !== 0) throw new Error(`query process failed:\n${child.stderr}`);
   const out = JSON.parse(child.stdout.trim().split("\n").at(-1)!) as {
     hits: string[][];
     latencies: number[];
+    cpu: number[];
     maxRssKB: number;
   };
   let found = 0;
@@ -322,6 +372,7 @@ async function measure(name: string, dir: string, truth: string[][], real: boole
     recallAt10: found / (truth.length * K),
     p50Ms: q(0.5),
     p99Ms: q(0.99),
+    p50CpuMs: [...out.cpu].sort((a, b) => a - b)[Math.floor(out.cpu.length / 2)],
     queryRssMB: out.maxRssKB / 1024,
     coldSearchMs,
   };
@@ -329,20 +380,25 @@ async function measure(name: string, dir: string, truth: string[][], real: boole
 
 /** The warm query process: opens the index once, runs every query, prints hits and timings. */
 async function queryChild(arg: string): Promise<void> {
-  const [dir, queryFile] = arg.split("\n");
-  const qs = JSON.parse((await import("node:fs")).readFileSync(queryFile, "utf8")) as string[];
+  const [dir, queryFile, rankingJson] = arg.split("\n");
+  const options = { withPhrases: 0, ...(JSON.parse(rankingJson) as RankingOptions) };
+  const qs = JSON.parse(readFileSync(queryFile, "utf8")) as string[];
   const searcher = Searcher.open(loadBundle(BUNDLE), dir);
-  await searcher.search(qs[0], K, { withPhrases: 0 });
+  await searcher.search(qs[0], K, options);
   const hits: string[][] = [];
   const latencies: number[] = [];
+  const cpu: number[] = [];
   for (const q of qs) {
     const t0 = performance.now();
-    const found = await searcher.search(q, K, { withPhrases: 0 });
+    const c0 = process.cpuUsage();
+    const found = await searcher.search(q, K, options);
     latencies.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
     hits.push(found.hits.map((h) => h.image));
   }
   await searcher.close();
-  console.log(JSON.stringify({ hits, latencies, maxRssKB: process.resourceUsage().maxRSS }));
+  console.log(JSON.stringify({ hits, latencies, cpu, maxRssKB: process.resourceUsage().maxRSS }));
 }
 
 /** The packaged bundle's search calibration, from Flickr8k val (bundles/flickr8k/search-calibration.json). */
@@ -368,6 +424,36 @@ function calibrate(): void {
   console.error(
     `bench:search: wrote ${join(BUNDLE, "search-calibration.json")}: ${JSON.stringify(c)}`,
   );
+}
+
+/**
+ * The exact top 10 and build figures kept beside `dir` by an earlier --keep run, when they are of
+ * these queries, codec and image count; undefined (the index is built again) otherwise.
+ */
+function keptTruth(
+  dir: string,
+  count: number,
+): { truth: string[][]; stats: { imagesPerSecond: number; optimizeMs: number } } | undefined {
+  const path = `${dir}.truth.json`;
+  if (!existsSync(join(dir, "index.json")) || !existsSync(path)) return undefined;
+  const kept = JSON.parse(readFileSync(path, "utf8")) as {
+    queries: string[];
+    codec: string;
+    count: number;
+    truth: string[][];
+    stats: { imagesPerSecond: number; optimizeMs: number };
+  };
+  const same =
+    kept.codec === codec &&
+    kept.count === count &&
+    kept.queries.length === queries.length &&
+    kept.queries.every((q, i) => q === queries[i]);
+  if (!same) {
+    console.error(`bench:search: ${path} is of other queries, codec or size; building again`);
+    return undefined;
+  }
+  console.error(`bench:search: reusing ${dir} (built before with --keep)`);
+  return kept;
 }
 
 function folderBytes(dir: string): number {

@@ -16,9 +16,16 @@ import { writeFileAtomic } from "../core/atomic-file.js";
 import { CorruptFileError, InputError } from "../errors.js";
 import { JsonFields, parseJson, readJsonFile, shown } from "../json-fields.js";
 import type { Region } from "../vision/image.js";
-import { AnnProjection } from "./ann-projection.js";
-import { decodeRows, encodeRows, REGION_CODECS, type RegionCodec } from "./region-codes.js";
-import type { RegionEmbedder } from "./region-vectors.js";
+import { AnnProjection, RegionSketch } from "./ann-projection.js";
+import { RecordFile } from "./record-file.js";
+import {
+  decodeRows,
+  encodeRows,
+  REGION_CODECS,
+  type RegionCodec,
+  rowBytes,
+} from "./region-codes.js";
+import type { MemberQuery, RegionEmbedder } from "./region-vectors.js";
 
 // LanceDB is a CommonJS package and checks tables with its own (CommonJS) apache-arrow, so the
 // tables are built with that copy, not with apache-arrow's ES module.
@@ -28,31 +35,43 @@ const arrow = createRequire(import.meta.url)("apache-arrow") as typeof import("a
  * A search index on disk (docs/search.md): what search needs of every indexed image, in LanceDB
  * tables readable from Python and DuckDB as well:
  *
- *   INDEX/index.json      {"format": "imagesent-index", "version": 2, the bundle's fingerprint,
+ *   INDEX/index.json      {"format": "imagesent-index", "version": 3, the bundle's fingerprint,
  *                         the vision setup, the members, the codec, ...}
- *   INDEX/projection.bin  the ANN space (ann-projection.ts), fitted on the first images added
+ *   INDEX/vectors.bin     one record per image id (record-file.ts): each search model's region
+ *                         vectors v, compressed by `codec` (region-codes.ts): the exact stage
+ *   INDEX/sketch.bin      one record per image id: each model's region vectors in its own small
+ *                         space (RegionSketch, int8): the candidate stage
+ *   INDEX/sketch-projection.bin  those spaces, fitted on the first images added
+ *   INDEX/projection.bin  the joined ANN space (ann-projection.ts) of regions.lance
  *   INDEX/db/images.lance one row per image: id, key (absolute path or given name), file size
  *                         and mtime, width, height, regions (JSON: boxes, sources, detector
  *                         labels and scores), features (the raw CNN codes, float16, for
- *                         --rebuild and the MRF), v0..v{M-1} (each search model's region
- *                         vectors v, compressed by `codec`)
- *   INDEX/db/regions.lance one row per region: image id, region, its vector in the ANN space,
- *                         under an IVF-PQ index (dot product) once there are enough
+ *                         --rebuild and the MRF)
+ *   INDEX/db/regions.lance one row per region: image id, region, its joined vector in the ANN
+ *                         space, under an IVF-PQ index (dot product) once there are enough
  *   INDEX/sentences.json  the sentences that search by image ranks (absent when none)
  *   INDEX/LOCK            while a writer has it open
  *
- * Version 1 (imagesent 0.1: a feature store of raw codes in INDEX/features/) is refused with the
- * command that converts it (`imagesent index --rebuild`, which re-embeds the stored codes).
+ * Version 1 (imagesent 0.1: a feature store of raw codes in INDEX/features/) and version 2 (the
+ * region vectors in images.lance) are refused with the command that converts them (`imagesent
+ * index --rebuild`, which re-embeds the stored codes).
  */
 export const INDEX_FORMAT = "imagesent-index";
-export const INDEX_VERSION = 2;
+export const INDEX_VERSION = 3;
 export const LEGACY_INDEX_VERSION = 1;
+/** The version that kept the region vectors in images.lance (v0..v{M-1}); --rebuild reads it. */
+export const TABLE_VECTORS_INDEX_VERSION = 2;
 export const INDEX_LOCK = "LOCK";
 
 /** Regions in the ANN table before an IVF-PQ index is built over them; below, search is flat. */
 export const ANN_INDEX_MIN_ROWS = 20_000;
 /** Projected length of the joined region vectors for nearest-neighbour search. */
 export const DEFAULT_ANN_DIMS = 128;
+/**
+ * Length of each model's sketch of a region vector: at 128, scoring every image of the Flickr8k
+ * index by sketch and the best 200 exactly finds 0.99 of the exact top 10 (docs/search.md).
+ */
+export const DEFAULT_SKETCH_DIMS = 128;
 /** The compression of stored region vectors (int8: bench:search, docs/search.md). */
 export const DEFAULT_CODEC: RegionCodec = "int8";
 
@@ -65,7 +84,8 @@ export interface IndexVision {
 
 export interface IndexManifest {
   readonly format: typeof INDEX_FORMAT;
-  readonly version: typeof INDEX_VERSION;
+  /** INDEX_VERSION; TABLE_VECTORS_INDEX_VERSION only in an index opened for --rebuild. */
+  readonly version: number;
   /** RegionEmbedder.fingerprint() of the bundle whose search models made the vectors. */
   readonly bundle: string;
   /** The bundle's name or folder when it was built, for messages. */
@@ -75,6 +95,7 @@ export interface IndexManifest {
   readonly members: readonly { readonly regions: number; readonly embed: number }[];
   readonly codec: RegionCodec;
   readonly annDims: number;
+  readonly sketchDims: number;
   /** The next image id to give. */
   readonly nextId: number;
   /** Rows of the ANN table when its IVF-PQ index was last built (0: none). */
@@ -85,6 +106,7 @@ export interface IndexManifest {
 export type IndexSpec = Pick<IndexManifest, "bundle" | "bundleName" | "vision" | "members"> & {
   readonly codec?: RegionCodec;
   readonly annDims?: number;
+  readonly sketchDims?: number;
 };
 
 /** An image to add: its key, file identity (size and mtime; -1 when not a file) and raw codes. */
@@ -122,6 +144,11 @@ const IMAGES = "images";
 const REGIONS = "regions";
 /** Rows read per batch when the whole table is scanned. */
 const SCAN_BATCH = 256;
+/** Sketch records scored per step of the candidate stage's scan. */
+const SKETCH_CHUNK = 1024;
+const VECTORS_FILE = "vectors.bin";
+const SKETCH_FILE = "sketch.bin";
+const SKETCH_PROJECTION = "sketch-projection.bin";
 
 export class ImageIndex {
   private constructor(
@@ -131,6 +158,9 @@ export class ImageIndex {
     private images: lancedb.Table | undefined,
     private regionsTable: lancedb.Table | undefined,
     private projection: AnnProjection | undefined,
+    private sketcher: RegionSketch | undefined,
+    private readonly vectorFile: RecordFile | undefined,
+    private sketchFile: RecordFile | undefined,
     private count: number,
     private readonly lock: string | undefined,
   ) {}
@@ -149,6 +179,16 @@ export class ImageIndex {
     const path = join(dir, "index.json");
     if (!existsSync(path)) throw new InputError(`${dir}: not an image index (no index.json)`);
     return ImageIndex.connect(dir, readManifest(path, dir), undefined);
+  }
+
+  /**
+   * Opens an index of this version or of version 2 for reading its images' raw codes only
+   * (scanFeatures, size): what --rebuild converts from.
+   */
+  static async openToRebuild(dir: string): Promise<ImageIndex> {
+    const path = join(dir, "index.json");
+    if (!existsSync(path)) throw new InputError(`${dir}: not an image index (no index.json)`);
+    return ImageIndex.connect(dir, readManifest(path, dir, true), undefined, false);
   }
 
   /**
@@ -182,10 +222,12 @@ export class ImageIndex {
     }
   }
 
+  /** `records`: open the record files too (not when only the raw codes are read, to rebuild). */
   private static async connect(
     dir: string,
     manifest: IndexManifest,
     lock: string | undefined,
+    records = true,
   ): Promise<ImageIndex> {
     const db = await lancedb.connect(join(dir, "db"));
     const names = new Set(await read(dir, db.tableNames()));
@@ -194,11 +236,42 @@ export class ImageIndex {
     const projPath = join(dir, "projection.bin");
     const projection = existsSync(projPath) ? readProjection(projPath, manifest) : undefined;
     const count = images ? await read(dir, images.countRows()) : 0;
-    return new ImageIndex(dir, manifest, db, images, regions, projection, count, lock);
+    const current = records && manifest.version === INDEX_VERSION;
+    const sketchPath = join(dir, SKETCH_PROJECTION);
+    const sketcher =
+      current && existsSync(sketchPath) ? readSketch(sketchPath, manifest) : undefined;
+    const writable = lock !== undefined;
+    const vectorFile =
+      current && (writable || count > 0)
+        ? RecordFile.open(join(dir, VECTORS_FILE), vectorRecordBytes(manifest), writable)
+        : undefined;
+    const sketchFile = sketcher
+      ? RecordFile.open(join(dir, SKETCH_FILE), sketcher.recordBytes, writable)
+      : undefined;
+    if (current && count > 0 && !sketcher) {
+      throw new CorruptFileError(
+        `${sketchPath}: missing; build the index again with imagesent index --rebuild`,
+      );
+    }
+    return new ImageIndex(
+      dir,
+      manifest,
+      db,
+      images,
+      regions,
+      projection,
+      sketcher,
+      vectorFile,
+      sketchFile,
+      count,
+      lock,
+    );
   }
 
   /** Releases the lock of an index opened for writing; the tables stay readable. */
   async close(): Promise<void> {
+    this.vectorFile?.close();
+    this.sketchFile?.close();
     if (this.lock) rmSync(this.lock, { force: true });
     this.db.close();
   }
@@ -287,6 +360,15 @@ export class ImageIndex {
       this.projection = AnnProjection.fit(sample, finite.length, full, Math.min(m.annDims, full));
       writeFileAtomic(join(this.dir, "projection.bin"), this.projection.toBytes());
     }
+    if (!this.sketcher) {
+      this.sketcher = RegionSketch.fit(vs, images.length, m.members, m.sketchDims);
+      writeFileAtomic(join(this.dir, SKETCH_PROJECTION), this.sketcher.toBytes());
+      this.sketchFile = RecordFile.open(
+        join(this.dir, SKETCH_FILE),
+        this.sketcher.recordBytes,
+        true,
+      );
+    }
     const ann = this.projection.apply(joined, images.length * R, true);
     // A region whose vector is not finite is put at the origin, where no query finds it; its
     // image's exact score (NaN) ranks it last wherever it is found.
@@ -297,21 +379,25 @@ export class ImageIndex {
     }
     await this.remove(images.map((im) => im.key));
     const ids = Int32Array.from(images, (_, k) => m.nextId + k);
-    const memberColumns = Object.fromEntries(
-      embedder.members.map((mem, i) => {
-        const e = mem.model.config.embed;
-        const per = mem.regions * e;
-        return [
-          `v${i}`,
-          arrow.vectorFromArray(
-            images.map((_, k) =>
-              encodeRows(vs[i].subarray(k * per, (k + 1) * per), mem.regions, e, m.codec),
-            ),
-            new arrow.Binary(),
-          ),
-        ];
-      }),
-    );
+    const vectorBytes = vectorRecordBytes(m);
+    const records = new Uint8Array(images.length * vectorBytes);
+    const recordView = new DataView(records.buffer);
+    for (let k = 0; k < images.length; k++) {
+      let at = k * vectorBytes;
+      recordView.setInt32(at, ids[k], true);
+      at += 4;
+      for (const [i, mem] of m.members.entries()) {
+        const per = mem.regions * mem.embed;
+        const rowsBytes = encodeRows(
+          vs[i].subarray(k * per, (k + 1) * per),
+          mem.regions,
+          mem.embed,
+          m.codec,
+        );
+        records.set(rowsBytes, at);
+        at += rowsBytes.length;
+      }
+    }
     const imageRows = new arrow.Table({
       id: arrow.makeVector(ids),
       key: arrow.vectorFromArray(
@@ -330,7 +416,6 @@ export class ImageIndex {
         images.map((im) => encodeRows(im.features, R, dim, "fp16")),
         new arrow.Binary(),
       ),
-      ...memberColumns,
     });
     const rows = images.length * R;
     const regionRows = new arrow.Table({
@@ -345,8 +430,11 @@ export class ImageIndex {
         }),
       ),
     });
-    // The regions first: an image row is what makes an image found, so a crash between the
-    // two writes leaves orphan regions (ignored: search looks their images up) at worst.
+    // The vectors and regions first: an image row is what makes an image found, so a crash
+    // between the writes leaves orphan records and regions (ignored: search looks their images
+    // up) at worst.
+    this.vectorFile!.write(m.nextId, records);
+    this.sketchFile!.write(m.nextId, this.sketcher.encode(vs, ids));
     if (this.regionsTable) await this.regionsTable.add(regionRows);
     else this.regionsTable = await this.db.createTable(REGIONS, regionRows);
     if (this.images) await this.images.add(imageRows);
@@ -371,6 +459,8 @@ export class ImageIndex {
       const ids = Array.from(rows.getChild("id")!.toArray() as Int32Array);
       await this.images.delete(`id IN (${ids.join(", ")})`);
       await this.regionsTable?.delete(`image IN (${ids.join(", ")})`);
+      this.vectorFile?.clear(ids);
+      this.sketchFile?.clear(ids);
       removed += ids.length;
     }
     this.count -= removed;
@@ -466,56 +556,109 @@ export class ImageIndex {
   }
 
   /**
-   * The metadata and member vectors (decoded, each images x member regions x embed) of the
-   * images with these ids, in the order of `ids` (ids not found are left out).
+   * The member vectors (decoded, each found x member regions x embed) of the images with these
+   * ids, from vectors.bin, in the order of `ids`; ids with no record are left out of `ids`. With
+   * `unscaled`, the vectors are left as decodeRows leaves them given scales, with each member's
+   * row scales in `scales` (for RegionEmbedder.score).
    */
-  async vectors(ids: readonly number[]): Promise<{ images: IndexedImage[]; vs: Float32Array[] }> {
-    if (!this.images || ids.length === 0) return { images: [], vs: this.emptyVectors() };
-    const rows = await read(
-      this.dir,
-      this.images
-        .query()
-        .where(`id IN (${ids.join(", ")})`)
-        .select([...META_COLUMNS, ...this.manifestNow.members.map((_, i) => `v${i}`)])
-        .toArrow(),
-    );
-    const byId = new Map<number, number>();
-    const idCol = rows.getChild("id")!;
-    for (let r = 0; r < rows.numRows; r++) byId.set(Number(idCol.get(r)), r);
-    const order = ids.filter((id) => byId.has(id)).map((id) => byId.get(id)!);
-    return this.decode(rows, order);
+  vectors(
+    ids: readonly number[],
+    unscaled = false,
+  ): { ids: number[]; vs: Float32Array[]; scales?: Float32Array[] } {
+    const { members, codec } = this.manifestNow;
+    if (!this.vectorFile || ids.length === 0) return { ids: [], vs: this.emptyVectors() };
+    const size = this.vectorFile.recordBytes;
+    const bytes = this.vectorFile.read(ids);
+    const view = new DataView(bytes.buffer);
+    const found: number[] = [];
+    const at: number[] = [];
+    ids.forEach((id, k) => {
+      if (view.getInt32(k * size, true) !== id) return;
+      found.push(id);
+      at.push(k * size);
+    });
+    const scales = unscaled
+      ? members.map((mem) => new Float32Array(found.length * mem.regions))
+      : undefined;
+    let skip = 4;
+    const vs = members.map((mem, i) => {
+      const per = mem.regions * mem.embed;
+      const length = mem.regions * rowBytes(codec, mem.embed);
+      const out = new Float32Array(found.length * per);
+      at.forEach((from, k) => {
+        const rows = bytes.subarray(from + skip, from + skip + length);
+        decodeRows(rows, mem.regions, mem.embed, codec, out, k * per, scales?.[i], k * mem.regions);
+      });
+      skip += length;
+      return out;
+    });
+    return { ids: found, vs, ...(scales ? { scales } : {}) };
   }
 
   private emptyVectors(): Float32Array[] {
     return this.manifestNow.members.map(() => new Float32Array(0));
   }
 
-  private decode(
-    rows: import("apache-arrow").Table,
-    order: readonly number[],
-  ): { images: IndexedImage[]; vs: Float32Array[] } {
-    const { members, codec } = this.manifestNow;
-    const vs = members.map((mem, i) => {
-      const col = rows.getChild(`v${i}`)!;
-      const per = mem.regions * mem.embed;
-      const out = new Float32Array(order.length * per);
-      order.forEach((r, k) => {
-        decodeRows(col.get(r) as Uint8Array, mem.regions, mem.embed, codec, out, k * per);
-      });
-      return out;
-    });
-    return { images: order.map((r) => metaOf(rows, r, this.dir)), vs };
+  /** The metadata of the images with these ids, in the order of `ids` (ids not found left out). */
+  async imagesOf(ids: readonly number[]): Promise<IndexedImage[]> {
+    if (!this.images || ids.length === 0) return [];
+    const rows = await read(
+      this.dir,
+      this.images
+        .query()
+        .where(`id IN (${ids.join(", ")})`)
+        .select(META_COLUMNS)
+        .toArrow(),
+    );
+    const byId = new Map<number, IndexedImage>();
+    for (let r = 0; r < rows.numRows; r++) {
+      const im = metaOf(rows, r, this.dir);
+      byId.set(im.id, im);
+    }
+    return ids.filter((id) => byId.has(id)).map((id) => byId.get(id)!);
   }
 
-  /** Every image with its member vectors, SCAN_BATCH at a time (for exact search of small indexes). */
+  /**
+   * The candidate stage's approximate fused score (RegionSketch.score) of every indexed image,
+   * scanning sketch.bin, or of the images `among` only (their records read by position).
+   */
+  approximate(
+    queries: readonly MemberQuery[],
+    weights: readonly number[],
+    unit: boolean,
+    among?: readonly number[],
+  ): { ids: Int32Array; scores: Float32Array } {
+    const sketch = this.sketcher;
+    const file = this.sketchFile;
+    if (!sketch || !file) return { ids: new Int32Array(0), scores: new Float32Array(0) };
+    const ids: Int32Array[] = [];
+    const scores: Float32Array[] = [];
+    const chunks = among
+      ? Array.from({ length: Math.ceil(among.length / SKETCH_CHUNK) }, (_, c) => {
+          const part = among.slice(c * SKETCH_CHUNK, (c + 1) * SKETCH_CHUNK);
+          return { records: part.length, bytes: file.read(part) };
+        })
+      : file.scan(SKETCH_CHUNK);
+    for (const { records, bytes } of chunks) {
+      const part = sketch.score(bytes, records, queries, weights, unit);
+      ids.push(part.ids);
+      scores.push(part.scores);
+    }
+    return { ids: concatInt32(ids), scores: concatFloat32(scores) };
+  }
+
+  /** Every image with its member vectors, SCAN_BATCH at a time, in the order they were added. */
   async *scanVectors(): AsyncGenerator<{ images: IndexedImage[]; vs: Float32Array[] }> {
     if (!this.images) return;
-    const columns = [...META_COLUMNS, ...this.manifestNow.members.map((_, i) => `v${i}`)];
-    for await (const batch of batches(this.dir, this.images, columns)) {
-      yield this.decode(
-        batch,
-        Array.from({ length: batch.numRows }, (_, i) => i),
-      );
+    for await (const batch of batches(this.dir, this.images, META_COLUMNS)) {
+      const metas = Array.from({ length: batch.numRows }, (_, r) => metaOf(batch, r, this.dir));
+      const { ids, vs } = this.vectors(metas.map((im) => im.id));
+      if (ids.length !== metas.length) {
+        throw new CorruptFileError(
+          `${join(this.dir, VECTORS_FILE)}: ${metas.length - ids.length} indexed images have no vectors; build the index again with imagesent index --rebuild`,
+        );
+      }
+      yield { images: metas, vs };
     }
   }
 
@@ -586,10 +729,9 @@ export async function installRebuilt(dir: string, fresh: ImageIndex): Promise<vo
   rmSync(old, { recursive: true, force: true });
   if (existsSync(join(dir, "db"))) renameSync(join(dir, "db"), old);
   renameSync(join(fresh.dir, "db"), join(dir, "db"));
-  if (existsSync(join(fresh.dir, "projection.bin"))) {
-    renameSync(join(fresh.dir, "projection.bin"), join(dir, "projection.bin"));
-  } else {
-    rmSync(join(dir, "projection.bin"), { force: true });
+  for (const file of ["projection.bin", SKETCH_PROJECTION, SKETCH_FILE, VECTORS_FILE]) {
+    if (existsSync(join(fresh.dir, file))) renameSync(join(fresh.dir, file), join(dir, file));
+    else rmSync(join(dir, file), { force: true });
   }
   writeManifest(dir, manifest);
   rmSync(old, { recursive: true, force: true });
@@ -665,6 +807,7 @@ function newManifest(spec: IndexSpec): IndexManifest {
     members: spec.members,
     codec: spec.codec ?? DEFAULT_CODEC,
     annDims: spec.annDims ?? DEFAULT_ANN_DIMS,
+    sketchDims: spec.sketchDims ?? DEFAULT_SKETCH_DIMS,
     nextId: 0,
     annIndexedRows: 0,
   };
@@ -679,8 +822,11 @@ export function rebuildCommand(dir: string): string {
   return `imagesent index --rebuild --out ${dir} [--bundle B]`;
 }
 
-/** Reads and checks index.json: corrupt JSON is a CorruptFileError, version 1 is refused with the conversion command. */
-function readManifest(path: string, dir: string): IndexManifest {
+/**
+ * Reads and checks index.json: corrupt JSON is a CorruptFileError; versions 1 and 2 are refused
+ * with the conversion command, except version 2 when it is opened `toRebuild`.
+ */
+function readManifest(path: string, dir: string, toRebuild = false): IndexManifest {
   const r = readManifestFields(path);
   if (r.get("format") !== INDEX_FORMAT) {
     throw new InputError(`${path}: not an ${INDEX_FORMAT} index`);
@@ -690,9 +836,15 @@ function readManifest(path: string, dir: string): IndexManifest {
       `${dir}: an index of imagesent's first format (raw CNN codes, every vector re-embedded at each start); convert it, without decoding the images again, with: ${rebuildCommand(dir)}`,
     );
   }
-  if (r.get("version") !== INDEX_VERSION) {
+  const version = r.get("version");
+  if (version === TABLE_VECTORS_INDEX_VERSION && !toRebuild) {
     throw new InputError(
-      `${path}: version ${shown(r.get("version"))}, this imagesent reads ${INDEX_VERSION}`,
+      `${dir}: an index of imagesent's second format (region vectors read through images.lance at every query); convert it, without decoding the images again, with: ${rebuildCommand(dir)}`,
+    );
+  }
+  if (version !== INDEX_VERSION && version !== TABLE_VECTORS_INDEX_VERSION) {
+    throw new InputError(
+      `${path}: version ${shown(version)}, this imagesent reads ${INDEX_VERSION}`,
     );
   }
   const v = r.child("vision");
@@ -700,7 +852,7 @@ function readManifest(path: string, dir: string): IndexManifest {
   const count = { integer: true, min: 0 };
   return {
     format: INDEX_FORMAT,
-    version: INDEX_VERSION,
+    version: version as number,
     bundle: r.string("bundle", { empty: true }),
     bundleName: r.string("bundleName", { empty: true }),
     vision: {
@@ -715,6 +867,7 @@ function readManifest(path: string, dir: string): IndexManifest {
     })),
     codec: r.oneOf("codec", REGION_CODECS),
     annDims: r.number("annDims", positive),
+    sketchDims: version === INDEX_VERSION ? r.number("sketchDims", positive) : DEFAULT_SKETCH_DIMS,
     nextId: r.number("nextId", count),
     annIndexedRows: r.number("annIndexedRows", count),
   };
@@ -735,6 +888,48 @@ export function isLegacyIndex(dir: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Bytes of one image's record in vectors.bin: its id, then each member's rows as `codec` keeps them. */
+function vectorRecordBytes(m: IndexManifest): number {
+  return 4 + m.members.reduce((s, mem) => s + mem.regions * rowBytes(m.codec, mem.embed), 0);
+}
+
+function readSketch(path: string, manifest: IndexManifest): RegionSketch {
+  let sketch: RegionSketch;
+  try {
+    sketch = RegionSketch.fromBytes(readFileSync(path), path);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    throw new CorruptFileError(err.message);
+  }
+  const fits =
+    sketch.regions.length === manifest.members.length &&
+    manifest.members.every(
+      (m, i) => sketch.regions[i] === m.regions && sketch.projections[i].full === m.embed,
+    );
+  if (!fits) throw new CorruptFileError(`${path}: not of this index's search models`);
+  return sketch;
+}
+
+function concatInt32(parts: readonly Int32Array[]): Int32Array {
+  const out = new Int32Array(parts.reduce((s, p) => s + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+function concatFloat32(parts: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 function readProjection(path: string, manifest: IndexManifest): AnnProjection {

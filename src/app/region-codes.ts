@@ -42,7 +42,11 @@ export function encodeRows(
   return bytes;
 }
 
-/** Decodes what encodeRows wrote into `out` at `offset` (rows x dim floats). */
+/**
+ * Decodes what encodeRows wrote into `out` at `offset` (rows x dim floats). With `scales`, int8
+ * rows are left unscaled in `out` and each row's scale goes to `scales` at `scaleOffset` (1 for
+ * float16), so that a dot product is scaled once rather than each value: the exact stage's way.
+ */
 export function decodeRows(
   bytes: Uint8Array,
   rows: number,
@@ -50,6 +54,8 @@ export function decodeRows(
   codec: RegionCodec,
   out: Float32Array,
   offset = 0,
+  scales?: Float32Array,
+  scaleOffset = 0,
 ): void {
   if (bytes.length !== rows * rowBytes(codec, dim)) {
     throw new RangeError(`decodeRows: ${bytes.length} bytes for ${rows} x ${dim} ${codec}`);
@@ -58,15 +64,18 @@ export function decodeRows(
   if (codec === "fp16") {
     const table = halfTable();
     for (let i = 0; i < rows * dim; i++) out[offset + i] = table[view.getUint16(2 * i, true)];
+    scales?.fill(1, scaleOffset, scaleOffset + rows);
     return;
   }
   const stride = rowBytes(codec, dim);
   const q = new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let r = 0; r < rows; r++) {
     const scale = view.getFloat32(r * stride, true);
-    const from = r * stride + 4;
     const to = offset + r * dim;
-    for (let j = 0; j < dim; j++) out[to + j] = scale * q[from + j];
+    // The typed-array copy converts int8 to float natively; only the scaling is a loop.
+    out.set(q.subarray(r * stride + 4, r * stride + 4 + dim), to);
+    if (scales) scales[scaleOffset + r] = scale;
+    else for (let j = to; j < to + dim; j++) out[j] *= scale;
   }
 }
 

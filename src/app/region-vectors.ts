@@ -147,12 +147,14 @@ export class RegionEmbedder {
 
   /**
    * The fused score sum_m w_m sum_t max_i v^m_i . q^m_t of each of `images` images against a
-   * query, from each member's region vectors (images x member regions x embed).
+   * query, from each member's region vectors (images x member regions x embed), each row times
+   * its entry of `scales` where given (ImageIndex.vectors' unscaled rows).
    */
   score(
     vs: readonly Float32Array[],
     images: number,
     queries: readonly MemberQuery[],
+    scales?: readonly Float32Array[],
   ): Float32Array {
     const S = new Float32Array(images);
     this.members.forEach((m, i) => {
@@ -160,14 +162,20 @@ export class RegionEmbedder {
       if (q.rows === 0) return;
       const e = m.model.config.embed;
       const rows = images * m.regions;
+      // Words x rows rather than rows x words: the native sgemm is faster with the long side last.
       const dots = new Float32Array(rows * q.rows);
-      kernels().sgemm(false, true, rows, q.rows, e, 1, vs[i], e, q.vectors, e, 0, dots, q.rows);
+      kernels().sgemm(false, true, q.rows, rows, e, 1, q.vectors, e, vs[i], e, 0, dots, rows);
+      const scale = scales?.[i];
+      if (scale) {
+        for (let t = 0; t < q.rows; t++)
+          for (let row = 0; row < rows; row++) dots[t * rows + row] *= scale[row];
+      }
       for (let k = 0; k < images; k++) {
         let sum = 0;
         for (let t = 0; t < q.rows; t++) {
           let best = Number.NEGATIVE_INFINITY;
           for (let r = 0; r < m.regions; r++)
-            best = Math.max(best, dots[(k * m.regions + r) * q.rows + t]);
+            best = Math.max(best, dots[t * rows + k * m.regions + r]);
           sum += best;
         }
         S[k] += m.weight * sum;

@@ -138,10 +138,15 @@ export type FeatureSource = (
 
 /** How many images and regions the approximate stage hands on (defaults in DEFAULT_RANKING). */
 export interface RankingOptions {
-  /** Regions the nearest-neighbour search returns per query vector (word or region). */
-  readonly perQuery?: number;
   /** Images scored exactly after the approximate stage. */
   readonly candidates?: number;
+  /**
+   * Indexes of at most this many images have every image's sketch scored; larger ones, only the
+   * images of the regions the nearest-neighbour search nominates.
+   */
+  readonly scanBelow?: number;
+  /** Regions the nearest-neighbour search returns per query vector (word or region). */
+  readonly perQuery?: number;
   /** IVF partitions searched, as a fraction of the index's partitions. */
   readonly probeFraction?: number;
   /** Indexes of at most this many images are scored exactly throughout. */
@@ -153,10 +158,15 @@ export interface SearchOptions extends RankingOptions {
   readonly withPhrases?: number;
 }
 
-/** Chosen with bench:search on Flickr8k and synthetic indexes (docs/search.md). */
+/**
+ * Chosen with bench:search on the 8,000-image Flickr8k index (docs/search.md): 200 candidates
+ * find 0.986 of the exact top 10 (100: 0.969). scanBelow bounds the sketch scan's cost (linear
+ * in the index); past it the ANN path (0.958 at 8,000 images) takes over, unmeasured at scale.
+ */
 export const DEFAULT_RANKING: Required<RankingOptions> = {
-  perQuery: 1000,
   candidates: 200,
+  scanBelow: 50_000,
+  perQuery: 1000,
   probeFraction: 0.05,
   exactBelow: 1000,
 };
@@ -432,7 +442,7 @@ export class Searcher {
     if (!existsSync(join(dir, "index.json")))
       throw new InputError(`${dir}: not an image index (no index.json)`);
     const legacy = isLegacyIndex(dir);
-    const source = legacy ? undefined : await ImageIndex.open(dir);
+    const source = legacy ? undefined : await ImageIndex.openToRebuild(dir);
     const store = legacy ? FeatureStore.open(join(dir, "features")) : undefined;
     const vision = source
       ? source.manifest.vision
@@ -458,6 +468,7 @@ export class Searcher {
         ...this.spec(vision, embedder),
         codec: this.options.codec ?? source?.manifest.codec,
         annDims: source?.manifest.annDims,
+        sketchDims: source?.manifest.sketchDims,
       });
       let batch: NewImage[] = [];
       const write = async () => {
@@ -589,7 +600,7 @@ export class Searcher {
     const indexed = key ? ((await index.get(key)) ?? (await index.get(resolve(key)))) : undefined;
     let vs: Float32Array[];
     if (indexed) {
-      vs = (await index.vectors([indexed.id])).vs;
+      vs = index.vectors([indexed.id]).vs;
     } else {
       const r = await regionFeatures(
         await this.visionModels(),
@@ -673,11 +684,12 @@ export class Searcher {
 
 /**
  * The k images with the largest fused score against a query (member query vectors, and the
- * joined ones for nearest-neighbour search), best first. Small indexes are scored exactly
- * throughout; otherwise each joined query vector's nearest regions in the ANN space nominate
- * images, an approximate score (each query vector's best nominated region of the image, or
- * the least it returned where none was) keeps the best `candidates`, and their stored vectors
- * give the exact score. `unit`: the candidates' region vectors are scaled to length 1 first.
+ * joined ones for nearest-neighbour search), best first. The candidate stage scores images by
+ * their sketches (ImageIndex.approximate: each model's max per query vector, in its own small
+ * space): every image's, or in an index of more than `scanBelow` images those of the images
+ * whose regions the joined query vectors' nearest neighbours are; the best `candidates` are
+ * scored exactly from their stored vectors. Small indexes are scored exactly throughout.
+ * `unit`: the region vectors are scaled to length 1 first (cosines).
  */
 async function rank(
   index: ImageIndex,
@@ -690,53 +702,44 @@ async function rank(
 ): Promise<{ image: IndexedImage; score: number }[]> {
   const o = { ...DEFAULT_RANKING, ...options };
   if (index.size === 0 || k <= 0) return [];
-  const scoreOf = (vs: Float32Array[], n: number) =>
-    embedder.score(
-      unit ? vs.map((v, i) => unitRows(v, embedder.members[i].model.config.embed)) : vs,
-      n,
-      queries,
+  const weights = embedder.members.map((m) => m.weight);
+  let among: number[] | undefined;
+  if (index.size > o.scanBelow) {
+    const z = index.project(joined);
+    const partitions = Math.max(
+      16,
+      Math.min(4096, Math.round(Math.sqrt(index.manifest.annIndexedRows))),
     );
-  const best: { image: IndexedImage; score: number }[] = [];
-  const keep = (images: IndexedImage[], S: Float32Array) => {
-    for (const [i, image] of images.entries()) best.push({ image, score: S[i] });
-    best.sort((a, b) => byScoreDescending(a.score, b.score) || a.image.id - b.image.id);
-    best.length = Math.min(best.length, k);
-  };
-  if (index.size <= o.exactBelow) {
-    for await (const { images, vs } of index.scanVectors())
-      keep(images, scoreOf(vs, images.length));
-    return best;
+    const probes = Math.max(1, Math.ceil(partitions * o.probeFraction));
+    const matches = await index.nearestRegions(z, Math.max(o.perQuery, k), probes);
+    among = [...new Set(matches.map((m) => m.image))];
   }
-  const z = index.project(joined);
-  const partitions = Math.max(
-    16,
-    Math.min(4096, Math.round(Math.sqrt(index.manifest.annIndexedRows))),
+  const approx = index.approximate(queries, weights, unit, among);
+  const take = index.size <= o.exactBelow ? approx.ids.length : Math.max(o.candidates, k);
+  const candidates = Array.from(approx.ids.keys())
+    .sort(
+      (a, b) =>
+        byScoreDescending(approx.scores[a], approx.scores[b]) || approx.ids[a] - approx.ids[b],
+    )
+    .slice(0, take)
+    .map((i) => approx.ids[i]);
+  // Dot products take the int8 rows' scales once per product (not per value); cosines need the
+  // rows themselves.
+  const { ids, vs, scales } = index.vectors(candidates, !unit);
+  const S = embedder.score(
+    unit ? vs.map((v, i) => unitRows(v, embedder.members[i].model.config.embed)) : vs,
+    ids.length,
+    queries,
+    scales,
   );
-  const probes = Math.max(1, Math.ceil(partitions * o.probeFraction));
-  const matches = await index.nearestRegions(z, Math.max(o.perQuery, k), probes);
-  const floor = new Float64Array(z.length).fill(Number.POSITIVE_INFINITY);
-  const perImage = new Map<number, Float64Array>();
-  for (const m of matches) {
-    floor[m.query] = Math.min(floor[m.query], m.dot);
-    let row = perImage.get(m.image);
-    if (!row) {
-      row = new Float64Array(z.length).fill(Number.NEGATIVE_INFINITY);
-      perImage.set(m.image, row);
-    }
-    row[m.query] = Math.max(row[m.query], m.dot);
-  }
-  const approx = [...perImage].map(([image, row]) => {
-    let s = 0;
-    row.forEach((x, t) => {
-      s += Number.isFinite(x) ? x : Number.isFinite(floor[t]) ? floor[t] : 0;
-    });
-    return { image, s };
-  });
-  approx.sort((a, b) => b.s - a.s || a.image - b.image);
-  const ids = approx.slice(0, Math.max(o.candidates, k)).map((a) => a.image);
-  const { images, vs } = await index.vectors(ids);
-  keep(images, scoreOf(vs, images.length));
-  return best;
+  const best = Array.from(ids.keys())
+    .sort((a, b) => byScoreDescending(S[a], S[b]) || ids[a] - ids[b])
+    .slice(0, k);
+  // An id without metadata (a write that crashed between the files and the tables) is left out.
+  const images = new Map((await index.imagesOf(best.map((i) => ids[i]))).map((im) => [im.id, im]));
+  return best
+    .filter((i) => images.has(ids[i]))
+    .map((i) => ({ image: images.get(ids[i])!, score: S[i] }));
 }
 
 /** Rows of length `dim` scaled to unit length (zero rows stay zero). */

@@ -8,7 +8,7 @@ import { ImageIndex } from "../../src/app/image-index.js";
 import { loadBundle, type ModelBundle } from "../../src/app/model-bundle.js";
 import { calibrateSearch, writeCalibration } from "../../src/app/search-calibration.js";
 import { Searcher } from "../../src/app/searcher.js";
-import { InputError } from "../../src/errors.js";
+import { CorruptFileError, InputError } from "../../src/errors.js";
 import { FeatureStore } from "../../src/vision/feature-store.js";
 import type { WorldImage } from "../../src/world/world-file.js";
 import { type TrainedWorld, trainedWorld } from "./fixtures.js";
@@ -225,6 +225,62 @@ test("an index of the first format is refused with the command that converts it,
     });
   } finally {
     await searcher.close();
+  }
+});
+
+test("an index of the second format (vectors in images.lance) is refused with the command that converts it, which does", async () => {
+  const images = tests.slice(0, 6);
+  const fresh = await indexOf("second-format-source", images);
+  await fresh.searcher.close();
+  const indexDir = join(dir, "second-format");
+  cpSync(fresh.indexDir, indexDir, { recursive: true });
+  // What version 2 lacked: the record files and the sketch spaces.
+  for (const f of ["vectors.bin", "sketch.bin", "sketch-projection.bin"]) {
+    rmSync(join(indexDir, f));
+  }
+  const manifest = JSON.parse(readFileSync(join(indexDir, "index.json"), "utf8"));
+  delete manifest.sketchDims;
+  writeFileSync(join(indexDir, "index.json"), JSON.stringify({ ...manifest, version: 2 }));
+  const searcher = Searcher.open(bundle, indexDir);
+  try {
+    await assert.rejects(
+      searcher.search(sentence(images[0]), 3),
+      (e: unknown) =>
+        e instanceof InputError &&
+        e.message.includes(`imagesent index --rebuild --out ${indexDir}`) &&
+        /second format/.test(e.message),
+    );
+    assert.deepEqual(await searcher.rebuild(), { images: 6 });
+    const a = await searcher.search(sentence(images[0]), 6, { withPhrases: 0, ...ann });
+    const b = await fresh.searcher.search(sentence(images[0]), 6, { withPhrases: 0, ...ann });
+    assert.deepEqual(
+      a.hits.map((h) => h.image),
+      b.hits.map((h) => h.image),
+    );
+  } finally {
+    await searcher.close();
+  }
+});
+
+test("an index whose vectors.bin is gone is refused naming it and --rebuild, which writes it again", async () => {
+  const images = tests.slice(0, 4);
+  const { indexDir, searcher } = await indexOf("records-gone", images);
+  await searcher.close();
+  rmSync(join(indexDir, "vectors.bin"));
+  const again = Searcher.open(bundle, indexDir);
+  try {
+    await assert.rejects(
+      again.search(sentence(images[0]), 3),
+      (e: unknown) =>
+        e instanceof CorruptFileError &&
+        e.message.includes(join(indexDir, "vectors.bin")) &&
+        e.message.includes("imagesent index --rebuild"),
+    );
+    assert.deepEqual(await again.rebuild(), { images: 4 });
+    const { hits } = await again.search(sentence(images[0]), 4, { withPhrases: 0, ...ann });
+    assert.equal(hits.length, 4);
+  } finally {
+    await again.close();
   }
 });
 
