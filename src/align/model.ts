@@ -7,6 +7,7 @@ import {
   Params,
   type Rng,
   Rng as SeededRng,
+  sameShape,
   saveCheckpoint,
   Tensor,
 } from "../core/index.js";
@@ -48,7 +49,11 @@ export class AlignmentModel {
     readonly config: AlignmentConfig,
     readonly vocabulary: Vocabulary,
     readonly normalizer: FeatureNormalizer,
-    seed = 1,
+    /**
+     * Seeds the random initial weights, or a checkpoint whose weights the model takes as its
+     * own arrays (shared, not copied); `load` then checks that they fit.
+     */
+    weights: number | Checkpoint = 1,
   ) {
     if (vocabulary.size !== config.vocabSize) {
       throw new RangeError(
@@ -60,25 +65,44 @@ export class AlignmentModel {
         `AlignmentModel: normaliser is for ${normalizer.dim}-d features, config says ${config.featureDim}`,
       );
     }
-    const rng = new SeededRng(seed);
+    const rng = typeof weights === "number" ? new SeededRng(weights) : null;
+    const stored = typeof weights === "number" ? null : weights.tensors;
     const { featureDim, embed, hidden, wordDim, vocabSize } = config;
     const p = this.params;
-    const add = (name: string, t: Tensor, trainable = true) => p.add(name, t, { trainable });
-    this.Wm = add("Wm", init.xavier([featureDim, embed], rng));
-    this.bm = add("bm", init.zeros([embed]));
+    // Drawing, or even zeroing, a loaded model's weights only to overwrite them was a quarter
+    // of a cold search. A stored tensor of the wrong shape is left to `load` to report.
+    const add = (
+      name: string,
+      shape: number[],
+      draw: ((rng: Rng) => Tensor) | null,
+      trainable = true,
+    ) => {
+      const saved = stored?.get(name);
+      const t =
+        saved && sameShape(saved.shape, shape)
+          ? new Tensor(saved.data, shape)
+          : rng && draw
+            ? draw(rng)
+            : init.zeros(shape);
+      return p.add(name, t, { trainable });
+    };
+    const xavier = (r: Rng, shape: number[]) => init.xavier(shape, r);
     // Recurrent weights start small (spectral radius about 0.5) so the ReLU streams neither
     // explode nor die over a 30-word sentence.
-    const recurrent = () => init.normal([hidden, hidden], rng, 0.5 / Math.sqrt(hidden));
+    const recurrent = (r: Rng) => init.normal([hidden, hidden], r, 0.5 / Math.sqrt(hidden));
+    this.Wm = add("Wm", [featureDim, embed], (r) => xavier(r, [featureDim, embed]));
+    this.bm = add("bm", [embed], null);
+    const words = [vocabSize, wordDim];
     this.brnnWeights = {
-      Ww: add("Ww", init.normal([vocabSize, wordDim], rng, 0.1), config.trainWordVectors),
-      We: add("We", init.xavier([wordDim, hidden], rng)),
-      be: add("be", init.zeros([hidden])),
-      Wf: add("Wf", recurrent()),
-      bf: add("bf", init.zeros([hidden])),
-      Wb: add("Wb", recurrent()),
-      bb: add("bb", init.zeros([hidden])),
-      Wd: add("Wd", init.xavier([hidden, embed], rng)),
-      bd: add("bd", init.zeros([embed])),
+      Ww: add("Ww", words, (r) => init.normal(words, r, 0.1), config.trainWordVectors),
+      We: add("We", [wordDim, hidden], (r) => xavier(r, [wordDim, hidden])),
+      be: add("be", [hidden], null),
+      Wf: add("Wf", [hidden, hidden], recurrent),
+      bf: add("bf", [hidden], null),
+      Wb: add("Wb", [hidden, hidden], recurrent),
+      bb: add("bb", [hidden], null),
+      Wd: add("Wd", [hidden, embed], (r) => xavier(r, [hidden, embed])),
+      bd: add("bd", [embed], null),
     };
   }
 
@@ -172,7 +196,10 @@ export class AlignmentModel {
     });
   }
 
-  /** Rebuilds a saved model; the checkpoint is returned too, for resuming its training. */
+  /**
+   * Rebuilds a saved model; the checkpoint is returned too, for resuming its training. The
+   * model's weights are the checkpoint's arrays, so training the model changes them too.
+   */
   static load(path: string): { model: AlignmentModel; checkpoint: Checkpoint } {
     const checkpoint = loadCheckpoint(path);
     const cfg = checkpoint.config as { kind?: unknown; model?: unknown } | null;
@@ -191,7 +218,7 @@ export class AlignmentModel {
       path: "meta.normalizer",
       error,
     });
-    const model = new AlignmentModel(config, vocabulary, normalizer);
+    const model = new AlignmentModel(config, vocabulary, normalizer, checkpoint);
     checkpoint.restoreParams(model.params);
     return { model, checkpoint };
   }

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
-import type { AlignmentModel } from "../../src/align/model.js";
+import { AlignmentModel } from "../../src/align/model.js";
 import { rankingLoss } from "../../src/align/ranking-loss.js";
 import { formatGradcheck, gradcheck, noGrad, Rng, Tensor } from "../../src/core/index.js";
 import { tinyAlignmentModel } from "../support/tiny-alignment-model.js";
@@ -96,4 +99,36 @@ test("wordRegionScores gives regions x known words and records nothing", () => {
     expected += best;
   }
   assert.ok(Math.abs(S.item() - expected) < 1e-4);
+});
+
+test("a loaded model holds the saved weights, not fresh random ones, and scores the same", () => {
+  const dir = mkdtempSync(join(tmpdir(), "imagesent-align-model-"));
+  try {
+    const saved = tinyModel(4);
+    const path = join(dir, "m.ckpt");
+    saved.save(path);
+    const { model } = AlignmentModel.load(path);
+    for (const p of saved.params.all()) {
+      assert.deepEqual(model.params.get(p.name).data, p.tensor.data, p.name);
+    }
+    const features = randomFeatures(3, 6, 9).data;
+    const tokens = ["a", "dog", "runs"];
+    assert.deepEqual(
+      model.wordRegionScores(features, tokens).scores,
+      saved.wordRegionScores(features, tokens).scores,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a model built with the same seed draws the same weights", () => {
+  const ref = tinyModel(2);
+  const again = new AlignmentModel(ref.config, ref.vocabulary, ref.normalizer, 2);
+  for (const p of ref.params.all()) {
+    assert.deepEqual(again.params.get(p.name).data, p.tensor.data, p.name);
+  }
+  assert.ok(ref.params.get("Wf").data.some((v) => v !== 0));
+  const other = new AlignmentModel(ref.config, ref.vocabulary, ref.normalizer, 3);
+  assert.notDeepEqual(other.params.get("Wf").data, ref.params.get("Wf").data);
 });

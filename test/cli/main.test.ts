@@ -147,26 +147,53 @@ test("--help lists the everyday commands first, then the research pipeline", asy
     assert.ok(!names(everyday).includes(name), name);
   }
   const listed = [...names(everyday), ...names(research)];
-  assert.deepEqual([...listed].sort(), await commandNames(), "every command, each once");
+  const own = await commandSummaries();
+  assert.deepEqual([...listed].sort(), [...own.keys()].sort(), "every command, each once");
+});
+
+test("--help gives each command the summary its module declares", async () => {
+  // main.ts keeps the summaries beside the names so that --help imports no command module.
+  const r = await runCli(["--help"]);
+  const shown = new Map(
+    [...r.stdout.matchAll(/^ {2}([a-z-]+) {2,}(.+)$/gm)].map((m) => [m[1], m[2]] as const),
+  );
+  for (const [name, summary] of await commandSummaries()) {
+    assert.equal(shown.get(name), summary, name);
+  }
+});
+
+test("each command's --help page is the usage its module declares", async () => {
+  for (const [name, command] of await commandModules()) {
+    const r = await runCli([name, "--help"]);
+    assert.equal(r.code, 0, name);
+    assert.equal(r.stdout, `${command.usage}\n`, name);
+  }
 });
 
 /**
- * The name of each Command that a file of src/cli/commands exports (beside this test's module
- * when compiled, dist/src/cli/commands), so a command added there and not to main.ts is caught.
+ * Each Command that a file of src/cli/commands exports (beside this test's module when
+ * compiled, dist/src/cli/commands), by name, so a command added there and not to main.ts is caught.
  */
-async function commandNames(): Promise<string[]> {
+async function commandModules(): Promise<Map<string, Command>> {
   const dir = new URL("../../src/cli/commands/", import.meta.url);
   const files = readdirSync(dir).filter((f) => /\.[jt]s$/.test(f) && !f.endsWith(".d.ts"));
-  const names: string[] = [];
+  const found = new Map<string, Command>();
   for (const file of files) {
     const module: Record<string, unknown> = await import(new URL(file, dir).href);
     for (const value of Object.values(module)) {
       const c = value as Partial<Command> | null;
-      if (typeof c?.name === "string" && typeof c.run === "function") names.push(c.name);
+      if (typeof c?.name === "string" && typeof c.run === "function") {
+        assert.ok(!found.has(c.name), `two commands named ${c.name}`);
+        found.set(c.name, c as Command);
+      }
     }
   }
-  assert.ok(names.includes("describe"), `no commands found in ${dir.pathname}`);
-  return names.sort();
+  assert.ok(found.has("describe"), `no commands found in ${dir.pathname}`);
+  return found;
+}
+
+async function commandSummaries(): Promise<Map<string, string>> {
+  return new Map([...(await commandModules())].map(([name, c]) => [name, c.summary]));
 }
 
 test("the LICENSE is MIT, as package.json says", () => {

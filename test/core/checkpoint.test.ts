@@ -7,6 +7,7 @@ import { backward } from "../../src/core/autodiff.js";
 import {
   decodeCheckpoint,
   encodeCheckpoint,
+  float16Values,
   fromFloat16,
   loadCheckpoint,
   saveCheckpoint,
@@ -20,6 +21,7 @@ import { Rmsprop } from "../../src/core/optim/rmsprop.js";
 import { Sgd } from "../../src/core/optim/sgd.js";
 import { Params } from "../../src/core/params.js";
 import { Rng } from "../../src/core/rng.js";
+import { Tensor } from "../../src/core/tensor.js";
 import { CorruptFileError, InputError } from "../../src/errors.js";
 import {
   flipBit,
@@ -131,6 +133,53 @@ test("float16 conversion: exact values, rounding to even, subnormals, overflow, 
   assert.equal(fromFloat16(toFloat16(2 ** -26)), 0);
   assert.ok(Number.isNaN(fromFloat16(toFloat16(Number.NaN))));
   assert.equal(fromFloat16(toFloat16(Number.NEGATIVE_INFINITY)), Number.NEGATIVE_INFINITY);
+});
+
+test("the float16 lookup table holds fromFloat16's value for each of the 65,536 bit patterns", () => {
+  const table = float16Values();
+  assert.equal(table.length, 0x10000);
+  for (let h = 0; h < 0x10000; h++) {
+    const want = fromFloat16(h);
+    // Object.is tells -0 from 0; NaN payloads are not compared, only NaN-ness.
+    assert.ok(Object.is(table[h], want), `0x${h.toString(16)}: table ${table[h]}, formula ${want}`);
+  }
+  assert.ok(Object.is(table[0x8000], -0));
+  assert.equal(table[0x0001], 2 ** -24); // smallest subnormal
+  assert.equal(table[0x03ff], 1023 * 2 ** -24); // largest subnormal
+  assert.equal(table[0x7c00], Number.POSITIVE_INFINITY);
+  assert.equal(table[0xfc00], Number.NEGATIVE_INFINITY);
+  assert.ok(Number.isNaN(table[0x7e00]) && Number.isNaN(table[0xfc01]));
+});
+
+test("a float16 checkpoint reads back every finite half value exactly", () => {
+  const finite = [...float16Values()].filter(Number.isFinite);
+  const params = new Params();
+  params.add("all", new Tensor(Float32Array.from(finite), [finite.length]));
+  const back = decodeCheckpoint(encodeCheckpoint({ params }, { dtype: "f16" }), "halves");
+  const got = back.tensors.get("all")!.data;
+  assert.equal(got.length, 0x10000 - 2 * 0x400); // all but the infinities and NaNs
+  for (let i = 0; i < finite.length; i++) assert.ok(Object.is(got[i], finite[i]), `value ${i}`);
+});
+
+test("checkpoint bytes at any offset in their buffer decode to the same weights", () => {
+  // A view at an odd (or not 4-aligned) offset cannot be read as a Uint16Array (Float32Array).
+  const m = tinyModel(6);
+  for (const dtype of ["f16", "f32"] as const) {
+    const bytes = encodeCheckpoint({ params: m.params }, { dtype });
+    const want = decodeCheckpoint(bytes, "aligned");
+    for (const shift of [1, 2, 3]) {
+      const shifted = new Uint8Array(bytes.length + shift);
+      shifted.set(bytes, shift);
+      const got = decodeCheckpoint(shifted.subarray(shift), `shifted by ${shift}`);
+      for (const [name, t] of want.tensors) {
+        assert.deepEqual(got.tensors.get(name)!.data, t.data, `${dtype} ${name} +${shift}`);
+      }
+    }
+    if (dtype === "f32") {
+      for (const p of m.params.all())
+        assert.deepEqual(want.tensors.get(p.name)!.data, p.tensor.data);
+    }
+  }
 });
 
 test("loading into a model of other shapes names the parameter and both shapes", () => {
