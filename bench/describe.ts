@@ -7,20 +7,22 @@
  * does not depend on the weights, only on the shapes and on how long the captions are. The
  * untrained generator never predicts END, so every caption and region phrase is decoded to a
  * fixed length: Flickr8k's mean caption length (--words N to choose). A second bundle of the
- * packaged one's shape reranks the caption's beam of DEFAULT_RERANK_BEAM with three alignment
- * models (20 regions, whole image, 20 regions), as the Flickr8k bundle does; its caption step is
- * timed too. Prints medians per step and, with --json, one JSON object on the last line.
+ * packaged one's shape reranks the caption's beam of DEFAULT_RERANK_BEAM and each region's beam
+ * of DEFAULT_REGION_RERANK with three alignment models (20 regions, whole image, 20 regions), as
+ * the Flickr8k bundle does; its caption and region steps are timed too. `--bundle B` times a
+ * trained bundle as well (its own decoding; models from the user's cache), whose phrases are as
+ * long as its generator makes them. Prints medians per step and, with --json, one JSON object on the last line.
  */
 
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
 import { DEFAULT_ALIGNMENT_CONFIG } from "../src/align/config.js";
 import { AlignmentModel } from "../src/align/model.js";
 import { AlignmentFusion } from "../src/align/score-fusion.js";
 import { DEFAULT_REGION_BEAM, Describer, type ImageDescription } from "../src/app/describer.js";
-import { writeBundle } from "../src/app/model-bundle.js";
+import { type WriteBundleOptions, writeBundle } from "../src/app/model-bundle.js";
 import { openVisionModels, type VisionSetup } from "../src/app/vision-setup.js";
 import { saveCheckpoint } from "../src/core/checkpoint.js";
 import { kernels } from "../src/core/kernels/index.js";
@@ -30,6 +32,7 @@ import { BOUNDARY, buildVocabulary, Vocabulary } from "../src/data/vocabulary.js
 import { DEFAULT_RERANK_BEAM, DEFAULT_RERANK_WEIGHT } from "../src/generate/alignment-rerank.js";
 import { createCaptionModel } from "../src/generate/create-model.js";
 import { DEFAULT_BEAM } from "../src/generate/decoding.js";
+import { DEFAULT_REGION_RERANK } from "../src/generate/region-phrases.js";
 import { DEFAULT_TRAINING, type GeneratorConfig } from "../src/generate/train.js";
 import { packageRoot } from "../src/package-root.js";
 import { decodeImage } from "../src/vision/decode.js";
@@ -41,6 +44,7 @@ const { values } = parseArgs({
     images: { type: "string", default: "30" },
     words: { type: "string" },
     threads: { type: "string", default: "2" },
+    bundle: { type: "string" },
     json: { type: "boolean", default: false },
   },
 });
@@ -65,6 +69,12 @@ const VISION: VisionSetup = {
   detector: "yolox-nano",
   detectorModel,
   regions: 20,
+};
+/** A bundle names its model files inside its folder (they are copied there). */
+const BUNDLE_VISION: VisionSetup = {
+  ...VISION,
+  encoderModel: basename(encoderModel),
+  detectorModel: basename(detectorModel),
 };
 const FEATURE_DIM = 1280;
 /** Flickr8k's mean train caption length, used when its captions are absent. */
@@ -161,18 +171,23 @@ async function untrainedBundle(
     vocabulary: vocab.toJSON(),
     meta: { normalizer: normalizer.toJSON() },
   });
-  writeBundle(join(dir, "bundle"), {
+  const bundle = (name: string, options: Omit<WriteBundleOptions, "vision">) => {
+    const out = join(dir, name);
+    writeBundle(out, { ...options, vision: BUNDLE_VISION });
+    for (const model of [encoderModel, detectorModel])
+      copyFileSync(model, join(out, basename(model)));
+  };
+  bundle("bundle", {
     alignment: join(dir, "alignment-1.ckpt"),
     generator: join(dir, "generator.ckpt"),
     regionGenerator: join(dir, "generator.ckpt"),
-    vision: VISION,
   });
-  writeBundle(join(dir, "bundle-rerank"), {
+  bundle("bundle-rerank", {
     alignment: join(dir, "fusion.json"),
     generator: join(dir, "generator.ckpt"),
     regionGenerator: join(dir, "generator.ckpt"),
     captionRerank: { weight: DEFAULT_RERANK_WEIGHT, beam: DEFAULT_RERANK_BEAM },
-    vision: VISION,
+    regionRerank: DEFAULT_REGION_RERANK,
   });
   return { source, vocabSize: vocab.size, meanWords };
 }
@@ -187,17 +202,22 @@ function median(xs: readonly number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/**
+ * `regionBeam` and `maxLength` undefined: the bundle's and the Describer's; `userCache`: models from
+ * the user's model cache (for a real bundle that names its models by preset).
+ */
 async function timeDescriber(
   bundle: string,
-  regionBeam: number,
-  maxLength: number,
+  regionBeam: number | undefined,
+  maxLength: number | undefined,
   images: readonly string[],
+  userCache = false,
 ): Promise<ImageDescription[]> {
   const describer = await Describer.load(bundle, {
-    regionBeam,
-    maxLength,
+    ...(regionBeam === undefined ? {} : { regionBeam }),
+    ...(maxLength === undefined ? {} : { maxLength }),
     threads,
-    registry: new ModelRegistry(join(bundle, "no-cache")),
+    ...(userCache ? {} : { registry: new ModelRegistry(join(bundle, "no-cache")) }),
   });
   try {
     for (const path of paths.slice(0, 3)) await describer.describe(path); // warm-up
@@ -231,12 +251,11 @@ async function main(): Promise<void> {
       captionWords = mean(described.map((d) => words(d.caption)));
       regionWords = mean(described.flatMap((d) => d.regions.map((r) => words(r.caption))));
     }
-    const reranked = await timeDescriber(
-      join(dir, "bundle-rerank"),
-      DEFAULT_REGION_BEAM,
-      length,
-      measured,
-    );
+    const reranked = await timeDescriber(join(dir, "bundle-rerank"), undefined, length, measured);
+    // A trained bundle's phrases end where its generator ends them: its real latency.
+    const trained = values.bundle
+      ? await timeDescriber(values.bundle, undefined, undefined, measured, true)
+      : undefined;
     const runs = byBeam.get(DEFAULT_REGION_BEAM)!;
     const part = (key: keyof ImageDescription["millis"]) => median(runs.map((m) => m[key]));
     const result = {
@@ -261,10 +280,25 @@ async function main(): Promise<void> {
         total: part("total"),
       },
       rerankedCaptionBeam: DEFAULT_RERANK_BEAM,
+      rerankedRegionBeam: DEFAULT_REGION_RERANK.beam,
       rerankedMedianMs: {
         caption: median(reranked.map((d) => d.millis.caption)),
+        regionCaptions19: median(reranked.map((d) => d.millis.regionCaptions)),
         total: median(reranked.map((d) => d.millis.total)),
       },
+      ...(trained
+        ? {
+            bundle: values.bundle,
+            bundleMedianMs: {
+              caption: median(trained.map((d) => d.millis.caption)),
+              regionCaptions19: median(trained.map((d) => d.millis.regionCaptions)),
+              total: median(trained.map((d) => d.millis.total)),
+            },
+            bundleMeanRegionPhraseWords: mean(
+              trained.flatMap((d) => d.regions.map((r) => words(r.phrase?.text))),
+            ),
+          }
+        : {}),
       regionCaptionsMsByBeam: Object.fromEntries(
         REGION_BEAMS.map((b) => [b, median(byBeam.get(b)!.map((m) => m.regionCaptions))]),
       ),
@@ -288,8 +322,13 @@ async function main(): Promise<void> {
     );
     console.log(`  total                        ${ms(result.medianMs.total)}  (target < 300 ms)`);
     console.log(
-      `  caption (beam ${DEFAULT_RERANK_BEAM}, reranked by 3 alignment models) ${ms(result.rerankedMedianMs.caption)}, total ${ms(result.rerankedMedianMs.total)}  (the Flickr8k bundle's setting)`,
+      `  caption (beam ${DEFAULT_RERANK_BEAM}) and 19 region phrases (beam ${DEFAULT_REGION_RERANK.beam}), each beam reranked by 3 alignment models: ${ms(result.rerankedMedianMs.caption)} and ${ms(result.rerankedMedianMs.regionCaptions19)}, total ${ms(result.rerankedMedianMs.total)}  (the Flickr8k bundle's setting)`,
     );
+    if (result.bundleMedianMs) {
+      console.log(
+        `  ${values.bundle} (trained; its phrases ${result.bundleMeanRegionPhraseWords?.toFixed(1)} words): caption ${ms(result.bundleMedianMs.caption)}, 19 region phrases ${ms(result.bundleMedianMs.regionCaptions19)}, total ${ms(result.bundleMedianMs.total)}`,
+      );
+    }
     for (const b of REGION_BEAMS) {
       console.log(
         `  region beam ${b}: 19 region captions ${ms(result.regionCaptionsMsByBeam[b])}, total ${ms(result.totalMsByRegionBeam[b])}`,

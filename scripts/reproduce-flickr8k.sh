@@ -101,7 +101,7 @@ step "the Flickr8k bundle that ships in bundles/flickr8k"
 cli models bundle create bundles/flickr8k --alignment "$FUSED" \
   --generator "$RUNS/gen-ff/best.ckpt" --region-generator "$RUNS/gen-region/best.ckpt" \
   --grounding "$RUNS/grounding.json" --detector yolox-nano-proposals \
-  --rerank-weight 0.25 --rerank-beam 15 \
+  --rerank-weight 0.25 --rerank-beam 15 --region-rerank-weight 0.15 --region-rerank-beam 10 \
   --description "Flickr8k train split; MobileNetV2-int8 codes of the whole image and 19 regions from YOLOX-Nano (yolox-nano-proposals; the alignment models were trained on its top 19 boxes)"
 step "the confidence below which describe hides a region phrase, chosen on val"
 cli region-threshold --bundle bundles/flickr8k --features "$PROPOSALS" --dataset "$DATA" \

@@ -11,7 +11,7 @@ import {
 } from "../generate/decoding.js";
 import { ensembleStepper } from "../generate/ensemble-stepper.js";
 import type { LoadedGenerator } from "../generate/load-generator.js";
-import { decodeRegionPhrases } from "../generate/region-phrases.js";
+import { DEFAULT_REGION_RERANK, decodeRegionPhrases } from "../generate/region-phrases.js";
 import type { GroundingKnowledge } from "../mrf/grounding-knowledge.js";
 import { scoreSentence } from "../mrf/phrase-alignment.js";
 import { groundPhrases, MIN_GROUNDING_CONFIDENCE } from "../mrf/phrase-grounding.js";
@@ -56,8 +56,17 @@ export interface DescribeOptions {
    * DEFAULT_LENGTH_NORMALIZATION, the setting eval-gen reports).
    */
   readonly lengthNormalization?: number;
-  /** Beam width for each region's caption (default DEFAULT_REGION_BEAM; ranked by logProb). */
+  /**
+   * Beam width for each region's phrase (default: the bundle's regionRerank.beam when its phrases
+   * are reranked, else DEFAULT_REGION_BEAM).
+   */
   readonly regionBeam?: number;
+  /**
+   * Weight of the alignment model's score of a region's phrases on that region when reranking
+   * their beam (generate/region-phrases.ts). Default: the bundle's regionRerank.weight, or no
+   * reranking; 0 turns reranking off.
+   */
+  readonly regionRerankWeight?: number;
   /**
    * Region phrases less confident than this are not shown (default: the bundle's
    * regionPhrases.minConfidence, else none: DEFAULT_MIN_CONFIDENCE, -Infinity).
@@ -152,6 +161,8 @@ export interface DescriberParts {
   readonly grounding?: { readonly model: AlignmentModel; readonly knowledge: GroundingKnowledge };
   /** The bundle's reranking of the caption (bundle.json captionRerank). */
   readonly captionRerank?: CaptionRerankSetting;
+  /** The bundle's reranking of the region phrases (bundle.json regionRerank). */
+  readonly regionRerank?: CaptionRerankSetting;
   /** Which region phrases are shown (bundle.json regionPhrases; default DEFAULT_REGION_PHRASES). */
   readonly regionPhrases?: RegionPhraseSetting;
 }
@@ -172,6 +183,7 @@ export class Describer {
   private readonly rerankWeight: number;
   private readonly lengthNormalization: number;
   private readonly regionBeam: number;
+  private readonly regionRerankWeight: number;
   private readonly maxLength: number;
   private readonly phraseSetting: RegionPhraseSetting;
 
@@ -199,7 +211,20 @@ export class Describer {
     if (!(this.lengthNormalization >= 0)) {
       throw new InputError(`lengthNormalization: expected a number >= 0`);
     }
-    this.regionBeam = positive(options.regionBeam ?? DEFAULT_REGION_BEAM, "regionBeam");
+    this.regionRerankWeight = options.regionRerankWeight ?? parts.regionRerank?.weight ?? 0;
+    if (!(this.regionRerankWeight >= 0)) {
+      throw new InputError("regionRerankWeight: expected a number >= 0");
+    }
+    if (this.regionRerankWeight > 0 && !parts.alignment) {
+      throw new InputError(
+        "regionRerankWeight: there is no alignment model to rerank phrases with",
+      );
+    }
+    const regionBeam =
+      this.regionRerankWeight > 0
+        ? (parts.regionRerank?.beam ?? DEFAULT_REGION_RERANK.beam)
+        : DEFAULT_REGION_BEAM;
+    this.regionBeam = positive(options.regionBeam ?? regionBeam, "regionBeam");
     this.maxLength = positive(options.maxLength ?? DEFAULT_MAX_LENGTH, "maxLength");
     const setting = parts.regionPhrases ?? DEFAULT_REGION_PHRASES;
     const minConfidence = options.minPhraseConfidence ?? setting.minConfidence;
@@ -226,6 +251,7 @@ export class Describer {
           alignment: b.search,
           ...(b.grounding ? { grounding: { model: b.alignment, knowledge: b.grounding } } : {}),
           captionRerank: b.manifest.captionRerank,
+          regionRerank: b.manifest.regionRerank,
           regionPhrases: b.manifest.regionPhrases,
         },
         options,
@@ -366,9 +392,13 @@ export class Describer {
   ): (RegionPhrase | undefined)[] | undefined {
     const g = this.parts.regionGenerator;
     if (!g) return undefined;
+    const { alignment } = this.parts;
     const decoded = decodeRegionPhrases(g, features, {
       beam: this.regionBeam,
       maxLength: this.maxLength,
+      ...(this.regionRerankWeight > 0 && alignment
+        ? { rerank: { scorer: alignment, weight: this.regionRerankWeight } }
+        : {}),
     });
     return decoded.map((p, i) => {
       if (!p) return undefined;

@@ -80,6 +80,12 @@ export interface BundleManifest {
    * beam's captions with the search models at `weight` (generate/alignment-rerank.ts).
    */
   readonly captionRerank?: CaptionRerankSetting;
+  /**
+   * When set, describe decodes each region's phrase with a beam of `beam` and reranks it with the
+   * search models' score of the phrase on that region at `weight` (generate/region-phrases.ts;
+   * chosen on val with eval-regions --region-rerank).
+   */
+  readonly regionRerank?: CaptionRerankSetting;
   /** The chain MRF's reward for neighbouring words sharing a region. */
   readonly beta: number;
   readonly vision: VisionSetup;
@@ -87,7 +93,7 @@ export interface BundleManifest {
   readonly description?: string;
 }
 
-/** How describe reranks a bundle's whole-image captions (chosen on val with eval-gen --rerank). */
+/** How describe reranks a beam of a bundle's whole-image captions or of its region phrases. */
 export interface CaptionRerankSetting {
   readonly weight: number;
   readonly beam: number;
@@ -134,16 +140,17 @@ export function parseBundleManifest(json: unknown, where: string): BundleManifes
     ...(r.has("regionPhrases")
       ? { regionPhrases: parseRegionPhrases(r.get("regionPhrases"), r.label("regionPhrases")) }
       : {}),
-    ...(r.has("captionRerank") ? { captionRerank: readCaptionRerank(r) } : {}),
+    ...(r.has("captionRerank") ? { captionRerank: readRerank(r, "captionRerank") } : {}),
+    ...(r.has("regionRerank") ? { regionRerank: readRerank(r, "regionRerank") } : {}),
     beta,
     vision: parseVisionSetup(r.get("vision"), where, r.pathOf("vision")),
     ...(description !== undefined ? { description } : {}),
   };
 }
 
-/** A manifest's captionRerank object. */
-function readCaptionRerank(manifest: JsonFields): CaptionRerankSetting {
-  const r = manifest.child("captionRerank", { want: 'an object {"weight": W, "beam": N}' });
+/** A manifest's captionRerank or regionRerank object. */
+function readRerank(manifest: JsonFields, key: string): CaptionRerankSetting {
+  const r = manifest.child(key, { want: 'an object {"weight": W, "beam": N}' });
   return {
     weight: r.number("weight", { min: 0 }),
     beam: r.number("beam", { integer: true, min: 2, max: MAX_BEAM }),
@@ -235,6 +242,8 @@ export interface WriteBundleOptions {
   readonly regionPhrases?: RegionPhraseSetting;
   /** Rerank describe's caption beam with the alignment model(s) (eval-gen --rerank on val). */
   readonly captionRerank?: CaptionRerankSetting;
+  /** Rerank describe's region phrase beams with the alignment model(s) (eval-regions on val). */
+  readonly regionRerank?: CaptionRerankSetting;
   readonly vision: VisionSetup;
   /** Default DEFAULT_BETA. */
   readonly beta?: number;
@@ -287,6 +296,7 @@ export function writeBundle(dir: string, options: WriteBundleOptions): BundleMan
     ...(grounding ? { grounding: "grounding.json" } : {}),
     ...(options.regionPhrases ? { regionPhrases: options.regionPhrases } : {}),
     ...(options.captionRerank ? { captionRerank: options.captionRerank } : {}),
+    ...(options.regionRerank ? { regionRerank: options.regionRerank } : {}),
     beta: options.beta ?? DEFAULT_BETA,
     vision: options.vision,
     ...(options.description !== undefined ? { description: options.description } : {}),
@@ -346,7 +356,11 @@ export function loadBundle(nameOrPath: string, cache = new BundleCache()): Model
   return loadBundleFolder(cache.resolve(nameOrPath));
 }
 
-/** Loads the bundle in folder `dir`; every file it names must lie inside it. */
+/**
+ * Loads the bundle in folder `dir`; every file it names must lie inside it. The manifest and the
+ * alignment and search models load now; the generators and the grounding load when first used,
+ * so that search (which needs neither) starts fast.
+ */
 function loadBundleFolder(dir: string): ModelBundle {
   const manifest = readBundleManifest(dir);
   checkBundlePaths(dir, manifest);
@@ -358,32 +372,60 @@ function loadBundleFolder(dir: string): ModelBundle {
       weight: m.weight,
     })),
   );
-  const generator = loadGenerator(join(dir, manifest.generator));
-  const generatorEnsemble = (manifest.generatorEnsemble ?? []).map((f) =>
-    ensembleMember(loadGenerator(join(dir, f)), generator),
-  );
-  const regionGenerator = manifest.regionGenerator
-    ? loadGenerator(join(dir, manifest.regionGenerator))
-    : undefined;
-  for (const g of [generator, regionGenerator]) {
-    if (g && g.model.config.featureDim !== alignment.config.featureDim) {
+  const checked = (g: LoadedGenerator): LoadedGenerator => {
+    if (g.model.config.featureDim !== alignment.config.featureDim) {
       throw new InputError(
         `${g.path}: takes ${g.model.config.featureDim}-d features, the bundle's alignment model ${alignment.config.featureDim}-d`,
       );
     }
-  }
-  const grounding = manifest.grounding
-    ? loadGroundingKnowledge(join(dir, manifest.grounding))
-    : undefined;
+    return g;
+  };
+  const generator = once(() => checked(loadGenerator(join(dir, manifest.generator))));
+  const generatorEnsemble = once(() =>
+    (manifest.generatorEnsemble ?? []).map((f) =>
+      ensembleMember(loadGenerator(join(dir, f)), generator()),
+    ),
+  );
+  const regionGenerator = once(() =>
+    manifest.regionGenerator
+      ? checked(loadGenerator(join(dir, manifest.regionGenerator)))
+      : undefined,
+  );
+  const grounding = once(() =>
+    manifest.grounding ? loadGroundingKnowledge(join(dir, manifest.grounding)) : undefined,
+  );
   return {
     dir,
     manifest,
     alignment,
     search,
-    generator,
-    generatorEnsemble,
-    regionGenerator,
-    grounding,
+    get generator() {
+      return generator();
+    },
+    get generatorEnsemble() {
+      return generatorEnsemble();
+    },
+    get regionGenerator() {
+      return regionGenerator();
+    },
+    get grounding() {
+      return grounding();
+    },
+  };
+}
+
+/** Loads every part of a bundle now (what loadBundleFolder leaves to first use), to check it. */
+function loadBundleFully(dir: string): void {
+  const b = loadBundleFolder(dir);
+  void [b.generator, b.generatorEnsemble, b.regionGenerator, b.grounding];
+}
+
+/** `make`'s value, computed on the first call only. */
+function once<T>(make: () => T): () => T {
+  let made: { value: T } | undefined;
+  return () => {
+    made ??= { value: make() };
+    return made.value;
   };
 }
 
@@ -444,7 +486,7 @@ export class BundleCache {
         throw new InputError(`${bundleJson}: ${field}: ${join(from, f)}: file not found`);
       }
     }
-    loadBundleFolder(from);
+    loadBundleFully(from);
     const tmp = join(this.dir, `.${name}.${process.pid}.tmp`);
     const old = join(this.dir, `.${name}.${process.pid}.old`);
     rmSync(tmp, { recursive: true, force: true });

@@ -1,4 +1,5 @@
 import { type EntityImage, scaleEntityBox } from "../data/flickr30k-entities.js";
+import type { AlignmentRerank } from "../generate/alignment-rerank.js";
 import { entityRegions } from "../generate/entity-regions.js";
 import type { LoadedGenerator } from "../generate/load-generator.js";
 import { decodeRegionPhrases, FUNCTION_WORDS } from "../generate/region-phrases.js";
@@ -73,7 +74,12 @@ export function phraseSamples(
   generator: LoadedGenerator,
   images: Iterable<StoredImage>,
   entities: ReadonlyMap<string, EntityImage>,
-  options: { readonly beam: number; readonly labelScore: number },
+  options: {
+    readonly beam: number;
+    readonly labelScore: number;
+    /** describe's reranking of each region's beam, when the bundle has one. */
+    readonly rerank?: AlignmentRerank;
+  },
 ): PhraseSample[] {
   const dim = generator.model.config.featureDim;
   const out: PhraseSample[] = [];
@@ -87,6 +93,7 @@ export function phraseSamples(
       : [];
     const phrases = decodeRegionPhrases(generator, image.features.subarray(dim), {
       beam: options.beam,
+      ...(options.rerank ? { rerank: options.rerank } : {}),
     });
     phrases.forEach((p, i) => {
       if (!p) return;

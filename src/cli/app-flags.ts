@@ -1,6 +1,6 @@
 import { readdirSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { DEFAULT_REGION_BEAM, type DescribeOptions } from "../app/describer.js";
+import type { DescribeOptions } from "../app/describer.js";
 import { MAX_BEAM, PACKAGED_BUNDLES, PACKAGED_DEFAULT } from "../app/model-bundle.js";
 import { boundedInt, finiteNumber, parseCommandArgs, positiveInt } from "./flags.js";
 
@@ -87,15 +87,18 @@ export const MAX_THREADS = 64;
 export const CAPTION_FLAGS = ["beam", "rerank-weight", "region-beam"] as const;
 
 /**
- * --beam, --rerank-weight and --region-beam as Describer options; the first two are left to the
- * bundle (its captionRerank) when absent.
+ * --beam, --rerank-weight and --region-beam as Describer options, each left to the bundle (its
+ * captionRerank and regionRerank) when absent.
  */
 export function captionOptions(flags: AppFlags): DescribeOptions {
   const beam = stringFlag(flags, "beam");
   const weight = stringFlag(flags, "rerank-weight");
+  const regionBeam = stringFlag(flags, "region-beam");
   return {
     ...(beam === undefined ? {} : { beam: boundedInt(beam, "--beam", MAX_BEAM) }),
     ...(weight === undefined ? {} : { rerankWeight: finiteNumber(weight, "--rerank-weight", 0) }),
-    regionBeam: boundedIntFlag(flags, "region-beam", DEFAULT_REGION_BEAM, MAX_BEAM),
+    ...(regionBeam === undefined
+      ? {}
+      : { regionBeam: boundedInt(regionBeam, "--region-beam", MAX_BEAM) }),
   };
 }

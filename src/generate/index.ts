@@ -51,6 +51,8 @@ export { Lstm } from "./lstm.js";
 export { MultimodalRnn } from "./multimodal-rnn.js";
 export { nearestNeighbourCaptions } from "./nearest-neighbour.js";
 export {
+  DEFAULT_REGION_LENGTH_NORMALIZATION,
+  DEFAULT_REGION_RERANK,
   type DecodedPhrase,
   decodeRegionPhrases,
   FUNCTION_WORDS,

@@ -1,4 +1,5 @@
 import { type CaptionMetrics, scoreCaptions } from "../eval/score.js";
+import type { AlignmentRerank } from "./alignment-rerank.js";
 import type { CaptionSplit } from "./caption-data.js";
 import { batchedBeamSearch } from "./decoding.js";
 import type { EncodedRegions } from "./entity-regions.js";
@@ -18,6 +19,8 @@ export interface RegionDecoding {
   readonly beam: number;
   readonly lengthNormalization: number;
   readonly maxLength: number;
+  /** The region generator's beam reranked by the alignment model(s), as describe does. */
+  readonly rerank?: AlignmentRerank;
 }
 
 export type RegionRowKind = "region" | "fullframe" | "nearest" | "human";
@@ -206,7 +209,8 @@ function inBatches(
 }
 
 function decodingName(d: RegionDecoding): string {
-  return d.lengthNormalization > 0
-    ? `beam ${d.beam}, length norm ${d.lengthNormalization}`
-    : `beam ${d.beam}`;
+  const parts = [`beam ${d.beam}`];
+  if (d.lengthNormalization > 0) parts.push(`length norm ${d.lengthNormalization}`);
+  if (d.rerank) parts.push(`reranked by the alignment models at ${d.rerank.weight}`);
+  return parts.join(", ");
 }

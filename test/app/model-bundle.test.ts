@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { AlignmentModel } from "../../src/align/model.js";
 import { AlignmentFusion } from "../../src/align/score-fusion.js";
-import { Describer } from "../../src/app/describer.js";
+import { DEFAULT_REGION_BEAM, Describer } from "../../src/app/describer.js";
 import { ImageIndex } from "../../src/app/image-index.js";
 import {
   BUNDLE_FILE,
@@ -23,6 +23,7 @@ import { loadCheckpoint } from "../../src/core/checkpoint.js";
 import { InputError } from "../../src/errors.js";
 import { rerankCaptions } from "../../src/generate/alignment-rerank.js";
 import { beamSearch } from "../../src/generate/decoding.js";
+import { decodeRegionPhrases } from "../../src/generate/region-phrases.js";
 import { DEFAULT_BETA } from "../../src/mrf/phrase-alignment.js";
 import { type TrainedWorld, trainedWorld } from "./fixtures.js";
 
@@ -289,6 +290,46 @@ test("a bundle with captionRerank: describe takes the beam's caption the search 
   );
 });
 
+test("a bundle with regionRerank: describe reranks each region's phrase beam on that region", async () => {
+  const out = join(dir, "region-rerank-bundle");
+  const args = ["--region-generator", trained.generator, "--region-rerank-weight", "1000"];
+  assert.equal(await createWorldBundle(out, ...args, "--region-rerank-beam", "4"), 0);
+  const bundle = loadBundle(out);
+  assert.deepEqual(bundle.manifest.regionRerank, { weight: 1000, beam: 4 });
+  const g = bundle.regionGenerator!;
+  const dim = g.model.config.featureDim;
+  const vision = await openVisionModels(bundle.manifest.vision, { baseDir: out });
+  const phrases = (features: Float32Array, rerank: boolean) =>
+    decodeRegionPhrases(g, features.subarray(dim), {
+      beam: rerank ? 4 : DEFAULT_REGION_BEAM,
+      ...(rerank ? { rerank: { scorer: bundle.search, weight: 1000 } } : {}),
+    }).map((p) => p?.words.join(" "));
+  const reranked = await Describer.load(bundle);
+  const off = await Describer.load(bundle, { regionRerankWeight: 0 });
+  let changed = 0;
+  try {
+    for (const entry of trained.world.world.images.slice(0, 4)) {
+      const image = join(trained.world.imagesDir, entry.filename);
+      const { features } = await regionFeatures(vision, image);
+      const want = { reranked: phrases(features, true), plain: phrases(features, false) };
+      changed += want.reranked.filter((p, i) => p !== want.plain[i]).length;
+      const said = async (d: Describer) =>
+        (await d.describe(image)).regions.map((r) => r.phrase?.text);
+      assert.deepEqual(await said(reranked), want.reranked);
+      assert.deepEqual(await said(off), want.plain);
+    }
+  } finally {
+    await vision.encoder.close();
+    await reranked.close();
+    await off.close();
+  }
+  assert.ok(changed > 0, "reranking changes some of the phrases");
+  await assert.rejects(
+    async () => createWorldBundle(join(dir, "region-rerank-bad"), "--region-rerank-beam", "4"),
+    /--region-rerank-beam: applies only with --region-rerank-weight/,
+  );
+});
+
 test("a bad bundle.json is refused with the file and the field named", () => {
   const bad = join(dir, "bad");
   const manifest = JSON.parse(readFileSync(join(trained.bundleDir, BUNDLE_FILE), "utf8"));
@@ -311,6 +352,10 @@ test("a bad bundle.json is refused with the file and the field named", () => {
     [
       { ...manifest, captionRerank: 0.25 },
       /bundle\.json: captionRerank: expected an object \{"weight": W, "beam": N\}/,
+    ],
+    [
+      { ...manifest, regionRerank: { weight: 0.15, beam: 0 } },
+      /bundle\.json: regionRerank\.beam: expected an integer from 2 to 100, got 0/,
     ],
     [
       { ...manifest, vision: { ...manifest.vision, regions: 30 } },

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import type { AlignmentFusion } from "../../src/align/score-fusion.js";
 import { Rng } from "../../src/core/rng.js";
 import type { Dataset, ImageEntry } from "../../src/data/dataset.js";
 import { buildVocabulary, UNKNOWN_TOKEN, Vocabulary } from "../../src/data/vocabulary.js";
@@ -15,14 +16,16 @@ import {
   greedy,
   sample,
 } from "../../src/generate/decoding.js";
-import { loadGenerator } from "../../src/generate/load-generator.js";
+import { type LoadedGenerator, loadGenerator } from "../../src/generate/load-generator.js";
 import {
+  DEFAULT_REGION_LENGTH_NORMALIZATION,
   decodeRegionPhrases,
   FUNCTION_WORDS,
   nonFinalWords,
   phraseConfidence,
 } from "../../src/generate/region-phrases.js";
 import { trainGenerator } from "../../src/generate/train.js";
+import { FeatureNormalizer } from "../../src/vision/feature-normalizer.js";
 import { FeatureStore } from "../../src/vision/feature-store.js";
 
 /**
@@ -254,4 +257,86 @@ test("a trained generator that ends its phrases after 'a' is decoded into whole 
     assert.ok(!FUNCTION_WORDS.includes(p.words[p.words.length - 1]), p.words.join(" "));
     assert.ok(p.confidence < 0 && Number.isFinite(p.confidence));
   }
+});
+
+/**
+ * A region generator that is the bigram model `table` whatever the region: only what
+ * decodeRegionPhrases reads of a LoadedGenerator (its stepper, feature size, normaliser and
+ * vocabulary, whose indices are NAMES').
+ */
+function bigramGenerator(table: Record<number, Record<number, number>>): LoadedGenerator {
+  const vocabulary = Vocabulary.fromSentences(
+    [NAMES.slice(1).flatMap((w, i) => Array<string>(NAMES.length - i).fill(w))],
+    { minCount: 1 },
+  );
+  assert.deepEqual(vocabulary.words, NAMES);
+  return {
+    model: { config: { featureDim: 1 }, stepper: () => bigramStepper(table) },
+    normalizer: FeatureNormalizer.fit([Float32Array.of(0, 1)], 1),
+    vocabulary,
+  } as unknown as LoadedGenerator;
+}
+
+test("region phrases are ranked by length-normalised log-probability unless told 0", () => {
+  // "dog" is likelier (.55 x .9 = .495) than "the park" (.45 x .99 x .99 = .441), but per
+  // predicted token "the park" is the better phrase: -0.819 / 3^0.5 > -0.703 / 2^0.5.
+  const table: Record<number, Record<number, number>> = {
+    [-1]: { [DOG]: 0.55, [THE]: 0.45 },
+    [A]: { [DOG]: 1 },
+    [DOG]: { [END]: 0.9, [IN]: 0.1 },
+    [IN]: { [THE]: 1 },
+    [THE]: { [PARK]: 0.99, [END]: 0.01 },
+    [PARK]: { [END]: 0.99, [IN]: 0.01 },
+  };
+  const g = bigramGenerator(table);
+  const features = Float32Array.of(0.3, -1.2);
+  const say = (lengthNormalization?: number) =>
+    decodeRegionPhrases(g, features, { beam: 3, lengthNormalization }).map((p) =>
+      p?.words.join(" "),
+    );
+  assert.deepEqual(say(0), ["dog", "dog"]);
+  assert.deepEqual(say(DEFAULT_REGION_LENGTH_NORMALIZATION), ["the park", "the park"]);
+  assert.deepEqual(say(), say(DEFAULT_REGION_LENGTH_NORMALIZATION), "the default");
+  // The confidence is the phrase's own, whatever it was ranked by.
+  const [p] = decodeRegionPhrases(g, features, { beam: 3 });
+  assert.ok(Math.abs(p!.confidence - Math.log(0.45 * 0.99 * 0.99) / 3) < 1e-5);
+});
+
+test("a rerank adds the alignment score of each phrase on its own region, all regions scored at once", () => {
+  const table: Record<number, Record<number, number>> = {
+    [-1]: { [DOG]: 0.55, [THE]: 0.45 },
+    [A]: { [DOG]: 1 },
+    [DOG]: { [END]: 0.9, [IN]: 0.1 },
+    [IN]: { [THE]: 1 },
+    [THE]: { [PARK]: 0.99, [END]: 0.01 },
+    [PARK]: { [END]: 0.99, [IN]: 0.01 },
+  };
+  const g = bigramGenerator(table);
+  // S(region, phrase) = the region's raw code, positive for phrases with "dog", negative without.
+  const seen: number[][] = [];
+  const scorer = {
+    embedImages: (f: Float32Array, images: number, stored: number) => {
+      seen.push([...f, images, stored]);
+      return [f];
+    },
+    scoreEmbedded: ([v]: Float32Array[], images: number, sentences: string[][]) =>
+      Float32Array.from({ length: images * sentences.length }, (_, k) => {
+        const [i, j] = [Math.floor(k / sentences.length), k % sentences.length];
+        return sentences[j].includes("dog") ? v[i] : -v[i];
+      }),
+  } as unknown as AlignmentFusion;
+  const features = Float32Array.of(0.3, -1.2);
+  const say = (weight: number) =>
+    decodeRegionPhrases(g, features, { beam: 3, rerank: { scorer, weight } }).map((p) =>
+      p?.words.join(" "),
+    );
+  // Length-normalised alone both regions say "the park" (previous test); weight 1 tips region 0
+  // (S = 0.3 for "dog", -0.3 for "the park": -0.497 + 0.3 > -0.473 - 0.3) and not region 1.
+  assert.deepEqual(say(0), ["the park", "the park"]);
+  assert.deepEqual(say(1), ["dog", "the park"]);
+  // Both regions' raw codes (not the normalised ones), embedded once as two one-region images.
+  assert.deepEqual(seen, [[Math.fround(0.3), Math.fround(-1.2), 2, 1]]);
+  // The confidence stays the chosen phrase's log-probability per token.
+  const [p] = decodeRegionPhrases(g, features, { beam: 3, rerank: { scorer, weight: 1 } });
+  assert.ok(Math.abs(p!.confidence - Math.log(0.55 * 0.9) / 2) < 1e-5);
 });

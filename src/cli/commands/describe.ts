@@ -61,7 +61,7 @@ const USAGE = renderHelp({
     {
       flag: "--region-beam N",
       text: `beam width of each region's phrase, at most ${MAX_BEAM}`,
-      default: DEFAULT_REGION_BEAM,
+      default: `the bundle's regionRerank beam, else ${DEFAULT_REGION_BEAM}`,
     },
     {
       flag: "--threads N",

@@ -16,6 +16,10 @@ import {
 import type { EncodedRegions } from "../../generate/entity-regions.js";
 import { evaluateRegions } from "../../generate/region-evaluation.js";
 import {
+  DEFAULT_REGION_LENGTH_NORMALIZATION,
+  DEFAULT_REGION_RERANK,
+} from "../../generate/region-phrases.js";
+import {
   formatRegionMarkdown,
   PAPER_REGION_ROWS,
   regionTable,
@@ -38,7 +42,7 @@ const DEFAULT_THREADS = 2;
 
 const USAGE = renderHelp({
   usage: [
-    "eval-regions --bundle B --dataset D --images DIR --entities DIR [--split val] [--limit N] [--nn-images N] [--region-beam N] [--beam N] [--threads N] [--json] [--markdown FILE]",
+    "eval-regions --bundle B --dataset D --images DIR --entities DIR [--split val] [--limit N] [--nn-images N] [--region-beam N] [--region-length-norm A] [--region-rerank W] [--beam N] [--threads N] [--json] [--markdown FILE]",
   ],
   description: `Region-level evaluation, the paper's Table 3, on Flickr30k Entities: every entity
     chain of the split's images that has a box is one region, the union of its boxes, cropped from
@@ -74,7 +78,18 @@ const USAGE = renderHelp({
     {
       flag: "--region-beam N",
       text: `the region generator's beam, at most ${MAX_BEAM} (describe's)`,
-      default: DEFAULT_REGION_BEAM,
+      default: `the bundle's regionRerank beam when reranking, else ${DEFAULT_REGION_BEAM}`,
+    },
+    {
+      flag: "--region-length-norm A",
+      text: "rank the region beam by logProb / length^A (as describe; 0 ranks by logProb)",
+      default: DEFAULT_REGION_LENGTH_NORMALIZATION,
+    },
+    {
+      flag: "--region-rerank W",
+      text: `rerank the region beam by the bundle's search models' score of each phrase on its
+        region at weight W, as describe (0: no reranking)`,
+      default: "the bundle's regionRerank weight, else 0",
     },
     {
       flag: "--beam N",
@@ -113,6 +128,8 @@ export const evalRegionsCommand: Command = {
         "limit",
         "nn-images",
         "region-beam",
+        "region-length-norm",
+        "region-rerank",
         "beam",
         "threads",
         "markdown",
@@ -131,7 +148,9 @@ export const evalRegionsCommand: Command = {
     const nnText = stringFlag(flags, "nn-images");
     const nnImages =
       numberFlag(nnText, "--nn-images", { integer: true, min: 0 }) ?? Number.POSITIVE_INFINITY;
-    const regionBeam = boundedIntFlag(flags, "region-beam", DEFAULT_REGION_BEAM, MAX_BEAM);
+    const regionLengthNorm =
+      numberFlag(stringFlag(flags, "region-length-norm"), "--region-length-norm", { min: 0 }) ??
+      DEFAULT_REGION_LENGTH_NORMALIZATION;
     const beam = boundedIntFlag(flags, "beam", DEFAULT_BEAM, MAX_BEAM);
     const threads = boundedIntFlag(flags, "threads", DEFAULT_THREADS, MAX_THREADS);
     const imagesDir = stringFlag(flags, "images")!;
@@ -139,6 +158,17 @@ export const evalRegionsCommand: Command = {
       throw new InputError(`--images: ${imagesDir} is not a folder`);
     }
     const bundle = loadBundle(stringFlag(flags, "bundle")!);
+    const rerankSetting = bundle.manifest.regionRerank;
+    const rerankWeight =
+      numberFlag(stringFlag(flags, "region-rerank"), "--region-rerank", { min: 0 }) ??
+      rerankSetting?.weight ??
+      0;
+    const regionBeam = boundedIntFlag(
+      flags,
+      "region-beam",
+      rerankWeight > 0 ? (rerankSetting?.beam ?? DEFAULT_REGION_RERANK.beam) : DEFAULT_REGION_BEAM,
+      MAX_BEAM,
+    );
     const regionGenerator = bundle.regionGenerator;
     if (!regionGenerator) {
       throw new InputError(`${bundle.dir}: the bundle has no region generator (regionGenerator)`);
@@ -187,7 +217,12 @@ export const evalRegionsCommand: Command = {
     const ev = evaluateRegions({
       regionGenerator,
       generator: bundle.generator,
-      regionDecoding: { beam: regionBeam, lengthNormalization: 0, maxLength: DEFAULT_MAX_LENGTH },
+      regionDecoding: {
+        beam: regionBeam,
+        lengthNormalization: regionLengthNorm,
+        maxLength: DEFAULT_MAX_LENGTH,
+        ...(rerankWeight > 0 ? { rerank: { scorer: bundle.search, weight: rerankWeight } } : {}),
+      },
       fullFrameDecoding: {
         beam,
         lengthNormalization: DEFAULT_LENGTH_NORMALIZATION,

@@ -1,7 +1,13 @@
-import { BundleCache, MAX_BEAM, writeBundle } from "../../app/model-bundle.js";
+import {
+  BundleCache,
+  type CaptionRerankSetting,
+  MAX_BEAM,
+  writeBundle,
+} from "../../app/model-bundle.js";
 import { type VisionSetup, WORLD_SHAPES } from "../../app/vision-setup.js";
 import { InputError } from "../../errors.js";
 import { DEFAULT_RERANK_BEAM } from "../../generate/alignment-rerank.js";
+import { DEFAULT_REGION_RERANK } from "../../generate/region-phrases.js";
 import { DEFAULT_BETA } from "../../mrf/phrase-alignment.js";
 import {
   DETECTOR_PRESETS,
@@ -109,6 +115,18 @@ const USAGE = renderHelp({
       flag: "--rerank-beam N",
       text: `(bundle create) the beam describe reranks, 2 to ${MAX_BEAM}, with --rerank-weight`,
       default: DEFAULT_RERANK_BEAM,
+    },
+    {
+      flag: "--region-rerank-weight W",
+      text: `(bundle create) describe reranks each region's phrase beam with the alignment
+        model(s) at this weight (eval-regions --region-rerank on val)`,
+      default: "no reranking",
+    },
+    {
+      flag: "--region-rerank-beam N",
+      text: `(bundle create) the region beam describe reranks, 2 to ${MAX_BEAM}, with
+        --region-rerank-weight`,
+      default: DEFAULT_REGION_RERANK.beam,
     },
     {
       flag: "--description TEXT",
@@ -281,6 +299,8 @@ function createBundle(args: string[]): number {
           "beta",
           "rerank-weight",
           "rerank-beam",
+          "region-rerank-weight",
+          "region-rerank-beam",
           "description",
         ].map((k) => [k, { type: "string" as const }]),
       ),
@@ -315,15 +335,8 @@ function createBundle(args: string[]): number {
     regions,
   };
   const beta = numberFlag(values.beta, "--beta", { min: 0 });
-  const rerankWeight = numberFlag(values["rerank-weight"], "--rerank-weight", { min: 0 });
-  const rerankBeam = numberFlag(values["rerank-beam"], "--rerank-beam", {
-    integer: true,
-    min: 2,
-    max: MAX_BEAM,
-  });
-  if (rerankBeam !== undefined && rerankWeight === undefined) {
-    throw new InputError("--rerank-beam: applies only with --rerank-weight (the weight reranks)");
-  }
+  const captionRerank = rerankFlags(values, "rerank", DEFAULT_RERANK_BEAM);
+  const regionRerank = rerankFlags(values, "region-rerank", DEFAULT_REGION_RERANK.beam);
   const manifest = writeBundle(positionals[0], {
     alignment: values.alignment,
     generator: values.generator,
@@ -332,13 +345,32 @@ function createBundle(args: string[]): number {
     ...(values.grounding ? { grounding: values.grounding } : {}),
     vision,
     ...(beta === undefined ? {} : { beta }),
-    ...(rerankWeight === undefined
-      ? {}
-      : { captionRerank: { weight: rerankWeight, beam: rerankBeam ?? DEFAULT_RERANK_BEAM } }),
+    ...(captionRerank ? { captionRerank } : {}),
+    ...(regionRerank ? { regionRerank } : {}),
     ...(values.description ? { description: values.description } : {}),
   });
   console.log(
-    `wrote bundle ${positionals[0]}: ${[...(manifest.searchFusion?.map((m) => m.checkpoint) ?? [manifest.alignment]), manifest.generator, ...(manifest.generatorEnsemble ?? []), manifest.regionGenerator, manifest.grounding].filter(Boolean).join(", ")} (float16), beta ${manifest.beta}${manifest.captionRerank ? `, captions reranked at weight ${manifest.captionRerank.weight}, beam ${manifest.captionRerank.beam}` : ""}`,
+    `wrote bundle ${positionals[0]}: ${[...(manifest.searchFusion?.map((m) => m.checkpoint) ?? [manifest.alignment]), manifest.generator, ...(manifest.generatorEnsemble ?? []), manifest.regionGenerator, manifest.grounding].filter(Boolean).join(", ")} (float16), beta ${manifest.beta}${manifest.captionRerank ? `, captions reranked at weight ${manifest.captionRerank.weight}, beam ${manifest.captionRerank.beam}` : ""}${manifest.regionRerank ? `, region phrases reranked at weight ${manifest.regionRerank.weight}, beam ${manifest.regionRerank.beam}` : ""}`,
   );
   return 0;
+}
+
+/** --PREFIX-weight and --PREFIX-beam as a rerank setting; undefined without the weight. */
+function rerankFlags(
+  values: Record<string, string | undefined>,
+  prefix: string,
+  defaultBeam: number,
+): CaptionRerankSetting | undefined {
+  const weight = numberFlag(values[`${prefix}-weight`], `--${prefix}-weight`, { min: 0 });
+  const beam = numberFlag(values[`${prefix}-beam`], `--${prefix}-beam`, {
+    integer: true,
+    min: 2,
+    max: MAX_BEAM,
+  });
+  if (beam !== undefined && weight === undefined) {
+    throw new InputError(
+      `--${prefix}-beam: applies only with --${prefix}-weight (the weight reranks)`,
+    );
+  }
+  return weight === undefined ? undefined : { weight, beam: beam ?? defaultBeam };
 }

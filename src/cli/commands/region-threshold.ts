@@ -61,8 +61,9 @@ const USAGE = renderHelp({
     },
     {
       flag: "--region-beam N",
-      text: `the region generator's beam, at most ${MAX_BEAM} (describe's)`,
-      default: DEFAULT_REGION_BEAM,
+      text: `the region generator's beam, at most ${MAX_BEAM} (describe's, reranked as describe
+        reranks it when the bundle has a regionRerank)`,
+      default: `the bundle's regionRerank beam, else ${DEFAULT_REGION_BEAM}`,
     },
     {
       flag: "--label-score S",
@@ -117,9 +118,15 @@ export const regionThresholdCommand: Command = {
     const precision =
       numberFlag(stringFlag(flags, "precision"), "--precision", { min: 0, max: 1 }) ?? 0.5;
     if (precision === 0) throw new InputError(`--precision: expected a number above 0, got "0"`);
-    const beam = boundedIntFlag(flags, "region-beam", DEFAULT_REGION_BEAM, MAX_BEAM);
     const bundleDir = new BundleCache().resolve(stringFlag(flags, "bundle")!);
     const bundle = loadBundle(bundleDir);
+    const rerank = bundle.manifest.regionRerank;
+    const beam = boundedIntFlag(
+      flags,
+      "region-beam",
+      rerank?.beam ?? DEFAULT_REGION_BEAM,
+      MAX_BEAM,
+    );
     const generator = bundle.regionGenerator;
     if (!generator) {
       throw new InputError(`${bundle.dir}: the bundle has no region generator (regionGenerator)`);
@@ -170,7 +177,13 @@ export const regionThresholdCommand: Command = {
       generator,
       stored,
       new Map(entities.images.map((e) => [e.image.filename, e])),
-      { beam, labelScore },
+      {
+        beam,
+        labelScore,
+        ...(rerank && rerank.weight > 0
+          ? { rerank: { scorer: bundle.search, weight: rerank.weight } }
+          : {}),
+      },
     );
     progress.finish();
     const judged = samples.flatMap((s) =>

@@ -91,7 +91,7 @@ const USAGE = renderHelp({
     {
       flag: "--region-beam N",
       text: "beam width of each region's phrase",
-      default: DEFAULT_REGION_BEAM,
+      default: `the bundle's regionRerank beam, else ${DEFAULT_REGION_BEAM}`,
     },
     { flag: "--threads N", text: "onnxruntime threads per model run", default: 2 },
   ],

@@ -171,7 +171,7 @@ test("eval-regions --limit, --nn-images 0 and --markdown", async () => {
   const md = join(root, "out", "regions.md");
   const r = await runCli(args(["--limit", "1", "--nn-images", "0", "--markdown", md]));
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /\| ours: region generator \(beam 3\) \| 2 \|/);
+  assert.match(r.stdout, /\| ours: region generator \(beam 3, length norm 0\.5\) \| 2 \|/);
   assert.match(
     r.stdout,
     /\| ours: full-frame generator on the same crops \(beam 7, length norm 0\.7\) \| 2 \|/,
@@ -189,6 +189,46 @@ test("eval-regions --limit, --nn-images 0 and --markdown", async () => {
     text.includes(
       `imagesent eval-regions ${args(["--limit", "1", "--nn-images", "0", "--markdown", md]).slice(1).join(" ")}`,
     ),
+  );
+});
+
+test("eval-regions --region-length-norm 0 ranks the region beam by logProb, as the row says", async () => {
+  const ranked = async (extra: string[]) => {
+    const r = await runCli(args(["--limit", "1", "--nn-images", "0", "--json", ...extra]));
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout).rows[0].name as string;
+  };
+  assert.equal(await ranked(["--region-length-norm", "0"]), "region generator (beam 3)");
+  assert.equal(
+    await ranked(["--region-beam", "2", "--region-length-norm", "1.5"]),
+    "region generator (beam 2, length norm 1.5)",
+  );
+  assertClearError(
+    await runCli(args(["--region-length-norm=-1"])),
+    '--region-length-norm: expected a number >= 0, got "-1"',
+    "length norm",
+  );
+});
+
+test("eval-regions --region-rerank reranks the region beam by the bundle's search models, as the row says", async () => {
+  const run = async (extra: string[]) => {
+    const r = await runCli(args(["--limit", "1", "--nn-images", "0", "--json", ...extra]));
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout).rows[0] as { name: string; metrics: Record<string, number> };
+  };
+  const plain = await run(["--region-beam", "4"]);
+  const zero = await run(["--region-beam", "4", "--region-rerank", "0"]);
+  assert.equal(zero.name, "region generator (beam 4, length norm 0.5)");
+  assert.deepEqual(zero.metrics, plain.metrics, "weight 0 is no reranking");
+  // Without --region-beam a rerank widens the beam to DEFAULT_REGION_RERANK's, as describe's does.
+  assert.equal(
+    (await run(["--region-rerank", "2.5"])).name,
+    "region generator (beam 10, length norm 0.5, reranked by the alignment models at 2.5)",
+  );
+  assertClearError(
+    await runCli(args(["--region-rerank=-1"])),
+    '--region-rerank: expected a number >= 0, got "-1"',
+    "rerank weight",
   );
 });
 
