@@ -644,7 +644,10 @@ export class ImageIndex {
       ids.push(part.ids);
       scores.push(part.scores);
     }
-    return { ids: concatInt32(ids), scores: concatFloat32(scores) };
+    return {
+      ids: concat(ids, (n) => new Int32Array(n)),
+      scores: concat(scores, (n) => new Float32Array(n)),
+    };
   }
 
   /** Every image with its member vectors, SCAN_BATCH at a time, in the order they were added. */
@@ -912,18 +915,12 @@ function readSketch(path: string, manifest: IndexManifest): RegionSketch {
   return sketch;
 }
 
-function concatInt32(parts: readonly Int32Array[]): Int32Array {
-  const out = new Int32Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-function concatFloat32(parts: readonly Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+/** `parts` end to end in one array made by `make`. */
+function concat<T extends Int32Array | Float32Array>(
+  parts: readonly T[],
+  make: (length: number) => T,
+): T {
+  const out = make(parts.reduce((s, p) => s + p.length, 0));
   let at = 0;
   for (const p of parts) {
     out.set(p, at);

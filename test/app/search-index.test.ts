@@ -176,6 +176,41 @@ test("an index of another bundle is refused; --rebuild re-embeds it for the new 
   }
 });
 
+/**
+ * The index in `indexDir`, of an older format (`format` names it), is refused with the command
+ * that converts it; rebuilt, it ranks the first image's sentence as `fresh`, the same images
+ * indexed anew, does. Returns both answers.
+ */
+async function assertConverted(
+  indexDir: string,
+  fresh: Searcher,
+  images: typeof tests,
+  format: RegExp,
+  options: { readonly exactBelow?: number } = {},
+) {
+  const searcher = Searcher.open(bundle, indexDir);
+  try {
+    await assert.rejects(
+      searcher.search(sentence(images[0]), 3),
+      (e: unknown) =>
+        e instanceof InputError &&
+        e.message.includes(`imagesent index --rebuild --out ${indexDir}`) &&
+        format.test(e.message),
+    );
+    assert.deepEqual(await searcher.rebuild(), { images: images.length });
+    const query = { withPhrases: 0, ...options };
+    const a = await searcher.search(sentence(images[0]), images.length, query);
+    const b = await fresh.search(sentence(images[0]), images.length, query);
+    assert.deepEqual(
+      a.hits.map((h) => h.image),
+      b.hits.map((h) => h.image),
+    );
+    return [a, b] as const;
+  } finally {
+    await searcher.close();
+  }
+}
+
 test("an index of the first format is refused with the command that converts it, which does", async () => {
   const images = tests.slice(0, 5);
   const indexDir = join(dir, "legacy");
@@ -203,29 +238,11 @@ test("an index of the first format is refused with the command that converts it,
   await source.close();
   store.close();
   writeFileSync(join(indexDir, "index.json"), '{"format": "imagesent-index", "version": 1}\n');
-  const searcher = Searcher.open(bundle, indexDir);
-  try {
-    await assert.rejects(
-      searcher.search(sentence(images[0]), 3),
-      (e: unknown) =>
-        e instanceof InputError &&
-        e.message.includes(`imagesent index --rebuild --out ${indexDir}`) &&
-        /first format/.test(e.message),
-    );
-    assert.deepEqual(await searcher.rebuild(), { images: 5 });
-    const a = await searcher.search(sentence(images[0]), 5, { withPhrases: 0 });
-    const b = await fresh.searcher.search(sentence(images[0]), 5, { withPhrases: 0 });
-    // The same images in the same order; scores as close as float16 codes re-embedded allow.
-    assert.deepEqual(
-      a.hits.map((h) => h.image),
-      b.hits.map((h) => h.image),
-    );
-    a.hits.forEach((h, i) => {
-      assert.ok(Math.abs(h.score - b.hits[i].score) < 1e-3 * Math.abs(h.score) + 1e-3);
-    });
-  } finally {
-    await searcher.close();
-  }
+  const [a, b] = await assertConverted(indexDir, fresh.searcher, images, /first format/);
+  // Scores as close as float16 codes re-embedded allow.
+  a.hits.forEach((h, i) => {
+    assert.ok(Math.abs(h.score - b.hits[i].score) < 1e-3 * Math.abs(h.score) + 1e-3);
+  });
 });
 
 test("an index of the second format (vectors in images.lance) is refused with the command that converts it, which does", async () => {
@@ -241,25 +258,7 @@ test("an index of the second format (vectors in images.lance) is refused with th
   const manifest = JSON.parse(readFileSync(join(indexDir, "index.json"), "utf8"));
   delete manifest.sketchDims;
   writeFileSync(join(indexDir, "index.json"), JSON.stringify({ ...manifest, version: 2 }));
-  const searcher = Searcher.open(bundle, indexDir);
-  try {
-    await assert.rejects(
-      searcher.search(sentence(images[0]), 3),
-      (e: unknown) =>
-        e instanceof InputError &&
-        e.message.includes(`imagesent index --rebuild --out ${indexDir}`) &&
-        /second format/.test(e.message),
-    );
-    assert.deepEqual(await searcher.rebuild(), { images: 6 });
-    const a = await searcher.search(sentence(images[0]), 6, { withPhrases: 0, ...ann });
-    const b = await fresh.searcher.search(sentence(images[0]), 6, { withPhrases: 0, ...ann });
-    assert.deepEqual(
-      a.hits.map((h) => h.image),
-      b.hits.map((h) => h.image),
-    );
-  } finally {
-    await searcher.close();
-  }
+  await assertConverted(indexDir, fresh.searcher, images, /second format/, ann);
 });
 
 test("an index whose vectors.bin is gone is refused naming it and --rebuild, which writes it again", async () => {

@@ -277,18 +277,20 @@ function bigramGenerator(table: Record<number, Record<number, number>>): LoadedG
   } as unknown as LoadedGenerator;
 }
 
+/** A language model that says "dog" or "the park" (and, less likely, longer phrases). */
+const DOG_OR_THE_PARK: Record<number, Record<number, number>> = {
+  [-1]: { [DOG]: 0.55, [THE]: 0.45 },
+  [A]: { [DOG]: 1 },
+  [DOG]: { [END]: 0.9, [IN]: 0.1 },
+  [IN]: { [THE]: 1 },
+  [THE]: { [PARK]: 0.99, [END]: 0.01 },
+  [PARK]: { [END]: 0.99, [IN]: 0.01 },
+};
+
 test("region phrases are ranked by length-normalised log-probability unless told 0", () => {
   // "dog" is likelier (.55 x .9 = .495) than "the park" (.45 x .99 x .99 = .441), but per
   // predicted token "the park" is the better phrase: -0.819 / 3^0.5 > -0.703 / 2^0.5.
-  const table: Record<number, Record<number, number>> = {
-    [-1]: { [DOG]: 0.55, [THE]: 0.45 },
-    [A]: { [DOG]: 1 },
-    [DOG]: { [END]: 0.9, [IN]: 0.1 },
-    [IN]: { [THE]: 1 },
-    [THE]: { [PARK]: 0.99, [END]: 0.01 },
-    [PARK]: { [END]: 0.99, [IN]: 0.01 },
-  };
-  const g = bigramGenerator(table);
+  const g = bigramGenerator(DOG_OR_THE_PARK);
   const features = Float32Array.of(0.3, -1.2);
   const say = (lengthNormalization?: number) =>
     decodeRegionPhrases(g, features, { beam: 3, lengthNormalization }).map((p) =>
@@ -303,15 +305,7 @@ test("region phrases are ranked by length-normalised log-probability unless told
 });
 
 test("a rerank adds the alignment score of each phrase on its own region, all regions scored at once", () => {
-  const table: Record<number, Record<number, number>> = {
-    [-1]: { [DOG]: 0.55, [THE]: 0.45 },
-    [A]: { [DOG]: 1 },
-    [DOG]: { [END]: 0.9, [IN]: 0.1 },
-    [IN]: { [THE]: 1 },
-    [THE]: { [PARK]: 0.99, [END]: 0.01 },
-    [PARK]: { [END]: 0.99, [IN]: 0.01 },
-  };
-  const g = bigramGenerator(table);
+  const g = bigramGenerator(DOG_OR_THE_PARK);
   // S(region, phrase) = the region's raw code, positive for phrases with "dog", negative without.
   const seen: number[][] = [];
   const scorer = {
