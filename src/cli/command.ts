@@ -1,8 +1,6 @@
 /** One CLI command: `imagesent <name> ...args`. */
 export interface Command {
   readonly name: string;
-  /** One line for `imagesent --help`. */
-  readonly summary: string;
   /** The page `imagesent <name> --help` prints, laid out by renderHelp (help.ts) as every command's is. */
   readonly usage: string;
   /** Returns the process exit code (0 when omitted). */

@@ -8,7 +8,8 @@ import { closest } from "./flags.js";
 /**
  * A command as `imagesent --help` lists it. Its module is imported only when it runs: importing
  * every command's dependencies up front (ONNX, LanceDB, the web server) was most of the start-up
- * of a one-second `imagesent search`. Each summary is its command's own (a test holds them equal).
+ * of a one-second `imagesent search`. The summary, `imagesent --help`'s line for it, lives only
+ * here for that reason.
  */
 interface CommandEntry {
   readonly name: string;

@@ -55,7 +55,6 @@ const USAGE = renderHelp({
 
 export const alignCommand: Command = {
   name: "align",
-  summary: "align each sentence's phrases to image regions (chain MRF) into a snippet dataset",
   usage: USAGE,
   async run(args) {
     const { values, positionals } = parseFlags(

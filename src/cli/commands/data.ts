@@ -31,7 +31,6 @@ const usage = renderHelp({
 
 export const dataCommand: Command = {
   name: "data",
-  summary: "inspect a dataset: imagesent data stats DATASET",
   usage,
   run(args) {
     const [sub, ...rest] = args;

@@ -115,7 +115,6 @@ export const DEMO_STAGES: DemoStage[] = [
 
 export const demoCommand: Command = {
   name: "demo",
-  summary: "generate a synthetic world and run the system on it (no downloads)",
   usage,
   async run(args) {
     const options = parseDemoArgs(args);

@@ -78,7 +78,6 @@ const USAGE = renderHelp({
 
 export const describeCommand: Command = {
   name: "describe",
-  summary: "caption images and their regions with a model bundle (text, JSON or an HTML page)",
   usage: USAGE,
   async run(args) {
     const flags = parseAppFlags(

@@ -146,7 +146,6 @@ const STRING_FLAGS = [
 
 export const evalGenCommand: Command = {
   name: "eval-gen",
-  summary: "score a caption generator against the paper's Table 2 (and nearest neighbour)",
   usage: USAGE,
   run(args) {
     const { values } = parseCommandArgs(

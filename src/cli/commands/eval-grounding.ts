@@ -85,7 +85,6 @@ const RANDOM_SEED = 1;
 
 export const evalGroundingCommand: Command = {
   name: "eval-grounding",
-  summary: "phrase grounding accuracy on Flickr30k Entities of an alignment model and baselines",
   usage: USAGE,
   run(args) {
     const flags = parseAppFlags(

@@ -114,7 +114,6 @@ const USAGE = renderHelp({
 
 export const evalRegionsCommand: Command = {
   name: "eval-regions",
-  summary: "region descriptions on Flickr30k Entities: the paper's Table 3",
   usage: USAGE,
   async run(args) {
     const flags = parseAppFlags(

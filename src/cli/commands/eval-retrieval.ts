@@ -53,7 +53,6 @@ const USAGE = renderHelp({
 
 export const evalRetrievalCommand: Command = {
   name: "eval-retrieval",
-  summary: "image annotation and image search R@1/5/10 and median rank of alignment models",
   usage: USAGE,
   run(args) {
     const values = parseCommandArgs(

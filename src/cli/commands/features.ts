@@ -140,7 +140,6 @@ function listJobs(
 
 export const featuresCommand: Command = {
   name: "features",
-  summary: "encode images as 20 region feature vectors (detector + CNN) into a feature store",
   usage: USAGE,
   async run(args) {
     const values = parseCommandArgs(

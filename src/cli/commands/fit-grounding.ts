@@ -30,7 +30,6 @@ const USAGE = renderHelp({
 
 export const fitGroundingCommand: Command = {
   name: "fit-grounding",
-  summary: "learn phrase grounding's word-class table from train captions and detector labels",
   usage: USAGE,
   run(args) {
     const values = parseCommandArgs(

@@ -47,7 +47,6 @@ const USAGE = renderHelp({
 
 export const fuseAlignCommand: Command = {
   name: "fuse-align",
-  summary: "fuse alignment models (regions + whole image) with weights tuned on val",
   usage: USAGE,
   run(args) {
     const { values, positionals } = parseCommandArgs(

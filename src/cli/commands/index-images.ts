@@ -88,7 +88,6 @@ const USAGE = renderHelp({
 
 export const indexCommand: Command = {
   name: "index",
-  summary: "index a folder of images (and sentences) for search",
   usage: USAGE,
   async run(args) {
     const flags = parseAppFlags(

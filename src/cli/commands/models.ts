@@ -149,7 +149,6 @@ const PRESETS: readonly (readonly [string, ModelConfig])[] = [
 
 export const modelsCommand: Command = {
   name: "models",
-  summary: "list, add, fetch (sha256-checked) and remove cached ONNX models",
   usage: USAGE,
   async run(args) {
     if (args[0] === "bundle" && args[1] === "create") return createBundle(args.slice(2));

@@ -48,7 +48,6 @@ const USAGE = renderHelp({
 
 export const mrfGridCommand: Command = {
   name: "mrf-grid",
-  summary: "phrase-to-box accuracy of the chain MRF for a grid of beta on a synthetic world",
   usage: USAGE,
   async run(args) {
     const { values, positionals } = parseFlags(

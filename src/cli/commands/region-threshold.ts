@@ -88,7 +88,6 @@ const USAGE = renderHelp({
 
 export const regionThresholdCommand: Command = {
   name: "region-threshold",
-  summary: "choose on val the confidence below which describe leaves a region's phrase out",
   usage: USAGE,
   run(args) {
     const flags = parseAppFlags(

@@ -25,7 +25,6 @@ const USAGE = renderHelp({
 
 export const resultsCommand: Command = {
   name: "results",
-  summary: "assemble docs/results.md from the sections the evaluation commands write",
   usage: USAGE,
   run(args) {
     const values = parseCommandArgs(

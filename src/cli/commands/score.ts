@@ -48,7 +48,6 @@ const COCO_NAMES: readonly (readonly [keyof CaptionMetrics, string])[] = [
 
 export const scoreCommand: Command = {
   name: "score",
-  summary: "score captions with BLEU, METEOR, ROUGE-L and CIDEr-D (coco-caption compatible)",
   usage: USAGE,
   run(args) {
     const values = parseCommandArgs(

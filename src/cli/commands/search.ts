@@ -63,7 +63,6 @@ const USAGE = renderHelp({
 
 export const searchCommand: Command = {
   name: "search",
-  summary: "find indexed images for a sentence, or sentences for an image",
   usage: USAGE,
   async run(args) {
     const flags = parseAppFlags(

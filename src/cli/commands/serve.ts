@@ -121,7 +121,6 @@ function folderFlag(flags: AppFlags, name: string): string | undefined {
 
 export const serveCommand: Command = {
   name: "serve",
-  summary: "a local web app: describe a dropped image, search indexed images with a sentence",
   usage: USAGE,
   async run(args) {
     const flags = parseAppFlags(

@@ -118,7 +118,6 @@ interface Figure {
 
 export const showAlignmentCommand: Command = {
   name: "show-alignment",
-  summary: "draw phrase-to-region alignments as an HTML page (the paper's Figure 5)",
   usage: USAGE,
   async run(args) {
     const { values, positionals } = parseFlags(

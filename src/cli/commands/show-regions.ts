@@ -45,7 +45,6 @@ const USAGE = renderHelp({
 
 export const showRegionsCommand: Command = {
   name: "show-regions",
-  summary: "draw each image's 20 regions (detections, fallback boxes) as SVG",
   usage: USAGE,
   async run(args) {
     const parsed = parseCommandArgs(

@@ -136,7 +136,6 @@ export function alignmentProgress(): (event: AlignmentProgress) => void {
 
 export const trainAlignCommand: Command = {
   name: "train-align",
-  summary: "train the region-word alignment model (BRNN + ranking loss) with val retrieval",
   usage: USAGE,
   run(args) {
     const str = { type: "string" } as const;

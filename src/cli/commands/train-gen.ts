@@ -107,7 +107,6 @@ const STRING_FLAGS = [
 
 export const trainGenCommand: Command = {
   name: "train-gen",
-  summary: "train the multimodal RNN caption generator (full images or regions)",
   usage: USAGE,
   run(args) {
     const { values } = parseCommandArgs(

@@ -47,7 +47,6 @@ const USAGE = renderHelp({
 
 export const workerCommand: Command = {
   name: "worker",
-  summary: "run queued feature jobs (imagesent features/index --queue) on this machine",
   usage: USAGE,
   async run(args) {
     const values = parseCommandArgs(
