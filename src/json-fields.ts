@@ -61,17 +61,20 @@ export function parseJson(text: string, where: string, error: ErrorClass = Input
   }
 }
 
-/** The JSON in file `path`; a file that cannot be read, or is not JSON, is one error naming it. */
-export function readJsonFile(path: string, error: ErrorClass = InputError): unknown {
-  let text: string;
+/** The text of file `path`; a file that cannot be read is one InputError naming it. */
+export function readTextFile(path: string): string {
   try {
-    text = readFileSync(path, "utf8");
+    return readFileSync(path, "utf8");
   } catch (err) {
     throw new InputError(
       `${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
     );
   }
-  return parseJson(text, path, error);
+}
+
+/** The JSON in file `path`; a file that cannot be read, or is not JSON, is one error naming it. */
+export function readJsonFile(path: string, error: ErrorClass = InputError): unknown {
+  return parseJson(readTextFile(path), path, error);
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>

@@ -13,8 +13,7 @@ import { ensembleStepper } from "../generate/ensemble-stepper.js";
 import type { LoadedGenerator } from "../generate/load-generator.js";
 import { DEFAULT_REGION_RERANK, decodeRegionPhrases } from "../generate/region-phrases.js";
 import type { GroundingKnowledge } from "../mrf/grounding-knowledge.js";
-import { scoreSentence } from "../mrf/phrase-alignment.js";
-import { groundPhrases, MIN_GROUNDING_CONFIDENCE } from "../mrf/phrase-grounding.js";
+import { groundSentence, MIN_GROUNDING_CONFIDENCE } from "../mrf/phrase-grounding.js";
 import type { Box, Region, RegionSource } from "../vision/image.js";
 import type { ModelRegistry } from "../vision/model-registry.js";
 import {
@@ -333,23 +332,17 @@ export class Describer {
     const grounding = this.parts.grounding;
     if (!grounding || caption === "") return [];
     const tokens = caption.split(" ");
-    const scores = scoreSentence(grounding.model, features, tokens);
-    const { association, rates } = grounding.knowledge;
-    return groundPhrases(
-      tokens,
-      regions.slice(0, scores.matrix.regions),
-      scores,
-      association,
-      rates,
-    ).map((g) => ({
-      text: tokens.slice(g.start, g.end).join(" "),
-      start: g.start,
-      end: g.end,
-      region: g.region,
-      box: regions[g.region].box,
-      confidence: g.confidence,
-      shown: g.confidence >= MIN_GROUNDING_CONFIDENCE,
-    }));
+    return groundSentence(grounding.model, grounding.knowledge, features, regions, tokens).map(
+      (g) => ({
+        text: tokens.slice(g.start, g.end).join(" "),
+        start: g.start,
+        end: g.end,
+        region: g.region,
+        box: regions[g.region].box,
+        confidence: g.confidence,
+        shown: g.confidence >= MIN_GROUNDING_CONFIDENCE,
+      }),
+    );
   }
 
   /**

@@ -121,16 +121,8 @@ export interface NewImage {
   readonly features: Float32Array;
 }
 
-/** An indexed image's metadata. */
-export interface IndexedImage {
-  readonly id: number;
-  readonly key: string;
-  readonly size: number;
-  readonly mtime: number;
-  readonly width: number;
-  readonly height: number;
-  readonly regions: readonly Region[];
-}
+/** An indexed image's metadata: what was added but its codes, and its id. */
+export type IndexedImage = Omit<NewImage, "features"> & { readonly id: number };
 
 /** A region the ANN search returned for query vector `query`: its image and v . q. */
 export interface RegionMatch {

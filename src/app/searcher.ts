@@ -4,8 +4,8 @@ import type { AlignmentModel } from "../align/model.js";
 import { byScoreDescending } from "../align/retrieval.js";
 import { tokenize } from "../data/tokenizer.js";
 import { InputError } from "../errors.js";
-import { alignSentence, scoreSentence } from "../mrf/phrase-alignment.js";
-import { groundPhrases, MIN_GROUNDING_CONFIDENCE } from "../mrf/phrase-grounding.js";
+import { alignSentence } from "../mrf/phrase-alignment.js";
+import { groundSentence, MIN_GROUNDING_CONFIDENCE } from "../mrf/phrase-grounding.js";
 import { FeatureStore } from "../vision/feature-store.js";
 import type { Box, Region } from "../vision/image.js";
 import type { LoadOptions } from "./describer.js";
@@ -563,13 +563,7 @@ export class Searcher {
   ): PhraseRegion[] {
     const grounding = this.bundle.grounding;
     const segments = grounding
-      ? groundPhrases(
-          tokens,
-          regions.slice(0, this.model.config.regions),
-          scoreSentence(this.model, features, tokens),
-          grounding.association,
-          grounding.rates,
-        )
+      ? groundSentence(this.model, grounding, features, regions, tokens)
           .filter((g) => g.confidence >= MIN_GROUNDING_CONFIDENCE)
           .map((g) => ({ ...g, score: g.confidence }))
       : alignSentence(this.model, features, tokens, this.bundle.manifest.beta);

@@ -1,8 +1,10 @@
 import { readdirSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import type { DescribeOptions } from "../app/describer.js";
+import { DEFAULT_REGION_BEAM, type DescribeOptions } from "../app/describer.js";
 import { MAX_BEAM, PACKAGED_BUNDLES, PACKAGED_DEFAULT } from "../app/model-bundle.js";
+import { DEFAULT_BEAM } from "../generate/decoding.js";
 import { boundedInt, finiteNumber, parseCommandArgs, positiveInt } from "./flags.js";
+import type { FlagHelp } from "./help.js";
 
 /** Flag parsing shared by the app commands (describe, index, search, serve). */
 
@@ -85,6 +87,27 @@ export const MAX_THREADS = 64;
 
 /** The caption flags describe and serve share. */
 export const CAPTION_FLAGS = ["beam", "rerank-weight", "region-beam"] as const;
+
+/** CAPTION_FLAGS' rows of the describe and serve help pages. */
+export const CAPTION_FLAG_HELP: readonly FlagHelp[] = [
+  {
+    flag: "--beam N",
+    text: `beam width of the whole-image caption, at most ${MAX_BEAM} (with reranking, the
+      bundle's rerank beam)`,
+    default: DEFAULT_BEAM,
+  },
+  {
+    flag: "--rerank-weight W",
+    text: `rerank the caption's beam with the bundle's alignment model(s) at this weight (0
+      turns it off)`,
+    default: "the bundle's captionRerank, docs/bundle.md",
+  },
+  {
+    flag: "--region-beam N",
+    text: `beam width of each region's phrase, at most ${MAX_BEAM}`,
+    default: `the bundle's regionRerank beam, else ${DEFAULT_REGION_BEAM}`,
+  },
+];
 
 /**
  * --beam, --rerank-weight and --region-beam as Describer options, each left to the bundle (its

@@ -3,8 +3,8 @@ import { InputError } from "../errors.js";
 import type { FeatureStore } from "../vision/feature-store.js";
 import type { Region } from "../vision/image.js";
 import type { GroundingKnowledge } from "./grounding-knowledge.js";
-import { alignSentence, scoreSentence, type WordRegionScorer } from "./phrase-alignment.js";
-import { groundPhrases } from "./phrase-grounding.js";
+import { alignSentence, type WordRegionScorer } from "./phrase-alignment.js";
+import { groundSentence } from "./phrase-grounding.js";
 import type { Segment } from "./segments.js";
 import { SnippetAppender, sentenceSnippets } from "./snippets.js";
 
@@ -95,9 +95,7 @@ function groundedSegments(
   tokens: readonly string[],
   phrases: NonNullable<SplitAlignmentJob["phrases"]>,
 ): Segment[] {
-  const scores = scoreSentence(scorer, features, tokens);
-  const { association, rates } = phrases.knowledge;
-  return groundPhrases(tokens, regions.slice(0, scores.matrix.regions), scores, association, rates)
+  return groundSentence(scorer, phrases.knowledge, features, regions, tokens)
     .filter((g) => g.confidence >= phrases.minConfidence)
     .map((g) => ({ start: g.start, end: g.end, region: g.region, score: g.confidence }));
 }

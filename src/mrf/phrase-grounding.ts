@@ -1,8 +1,9 @@
 import { boxArea } from "../vision/boxes.js";
 import type { Region } from "../vision/image.js";
+import type { GroundingKnowledge } from "./grounding-knowledge.js";
 import { type DeterminerRates, nounPhrases } from "./noun-phrases.js";
 import { associationLabels } from "./people-group.js";
-import type { SentenceScores } from "./phrase-alignment.js";
+import { type SentenceScores, scoreSentence, type WordRegionScorer } from "./phrase-alignment.js";
 import {
   phraseClassGiven,
   phraseClassScores,
@@ -179,6 +180,27 @@ export function groundPhrases(
   weights: LearnedWeights = LEARNED_WEIGHTS,
 ): GroundedPhrase[] {
   return groundSpans(tokens, regions, scores, nounPhrases(tokens, rates), association, weights);
+}
+
+/**
+ * groundPhrases for a sentence that `scorer` scores against an image's raw codes `features`, with
+ * the knowledge of a grounding file; regions past those the scorer reads are left out.
+ */
+export function groundSentence(
+  scorer: WordRegionScorer,
+  knowledge: GroundingKnowledge,
+  features: Float32Array,
+  regions: readonly Region[],
+  tokens: readonly string[],
+): GroundedPhrase[] {
+  const scores = scoreSentence(scorer, features, tokens);
+  return groundPhrases(
+    tokens,
+    regions.slice(0, scores.matrix.regions),
+    scores,
+    knowledge.association,
+    knowledge.rates,
+  );
 }
 
 /**

@@ -12,7 +12,7 @@ import {
 import { dirname } from "node:path";
 import { writeFileAtomic } from "../core/atomic-file.js";
 import { CorruptFileError, InputError } from "../errors.js";
-import { JsonFields, parseJson, readJsonFile } from "../json-fields.js";
+import { JsonFields, parseJson, readJsonFile, readTextFile } from "../json-fields.js";
 import type { Region } from "../vision/image.js";
 import type { Segment } from "./segments.js";
 
@@ -126,15 +126,7 @@ export function parseSnippets(text: string, source: string): Snippet[] {
 
 /** Reads and checks a snippet file; an InputError names file:line and the field at fault. */
 export function readSnippets(path: string): Snippet[] {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    throw new InputError(
-      `${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
-    );
-  }
-  return parseSnippets(text, path);
+  return parseSnippets(readTextFile(path), path);
 }
 
 export function writeSnippets(path: string, snippets: readonly Snippet[]): void {

@@ -1,14 +1,13 @@
 import { existsSync, statSync } from "node:fs";
 import { basename, dirname } from "node:path";
-import { DEFAULT_REGION_BEAM, Describer, type ImageDescription } from "../../app/describer.js";
+import { Describer, type ImageDescription } from "../../app/describer.js";
 import { descriptionPage, type PageImage } from "../../app/description-page.js";
-import { MAX_BEAM } from "../../app/model-bundle.js";
 import { writeFileAtomic } from "../../core/atomic-file.js";
 import { InputError } from "../../errors.js";
-import { DEFAULT_BEAM } from "../../generate/decoding.js";
 import { imageDataUri } from "../../mrf/alignment-page.js";
 import {
   boundedIntFlag,
+  CAPTION_FLAG_HELP,
   CAPTION_FLAGS,
   captionOptions,
   DEFAULT_BUNDLE,
@@ -46,23 +45,7 @@ const USAGE = renderHelp({
       flag: "--html OUT",
       text: "also write an HTML page with the boxes drawn (images embedded); its folder must exist",
     },
-    {
-      flag: "--beam N",
-      text: `beam width of the whole-image caption, at most ${MAX_BEAM} (with reranking, the
-        bundle's rerank beam)`,
-      default: DEFAULT_BEAM,
-    },
-    {
-      flag: "--rerank-weight W",
-      text: `rerank the caption's beam with the bundle's alignment model(s) at this weight (0
-        turns it off)`,
-      default: "the bundle's captionRerank, docs/bundle.md",
-    },
-    {
-      flag: "--region-beam N",
-      text: `beam width of each region's phrase, at most ${MAX_BEAM}`,
-      default: `the bundle's regionRerank beam, else ${DEFAULT_REGION_BEAM}`,
-    },
+    ...CAPTION_FLAG_HELP,
     {
       flag: "--threads N",
       text: `onnxruntime threads per model run, at most ${MAX_THREADS}`,

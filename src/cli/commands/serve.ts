@@ -1,11 +1,10 @@
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
-import { DEFAULT_REGION_BEAM, Describer } from "../../app/describer.js";
+import { Describer } from "../../app/describer.js";
 import { ImageIndex } from "../../app/image-index.js";
 import { loadBundle } from "../../app/model-bundle.js";
 import { Searcher } from "../../app/searcher.js";
 import { CorruptFileError, InputError } from "../../errors.js";
-import { DEFAULT_BEAM } from "../../generate/decoding.js";
 import {
   createAppServer,
   DEFAULT_CONCURRENT_DESCRIBES,
@@ -17,6 +16,7 @@ import { DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_MAX_UPLOAD_PIXELS } from "../../serve
 import {
   type AppFlags,
   bundleLabel,
+  CAPTION_FLAG_HELP,
   CAPTION_FLAGS,
   captionOptions,
   DEFAULT_BUNDLE,
@@ -77,22 +77,7 @@ const USAGE = renderHelp({
         uploads past that are answered 503 with Retry-After`,
       default: DEFAULT_CONCURRENT_DESCRIBES,
     },
-    {
-      flag: "--beam N",
-      text: "beam width of the whole-image caption (with reranking, the bundle's rerank beam)",
-      default: DEFAULT_BEAM,
-    },
-    {
-      flag: "--rerank-weight W",
-      text: `rerank the caption's beam with the bundle's alignment model(s) at this weight (0
-        turns it off)`,
-      default: "the bundle's captionRerank, docs/bundle.md",
-    },
-    {
-      flag: "--region-beam N",
-      text: "beam width of each region's phrase",
-      default: `the bundle's regionRerank beam, else ${DEFAULT_REGION_BEAM}`,
-    },
+    ...CAPTION_FLAG_HELP,
     { flag: "--threads N", text: "onnxruntime threads per model run", default: 2 },
   ],
   examples: ["serve", "serve --bundle runs/demo/bundle --index runs/demo/index --port 8080"],
