@@ -85,6 +85,9 @@ cat "$RUNS/phrases-train.jsonl" "$RUNS/phrases-val.jsonl" > "$RUNS/phrases.jsonl
 step "generator, regions"
 cli train-gen --mode region --snippets "$RUNS/phrases.jsonl" --dataset "$DATA" \
   --features "$PROPOSALS" --out "$RUNS/gen-region" --max-minutes 20 --val-captions 2000
+step "region phrases' consensus with the snippets of the nearest train regions"
+cli fit-consensus --dataset "$DATA" --features "$PROPOSALS" --snippets "$RUNS/phrases.jsonl" \
+  --out "$RUNS/region-consensus.ckpt"
 step "captions on test"
 cli eval-gen --model "$RUNS/gen-ff/best.ckpt" --ensemble "$RUNS/gen-ff-s2/best.ckpt" \
   --dataset "$DATA" --features "$STORE" --split test \
@@ -102,6 +105,8 @@ cli models bundle create bundles/flickr8k --alignment "$FUSED" \
   --generator "$RUNS/gen-ff/best.ckpt" --region-generator "$RUNS/gen-region/best.ckpt" \
   --grounding "$RUNS/grounding.json" --detector yolox-nano-proposals \
   --rerank-weight 0.25 --rerank-beam 15 --region-rerank-weight 0.15 --region-rerank-beam 10 \
+  --region-consensus "$RUNS/region-consensus.ckpt" --region-consensus-weight 0.6 \
+  --region-consensus-neighbours 10 \
   --description "Flickr8k train split; MobileNetV2-int8 codes of the whole image and 19 regions from YOLOX-Nano (yolox-nano-proposals; the alignment models were trained on its top 19 boxes)"
 step "the confidence below which describe hides a region phrase, chosen on val"
 cli region-threshold --bundle bundles/flickr8k --features "$PROPOSALS" --dataset "$DATA" \

@@ -12,6 +12,7 @@ import {
 import { ensembleStepper } from "../generate/ensemble-stepper.js";
 import type { LoadedGenerator } from "../generate/load-generator.js";
 import { DEFAULT_REGION_RERANK, decodeRegionPhrases } from "../generate/region-phrases.js";
+import type { SnippetConsensus } from "../generate/snippet-consensus.js";
 import type { GroundingKnowledge } from "../mrf/grounding-knowledge.js";
 import { groundSentence, MIN_GROUNDING_CONFIDENCE } from "../mrf/phrase-grounding.js";
 import type { Box, Region, RegionSource } from "../vision/image.js";
@@ -21,6 +22,7 @@ import {
   type CaptionRerankSetting,
   loadBundle,
   type ModelBundle,
+  type RegionConsensusSetting,
 } from "./model-bundle.js";
 import { type ImageInput, regionFeatures } from "./region-features.js";
 import {
@@ -66,6 +68,12 @@ export interface DescribeOptions {
    * reranking; 0 turns reranking off.
    */
   readonly regionRerankWeight?: number;
+  /**
+   * Weight of a region phrase's consensus with the snippets of the nearest train regions when
+   * ranking its beam (generate/snippet-consensus.ts). Default: the bundle's regionConsensus.weight,
+   * or none; 0 turns it off.
+   */
+  readonly regionConsensusWeight?: number;
   /**
    * Region phrases less confident than this are not shown (default: the bundle's
    * regionPhrases.minConfidence, else none: DEFAULT_MIN_CONFIDENCE, -Infinity).
@@ -162,6 +170,11 @@ export interface DescriberParts {
   readonly captionRerank?: CaptionRerankSetting;
   /** The bundle's reranking of the region phrases (bundle.json regionRerank). */
   readonly regionRerank?: CaptionRerankSetting;
+  /** The bundle's snippet consensus for the region phrases (bundle.json regionConsensus). */
+  readonly regionConsensus?: {
+    readonly consensus: SnippetConsensus;
+    readonly setting: RegionConsensusSetting;
+  };
   /** Which region phrases are shown (bundle.json regionPhrases; default DEFAULT_REGION_PHRASES). */
   readonly regionPhrases?: RegionPhraseSetting;
 }
@@ -183,6 +196,7 @@ export class Describer {
   private readonly lengthNormalization: number;
   private readonly regionBeam: number;
   private readonly regionRerankWeight: number;
+  private readonly regionConsensusWeight: number;
   private readonly maxLength: number;
   private readonly phraseSetting: RegionPhraseSetting;
 
@@ -219,6 +233,14 @@ export class Describer {
         "regionRerankWeight: there is no alignment model to rerank phrases with",
       );
     }
+    this.regionConsensusWeight =
+      options.regionConsensusWeight ?? parts.regionConsensus?.setting.weight ?? 0;
+    if (!(this.regionConsensusWeight >= 0)) {
+      throw new InputError("regionConsensusWeight: expected a number >= 0");
+    }
+    if (this.regionConsensusWeight > 0 && !parts.regionConsensus) {
+      throw new InputError("regionConsensusWeight: the bundle has no snippet consensus");
+    }
     const regionBeam =
       this.regionRerankWeight > 0
         ? (parts.regionRerank?.beam ?? DEFAULT_REGION_RERANK.beam)
@@ -251,6 +273,14 @@ export class Describer {
           ...(b.grounding ? { grounding: { model: b.alignment, knowledge: b.grounding } } : {}),
           captionRerank: b.manifest.captionRerank,
           regionRerank: b.manifest.regionRerank,
+          ...(b.regionConsensus && b.manifest.regionConsensus
+            ? {
+                regionConsensus: {
+                  consensus: b.regionConsensus,
+                  setting: b.manifest.regionConsensus,
+                },
+              }
+            : {}),
           regionPhrases: b.manifest.regionPhrases,
         },
         options,
@@ -385,12 +415,21 @@ export class Describer {
   ): (RegionPhrase | undefined)[] | undefined {
     const g = this.parts.regionGenerator;
     if (!g) return undefined;
-    const { alignment } = this.parts;
+    const { alignment, regionConsensus } = this.parts;
     const decoded = decodeRegionPhrases(g, features, {
       beam: this.regionBeam,
       maxLength: this.maxLength,
       ...(this.regionRerankWeight > 0 && alignment
         ? { rerank: { scorer: alignment, weight: this.regionRerankWeight } }
+        : {}),
+      ...(this.regionConsensusWeight > 0 && regionConsensus
+        ? {
+            consensus: {
+              consensus: regionConsensus.consensus,
+              weight: this.regionConsensusWeight,
+              neighbours: regionConsensus.setting.neighbours,
+            },
+          }
         : {}),
     });
     return decoded.map((p, i) => {

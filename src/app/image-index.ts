@@ -13,10 +13,10 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import * as lancedb from "@lancedb/lancedb";
 import { writeFileAtomic } from "../core/atomic-file.js";
+import { PrincipalProjection } from "../core/principal-projection.js";
 import { CorruptFileError, InputError } from "../errors.js";
 import { JsonFields, parseJson, readJsonFile, shown } from "../json-fields.js";
 import type { Region } from "../vision/image.js";
-import { AnnProjection, RegionSketch } from "./ann-projection.js";
 import { RecordFile } from "./record-file.js";
 import {
   decodeRows,
@@ -25,6 +25,7 @@ import {
   type RegionCodec,
   rowBytes,
 } from "./region-codes.js";
+import { RegionSketch } from "./region-sketch.js";
 import type { MemberQuery, RegionEmbedder } from "./region-vectors.js";
 
 // LanceDB is a CommonJS package and checks tables with its own (CommonJS) apache-arrow, so the
@@ -42,7 +43,7 @@ const arrow = createRequire(import.meta.url)("apache-arrow") as typeof import("a
  *   INDEX/sketch.bin      one record per image id: each model's region vectors in its own small
  *                         space (RegionSketch, int8): the candidate stage
  *   INDEX/sketch-projection.bin  those spaces, fitted on the first images added
- *   INDEX/projection.bin  the joined ANN space (ann-projection.ts) of regions.lance
+ *   INDEX/projection.bin  the joined ANN space (core/principal-projection.ts) of regions.lance
  *   INDEX/db/images.lance one row per image: id, key (absolute path or given name), file size
  *                         and mtime, width, height, regions (JSON: boxes, sources, detector
  *                         labels and scores), features (the raw CNN codes, float16, for
@@ -149,7 +150,7 @@ export class ImageIndex {
     private readonly db: lancedb.Connection,
     private images: lancedb.Table | undefined,
     private regionsTable: lancedb.Table | undefined,
-    private projection: AnnProjection | undefined,
+    private projection: PrincipalProjection | undefined,
     private sketcher: RegionSketch | undefined,
     private readonly vectorFile: RecordFile | undefined,
     private sketchFile: RecordFile | undefined,
@@ -349,7 +350,12 @@ export class ImageIndex {
       const sample = new Float32Array(finite.length * full);
       for (const [j, i] of finite.entries())
         sample.set(joined.subarray(i * full, (i + 1) * full), j * full);
-      this.projection = AnnProjection.fit(sample, finite.length, full, Math.min(m.annDims, full));
+      this.projection = PrincipalProjection.fit(
+        sample,
+        finite.length,
+        full,
+        Math.min(m.annDims, full),
+      );
       writeFileAtomic(join(this.dir, "projection.bin"), this.projection.toBytes());
     }
     if (!this.sketcher) {
@@ -921,8 +927,8 @@ function concat<T extends Int32Array | Float32Array>(
   return out;
 }
 
-function readProjection(path: string, manifest: IndexManifest): AnnProjection {
-  const p = AnnProjection.fromBytes(readFileSync(path), path);
+function readProjection(path: string, manifest: IndexManifest): PrincipalProjection {
+  const p = PrincipalProjection.fromBytes(readFileSync(path), path);
   const full = manifest.members.reduce((s, m) => s + m.embed, 0);
   if (p.full !== full)
     throw new CorruptFileError(`${path}: projects ${p.full}-d vectors, the index's are ${full}-d`);

@@ -18,6 +18,7 @@ import { Params } from "../core/params.js";
 import { Tensor } from "../core/tensor.js";
 import { InputError } from "../errors.js";
 import { ensembleMember, type LoadedGenerator, loadGenerator } from "../generate/load-generator.js";
+import { SnippetConsensus } from "../generate/snippet-consensus.js";
 import { imagesentHome } from "../home-dir.js";
 import { JsonFields, parseJson, shown } from "../json-fields.js";
 import {
@@ -86,6 +87,12 @@ export interface BundleManifest {
    * chosen on val with eval-regions --region-rerank).
    */
   readonly regionRerank?: CaptionRerankSetting;
+  /**
+   * When set, describe also ranks each region's beam by the phrase's consensus with the snippets
+   * of the `neighbours` nearest train regions, at `weight` (generate/snippet-consensus.ts; the
+   * file made by `imagesent fit-consensus`; chosen on val with eval-regions --region-consensus).
+   */
+  readonly regionConsensus?: RegionConsensusSetting;
   /** The chain MRF's reward for neighbouring words sharing a region. */
   readonly beta: number;
   readonly vision: VisionSetup;
@@ -98,6 +105,16 @@ export interface CaptionRerankSetting {
   readonly weight: number;
   readonly beam: number;
 }
+
+/** A bundle's snippet consensus file and how describe weighs it. */
+export interface RegionConsensusSetting {
+  readonly file: string;
+  readonly weight: number;
+  readonly neighbours: number;
+}
+
+/** The most train regions a consensus may be asked to compare a phrase with. */
+export const MAX_CONSENSUS_NEIGHBOURS = 200;
 
 /** Validates a parsed bundle.json; errors name `where` and the field. */
 export function parseBundleManifest(json: unknown, where: string): BundleManifest {
@@ -142,6 +159,7 @@ export function parseBundleManifest(json: unknown, where: string): BundleManifes
       : {}),
     ...(r.has("captionRerank") ? { captionRerank: readRerank(r, "captionRerank") } : {}),
     ...(r.has("regionRerank") ? { regionRerank: readRerank(r, "regionRerank") } : {}),
+    ...(r.has("regionConsensus") ? { regionConsensus: readConsensus(r) } : {}),
     beta,
     vision: parseVisionSetup(r.get("vision"), where, r.pathOf("vision")),
     ...(description !== undefined ? { description } : {}),
@@ -154,6 +172,18 @@ function readRerank(manifest: JsonFields, key: string): CaptionRerankSetting {
   return {
     weight: r.number("weight", { min: 0 }),
     beam: r.number("beam", { integer: true, min: 2, max: MAX_BEAM }),
+  };
+}
+
+/** A manifest's regionConsensus object. */
+function readConsensus(manifest: JsonFields): RegionConsensusSetting {
+  const r = manifest.child("regionConsensus", {
+    want: 'an object {"file": F, "weight": W, "neighbours": K}',
+  });
+  return {
+    file: checkContainedName(r.string("file", { want: "a consensus file name" }), r.label("file")),
+    weight: r.number("weight", { min: 0 }),
+    neighbours: r.number("neighbours", { integer: true, min: 1, max: MAX_CONSENSUS_NEIGHBOURS }),
   };
 }
 
@@ -181,6 +211,7 @@ function bundleFiles(manifest: BundleManifest): [field: string, file: string][] 
     ["generator", manifest.generator],
     ["regionGenerator", manifest.regionGenerator],
     ["grounding", manifest.grounding],
+    ["regionConsensus.file", manifest.regionConsensus?.file],
     ...(manifest.searchFusion ?? []).map((m, i): [string, string] => [
       `searchFusion[${i}].checkpoint`,
       m.checkpoint,
@@ -222,6 +253,8 @@ export interface ModelBundle {
   readonly regionGenerator: LoadedGenerator | undefined;
   /** What grounds a caption's phrases on regions; undefined when the bundle has none. */
   readonly grounding: GroundingKnowledge | undefined;
+  /** The region phrases' snippet consensus; undefined when the bundle has none. */
+  readonly regionConsensus: SnippetConsensus | undefined;
 }
 
 export interface WriteBundleOptions {
@@ -244,6 +277,11 @@ export interface WriteBundleOptions {
   readonly captionRerank?: CaptionRerankSetting;
   /** Rerank describe's region phrase beams with the alignment model(s) (eval-regions on val). */
   readonly regionRerank?: CaptionRerankSetting;
+  /**
+   * Rank them by snippet consensus too: `file` a consensus file (`imagesent fit-consensus`) of
+   * the region generator's training regions, copied into the bundle.
+   */
+  readonly regionConsensus?: RegionConsensusSetting;
   readonly vision: VisionSetup;
   /** Default DEFAULT_BETA. */
   readonly beta?: number;
@@ -274,6 +312,14 @@ export function writeBundle(dir: string, options: WriteBundleOptions): BundleMan
     }
   }
   const grounding = options.grounding ? loadGroundingKnowledge(options.grounding) : undefined;
+  const consensus = options.regionConsensus
+    ? SnippetConsensus.load(options.regionConsensus.file)
+    : undefined;
+  if (consensus && consensus.normalizer.dim !== alignment.config.featureDim) {
+    throw new InputError(
+      `${options.regionConsensus?.file}: consensus of ${consensus.normalizer.dim}-d features, the alignment model takes ${alignment.config.featureDim}-d (${options.alignment})`,
+    );
+  }
   const fused = fusion.members.length > 1;
   const memberFile = (i: number) => (i === 0 ? "alignment.ckpt" : `alignment-${i + 1}.ckpt`);
   const manifest: BundleManifest = {
@@ -297,6 +343,9 @@ export function writeBundle(dir: string, options: WriteBundleOptions): BundleMan
     ...(options.regionPhrases ? { regionPhrases: options.regionPhrases } : {}),
     ...(options.captionRerank ? { captionRerank: options.captionRerank } : {}),
     ...(options.regionRerank ? { regionRerank: options.regionRerank } : {}),
+    ...(options.regionConsensus
+      ? { regionConsensus: { ...options.regionConsensus, file: "region-consensus.ckpt" } }
+      : {}),
     beta: options.beta ?? DEFAULT_BETA,
     vision: options.vision,
     ...(options.description !== undefined ? { description: options.description } : {}),
@@ -316,6 +365,8 @@ export function writeBundle(dir: string, options: WriteBundleOptions): BundleMan
   }
   if (grounding && manifest.grounding)
     saveGroundingKnowledge(join(dir, manifest.grounding), grounding);
+  if (consensus && manifest.regionConsensus)
+    consensus.save(join(dir, manifest.regionConsensus.file));
   writeFileAtomic(join(dir, BUNDLE_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
 }
@@ -394,6 +445,16 @@ function loadBundleFolder(dir: string): ModelBundle {
   const grounding = once(() =>
     manifest.grounding ? loadGroundingKnowledge(join(dir, manifest.grounding)) : undefined,
   );
+  const regionConsensus = once(() => {
+    if (!manifest.regionConsensus) return undefined;
+    const c = SnippetConsensus.load(join(dir, manifest.regionConsensus.file));
+    if (c.normalizer.dim !== alignment.config.featureDim) {
+      throw new InputError(
+        `${join(dir, manifest.regionConsensus.file)}: consensus of ${c.normalizer.dim}-d features, the bundle's alignment model ${alignment.config.featureDim}-d`,
+      );
+    }
+    return c;
+  });
   return {
     dir,
     manifest,
@@ -411,13 +472,16 @@ function loadBundleFolder(dir: string): ModelBundle {
     get grounding() {
       return grounding();
     },
+    get regionConsensus() {
+      return regionConsensus();
+    },
   };
 }
 
 /** Loads every part of a bundle now (what loadBundleFolder leaves to first use), to check it. */
 function loadBundleFully(dir: string): void {
   const b = loadBundleFolder(dir);
-  void [b.generator, b.generatorEnsemble, b.regionGenerator, b.grounding];
+  void [b.generator, b.generatorEnsemble, b.regionGenerator, b.grounding, b.regionConsensus];
 }
 
 /** `make`'s value, computed on the first call only. */

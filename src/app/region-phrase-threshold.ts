@@ -3,6 +3,7 @@ import type { AlignmentRerank } from "../generate/alignment-rerank.js";
 import { entityRegions } from "../generate/entity-regions.js";
 import type { LoadedGenerator } from "../generate/load-generator.js";
 import { decodeRegionPhrases, FUNCTION_WORDS } from "../generate/region-phrases.js";
+import type { ConsensusRerank } from "../generate/snippet-consensus.js";
 import { classOfPhrase } from "../mrf/phrase-classes.js";
 import { iou } from "../vision/boxes.js";
 import type { StoredImage } from "../vision/feature-store.js";
@@ -79,6 +80,8 @@ export function phraseSamples(
     readonly labelScore: number;
     /** describe's reranking of each region's beam, when the bundle has one. */
     readonly rerank?: AlignmentRerank;
+    /** ... and its snippet consensus, when the bundle has one. */
+    readonly consensus?: ConsensusRerank;
   },
 ): PhraseSample[] {
   const dim = generator.model.config.featureDim;
@@ -94,6 +97,7 @@ export function phraseSamples(
     const phrases = decodeRegionPhrases(generator, image.features.subarray(dim), {
       beam: options.beam,
       ...(options.rerank ? { rerank: options.rerank } : {}),
+      ...(options.consensus ? { consensus: options.consensus } : {}),
     });
     phrases.forEach((p, i) => {
       if (!p) return;

@@ -99,6 +99,11 @@ const research: CommandEntry[] = [
     load: async () => (await import("./commands/fit-grounding.js")).fitGroundingCommand,
   },
   {
+    name: "fit-consensus",
+    summary: "fit the region phrases' consensus with the snippets of the nearest train regions",
+    load: async () => (await import("./commands/fit-consensus.js")).fitConsensusCommand,
+  },
+  {
     name: "fuse-align",
     summary: "fuse alignment models (regions + whole image) with weights tuned on val",
     load: async () => (await import("./commands/fuse-align.js")).fuseAlignCommand,

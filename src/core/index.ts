@@ -33,5 +33,6 @@ export { type Kernels, kernels, useKernels } from "./kernels/index.js";
 export * from "./ops/index.js";
 export * from "./optim/index.js";
 export { type Param, type ParamOptions, Params } from "./params.js";
+export { PrincipalProjection } from "./principal-projection.js";
 export { Rng } from "./rng.js";
 export { sameShape, shapeSize, Tensor } from "./tensor.js";

@@ -6,6 +6,7 @@ import type { EncodedRegions } from "./entity-regions.js";
 import type { LoadedGenerator } from "./load-generator.js";
 import { nearestNeighbourCaptions } from "./nearest-neighbour.js";
 import { decodeRegionPhrases } from "./region-phrases.js";
+import type { ConsensusRerank } from "./snippet-consensus.js";
 
 /**
  * Region-level evaluation, the paper's Table 3: every annotated region is described and the
@@ -21,6 +22,8 @@ export interface RegionDecoding {
   readonly maxLength: number;
   /** The region generator's beam reranked by the alignment model(s), as describe does. */
   readonly rerank?: AlignmentRerank;
+  /** ... and by its snippet consensus, as describe does. */
+  readonly consensus?: ConsensusRerank;
 }
 
 export type RegionRowKind = "region" | "fullframe" | "nearest" | "human";
@@ -212,5 +215,10 @@ function decodingName(d: RegionDecoding): string {
   const parts = [`beam ${d.beam}`];
   if (d.lengthNormalization > 0) parts.push(`length norm ${d.lengthNormalization}`);
   if (d.rerank) parts.push(`reranked by the alignment models at ${d.rerank.weight}`);
+  if (d.consensus) {
+    parts.push(
+      `consensus with the ${d.consensus.neighbours} nearest train regions at ${d.consensus.weight}`,
+    );
+  }
   return parts.join(", ");
 }

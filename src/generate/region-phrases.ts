@@ -2,13 +2,18 @@ import { UNKNOWN_TOKEN, type Vocabulary } from "../data/vocabulary.js";
 import { type AlignmentRerank, rerankCaptions } from "./alignment-rerank.js";
 import { batchedBeamSearch, type Caption, DEFAULT_MAX_LENGTH } from "./decoding.js";
 import type { LoadedGenerator } from "./load-generator.js";
+import type { ConsensusRerank } from "./snippet-consensus.js";
 
 /**
  * How region phrases are decoded: every region of an image in one batched beam search, with END
  * forbidden where it would leave an empty phrase or one that ends on a function word; each
- * region's beam then ranked by length-normalised log-probability, plus, when a rerank is given,
- * the alignment model's score of the phrase on that region (generate/alignment-rerank.ts: the
- * region's crop is a one-region image to it).
+ * region's beam then ranked by
+ *
+ *   logProb / length^alpha + w_S S(region, phrase) + w_C C(region, phrase)
+ *
+ * S the alignment model's score of the phrase on that region (generate/alignment-rerank.ts: the
+ * region's crop is a one-region image to it) and C the phrase's consensus with the snippets of the
+ * nearest train regions (generate/snippet-consensus.ts), each when given.
  */
 
 /**
@@ -168,6 +173,8 @@ export interface RegionPhraseDecoding {
   readonly lengthNormalization?: number;
   /** Adds weight x S(region, phrase) of the alignment model(s) to that rank (default none). */
   readonly rerank?: AlignmentRerank;
+  /** Adds weight x C(region, phrase), its snippet consensus, to that rank (default none). */
+  readonly consensus?: ConsensusRerank;
 }
 
 /**
@@ -192,9 +199,10 @@ export function decodeRegionPhrases(
     maxLength: decoding.maxLength ?? DEFAULT_MAX_LENGTH,
     nonFinal: nonFinalWords(generator.vocabulary),
   });
-  const ranked = decoding.rerank
-    ? rerankBeams(beams, generator.vocabulary, features, decoding.rerank, alpha)
-    : beams;
+  const ranked =
+    decoding.rerank || decoding.consensus
+      ? rerankBeams(beams, generator.vocabulary, features, decoding, alpha)
+      : beams;
   return ranked.map((captions) => {
     const best = captions[0];
     if (!best) return undefined;
@@ -203,46 +211,56 @@ export function decodeRegionPhrases(
 }
 
 /**
- * Each region's beam in rerankCaptions' order, S(region, phrase) from one call of the scorer: the
- * regions (rows of raw `features`) embedded once as one-region images, each distinct phrase of all
- * the beams encoded once and scored against every region.
+ * Each region's beam in rerankCaptions' order by w_S S + w_C C. S comes from one call of the
+ * scorer: the regions (rows of raw `features`) embedded once as one-region images, each distinct
+ * phrase of all the beams encoded once and scored against every region.
  */
 function rerankBeams(
   beams: readonly Caption[][],
   vocabulary: Vocabulary,
   features: Float32Array,
-  rerank: AlignmentRerank,
+  decoding: RegionPhraseDecoding,
   alpha: number,
 ): Caption[][] {
-  if (rerank.weight === 0) return [...beams];
-  const index = new Map<string, number>();
-  const phrases: string[][] = [];
-  const columns = beams.map((beam) =>
-    beam.map((c) => {
-      const words = vocabulary.decode(c.words);
-      const key = words.join(" ");
-      let j = index.get(key);
-      if (j === undefined) {
-        j = phrases.length;
-        index.set(key, j);
-        phrases.push(words);
-      }
-      return j;
-    }),
-  );
-  if (phrases.length === 0) return [...beams];
-  const { scorer } = rerank;
-  const S = scorer.scoreEmbedded(
-    scorer.embedImages(features, beams.length, 1),
-    beams.length,
-    phrases,
-  );
-  return beams.map((beam, i) =>
-    rerankCaptions(
-      beam,
-      columns[i].map((j) => S[i * phrases.length + j]),
-      rerank.weight,
-      alpha,
-    ),
-  );
+  const words = beams.map((beam) => beam.map((c) => vocabulary.decode(c.words)));
+  const bonus = beams.map((beam) => new Float64Array(beam.length));
+  const { rerank, consensus } = decoding;
+  if (rerank && rerank.weight !== 0) {
+    const index = new Map<string, number>();
+    const phrases: string[][] = [];
+    const columns = words.map((beam) =>
+      beam.map((w) => {
+        const key = w.join(" ");
+        let j = index.get(key);
+        if (j === undefined) {
+          j = phrases.length;
+          index.set(key, j);
+          phrases.push(w);
+        }
+        return j;
+      }),
+    );
+    if (phrases.length > 0) {
+      const { scorer } = rerank;
+      const S = scorer.scoreEmbedded(
+        scorer.embedImages(features, beams.length, 1),
+        beams.length,
+        phrases,
+      );
+      columns.forEach((column, i) => {
+        column.forEach((j, k) => {
+          bonus[i][k] += rerank.weight * S[i * phrases.length + j];
+        });
+      });
+    }
+  }
+  if (consensus && consensus.weight !== 0) {
+    const C = consensus.consensus.scores(features, words, consensus.neighbours);
+    C.forEach((row, i) => {
+      row.forEach((c, k) => {
+        bonus[i][k] += consensus.weight * c;
+      });
+    });
+  }
+  return beams.map((beam, i) => rerankCaptions(beam, bonus[i], 1, alpha));
 }

@@ -24,7 +24,9 @@ import { InputError } from "../../src/errors.js";
 import { rerankCaptions } from "../../src/generate/alignment-rerank.js";
 import { beamSearch } from "../../src/generate/decoding.js";
 import { decodeRegionPhrases } from "../../src/generate/region-phrases.js";
+import { SnippetConsensus } from "../../src/generate/snippet-consensus.js";
 import { DEFAULT_BETA } from "../../src/mrf/phrase-alignment.js";
+import { FeatureStore } from "../../src/vision/feature-store.js";
 import { type TrainedWorld, trainedWorld } from "./fixtures.js";
 
 let dir: string;
@@ -330,6 +332,87 @@ test("a bundle with regionRerank: describe reranks each region's phrase beam on 
   );
 });
 
+test("a bundle with regionConsensus: describe ranks each region's beam by its snippets' consensus", async () => {
+  // A consensus of the world's train images: each image's regions said to be its first
+  // sentence's first three words.
+  const store = FeatureStore.open(join(dir, "features"));
+  const train = trained.world.world.images.filter((im) => im.split === "train");
+  const dim = store.meta.dim;
+  const rows = train.flatMap((im) => {
+    const stored = store.get(im.filename)!;
+    return [1, 2].map((r) => ({ im, code: stored.features.subarray(r * dim, (r + 1) * dim) }));
+  });
+  const consensus = SnippetConsensus.fit(
+    {
+      targets: rows.map(({ im }, i) => ({
+        key: `${im.filename}#${i}`,
+        filename: im.filename,
+        region: 1,
+        references: [im.sentences[0].tokens.slice(0, 3)],
+      })),
+      features: Float32Array.from(rows.flatMap(({ code }) => [...code])),
+      sentences: [],
+    },
+    dim,
+    4,
+  );
+  const file = join(dir, "world-consensus.ckpt");
+  consensus.save(file);
+  const out = join(dir, "region-consensus-bundle");
+  const args = ["--region-generator", trained.generator, "--region-consensus", file];
+  const weight = ["--region-consensus-weight", "1000", "--region-consensus-neighbours", "3"];
+  assert.equal(await createWorldBundle(out, ...args, ...weight), 0);
+  const bundle = loadBundle(out);
+  assert.deepEqual(bundle.manifest.regionConsensus, {
+    file: "region-consensus.ckpt",
+    weight: 1000,
+    neighbours: 3,
+  });
+  assert.deepEqual(bundle.regionConsensus!.snippets, consensus.snippets);
+  const g = bundle.regionGenerator!;
+  const vision = await openVisionModels(bundle.manifest.vision, { baseDir: out });
+  const phrases = (features: Float32Array, on: boolean) =>
+    decodeRegionPhrases(g, features.subarray(dim), {
+      beam: DEFAULT_REGION_BEAM,
+      ...(on
+        ? { consensus: { consensus: bundle.regionConsensus!, weight: 1000, neighbours: 3 } }
+        : {}),
+    }).map((p) => p?.words.join(" "));
+  const ranked = await Describer.load(bundle);
+  const off = await Describer.load(bundle, { regionConsensusWeight: 0 });
+  let changed = 0;
+  try {
+    for (const entry of trained.world.world.images.slice(0, 4)) {
+      const image = join(trained.world.imagesDir, entry.filename);
+      const { features } = await regionFeatures(vision, image);
+      const want = { ranked: phrases(features, true), plain: phrases(features, false) };
+      changed += want.ranked.filter((p, i) => p !== want.plain[i]).length;
+      const said = async (d: Describer) =>
+        (await d.describe(image)).regions.map((r) => r.phrase?.text);
+      assert.deepEqual(await said(ranked), want.ranked);
+      assert.deepEqual(await said(off), want.plain);
+    }
+  } finally {
+    await vision.encoder.close();
+    await ranked.close();
+    await off.close();
+  }
+  assert.ok(changed > 0, "the consensus changes some of the phrases");
+  await assert.rejects(
+    async () => createWorldBundle(join(dir, "consensus-bad"), "--region-consensus-weight", "1"),
+    /--region-consensus-weight and --region-consensus-neighbours apply only with --region-consensus FILE/,
+  );
+  await assert.rejects(
+    async () =>
+      createWorldBundle(join(dir, "consensus-bad"), "--region-consensus", trained.generator),
+    /not a snippet consensus file/,
+  );
+  await assert.rejects(
+    async () => Describer.load(trained.bundleDir, { regionConsensusWeight: 1 }),
+    /regionConsensusWeight: the bundle has no snippet consensus/,
+  );
+});
+
 test("a bad bundle.json is refused with the file and the field named", () => {
   const bad = join(dir, "bad");
   const manifest = JSON.parse(readFileSync(join(trained.bundleDir, BUNDLE_FILE), "utf8"));
@@ -356,6 +439,14 @@ test("a bad bundle.json is refused with the file and the field named", () => {
     [
       { ...manifest, regionRerank: { weight: 0.15, beam: 0 } },
       /bundle\.json: regionRerank\.beam: expected an integer from 2 to 100, got 0/,
+    ],
+    [
+      { ...manifest, regionConsensus: { file: "c.ckpt", weight: 0.6, neighbours: 0 } },
+      /bundle\.json: regionConsensus\.neighbours: expected an integer from 1 to 200, got 0/,
+    ],
+    [
+      { ...manifest, regionConsensus: { file: "../c.ckpt", weight: 0.6, neighbours: 10 } },
+      /bundle\.json: regionConsensus\.file/,
     ],
     [
       { ...manifest, vision: { ...manifest.vision, regions: 30 } },

@@ -3,9 +3,9 @@ import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { RegionSketch } from "../../src/app/ann-projection.js";
 import { NO_RECORD, RecordFile } from "../../src/app/record-file.js";
 import { decodeRows, encodeRows } from "../../src/app/region-codes.js";
+import { RegionSketch } from "../../src/app/region-sketch.js";
 import { Rng } from "../../src/core/index.js";
 import { CorruptFileError } from "../../src/errors.js";
 

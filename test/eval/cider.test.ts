@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ciderD } from "../../src/eval/cider.js";
+import { ciderD, ciderDAgainst, documentFrequencies } from "../../src/eval/cider.js";
 
 const words = (s: string) => (s === "" ? [] : s.split(" "));
 const image = (candidate: string, ...references: string[]) => ({
@@ -47,4 +47,39 @@ test("sums over references, then divides by their number", () => {
 test("a single image has log(1) = 0 idf everywhere, so it scores 0; so does an empty caption", () => {
   assert.equal(ciderD([image("a b", "a b")]).score, 0);
   assert.equal(ciderD([image("", "a b"), image("x", "y")]).perImage[0], 0);
+});
+
+test("document frequencies from a fixed corpus: idf from its counts, not the scored images'", () => {
+  // Corpus of 4 documents: "a" is in 2, "b" in 1, "a b" (key "a\0b") in 1. Candidate "a" vs
+  // reference "a b": idf(a) = log 4 − log 2 = log 2, idf(b) = log 4, so
+  // cos_1 = log2·log2 / (log2 · √(log2² + log4²)) = 1/√5; no bigram; penalty exp(−1/72).
+  const corpus = documentFrequencies([[words("a b")], [words("a c")], [words("d")], [words("e")]]);
+  assert.equal(corpus.documents, 4);
+  assert.equal(corpus.counts.get("a"), 2);
+  assert.equal(corpus.counts.get("a\u0000b"), 1);
+  const { perImage } = ciderD([image("a", "a b")], { documentFrequency: corpus });
+  close(perImage[0], ((10 * (1 / Math.sqrt(5))) / 4) * Math.exp(-1 / 72));
+  // Scored alone without the corpus, N = 1 makes every idf 0.
+  assert.equal(ciderD([image("a", "a b")]).perImage[0], 0);
+});
+
+test("documentFrequencies of the scored images' references is what ciderD counts by default", () => {
+  const images = [image("a b", "a b", "a c"), image("c d", "c e"), image("x", "a")];
+  const corpus = documentFrequencies(images.map((i) => i.references));
+  assert.deepEqual(ciderD(images, { documentFrequency: corpus }).perImage, ciderD(images).perImage);
+});
+
+test("ciderDAgainst scores each candidate as ciderD would, beside the same references", () => {
+  const corpus = documentFrequencies([[words("a b")], [words("a c")], [words("d")], [words("e")]]);
+  const refs = [words("a b"), words("a c d")];
+  const candidates = ["a", "a b", "e e", ""].map(words);
+  const alone = candidates.map(
+    (c) => ciderD([{ candidate: c, references: refs }], { documentFrequency: corpus }).perImage[0],
+  );
+  assert.deepEqual(ciderDAgainst(candidates, refs, corpus), alone);
+  // "a" vs "a b": cos_1 = 1/√5, penalty exp(−1/72) (as above). vs "a c d": idf a = log 2, c = d =
+  // log 4, so cos_1 = log2² / (log2 · 3 log2) = 1/3, bigram counts 0 vs 2: penalty exp(−4/72).
+  close(alone[0], (10 * (Math.exp(-1 / 72) / Math.sqrt(5) + Math.exp(-4 / 72) / 3)) / 4 / 2);
+  assert.equal(alone[3], 0);
+  assert.deepEqual(ciderDAgainst(candidates, [], corpus), [0, 0, 0, 0]);
 });

@@ -24,6 +24,7 @@ import {
   nonFinalWords,
   phraseConfidence,
 } from "../../src/generate/region-phrases.js";
+import { SnippetConsensus } from "../../src/generate/snippet-consensus.js";
 import { trainGenerator } from "../../src/generate/train.js";
 import { FeatureNormalizer } from "../../src/vision/feature-normalizer.js";
 import { FeatureStore } from "../../src/vision/feature-store.js";
@@ -333,4 +334,33 @@ test("a rerank adds the alignment score of each phrase on its own region, all re
   // The confidence stays the chosen phrase's log-probability per token.
   const [p] = decodeRegionPhrases(g, features, { beam: 3, rerank: { scorer, weight: 1 } });
   assert.ok(Math.abs(p!.confidence - Math.log(0.55 * 0.9) / 2) < 1e-5);
+});
+
+test("a snippet consensus adds each phrase's agreement with the nearest train regions' snippets", () => {
+  const g = bigramGenerator(DOG_OR_THE_PARK);
+  // Train regions with positive codes were said to be dogs, those with negative ones the park.
+  const codes = [1, 2, 3, 1.5, -1, -2, -3, -1.5];
+  const consensus = SnippetConsensus.fit(
+    {
+      targets: codes.map((c, i) => ({
+        key: `t${i}.jpg#1`,
+        filename: `t${i}.jpg`,
+        region: 1,
+        references: c > 0 ? [["dog"], ["a", "dog"]] : [["the", "park"]],
+      })),
+      features: Float32Array.from(codes),
+      sentences: [],
+    },
+    1,
+  );
+  const features = Float32Array.of(0.3, -1.2);
+  const say = (weight: number) =>
+    decodeRegionPhrases(g, features, {
+      beam: 3,
+      consensus: { consensus, weight, neighbours: 3 },
+    }).map((p) => p?.words.join(" "));
+  // Alone the length-normalised beam says "the park" for both; the consensus tips region 0,
+  // whose neighbours are the dogs, and confirms region 1.
+  assert.deepEqual(say(0), ["the park", "the park"]);
+  assert.deepEqual(say(1), ["dog", "the park"]);
 });

@@ -20,6 +20,7 @@ export const COMMANDS: Readonly<Record<string, { before: string[]; flag: string 
   "eval-retrieval": { before: [], flag: "--markdown" },
   "eval-grounding": { before: [], flag: "--entities" },
   "fit-grounding": { before: [], flag: "--features" },
+  "fit-consensus": { before: [], flag: "--snippets" },
   "fuse-align": { before: [], flag: "--features" },
   align: { before: [], flag: "--features" },
   "show-alignment": { before: [], flag: "--min-score" },

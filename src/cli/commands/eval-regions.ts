@@ -42,7 +42,7 @@ const DEFAULT_THREADS = 2;
 
 const USAGE = renderHelp({
   usage: [
-    "eval-regions --bundle B --dataset D --images DIR --entities DIR [--split val] [--limit N] [--nn-images N] [--region-beam N] [--region-length-norm A] [--region-rerank W] [--beam N] [--threads N] [--json] [--markdown FILE]",
+    "eval-regions --bundle B --dataset D --images DIR --entities DIR [--split val] [--limit N] [--nn-images N] [--region-beam N] [--region-length-norm A] [--region-rerank W] [--region-consensus W] [--beam N] [--threads N] [--json] [--markdown FILE]",
   ],
   description: `Region-level evaluation, the paper's Table 3, on Flickr30k Entities: every entity
     chain of the split's images that has a box is one region, the union of its boxes, cropped from
@@ -92,6 +92,12 @@ const USAGE = renderHelp({
       default: "the bundle's regionRerank weight, else 0",
     },
     {
+      flag: "--region-consensus W",
+      text: `rank the region beam also by each phrase's consensus with the snippets of the nearest
+        train regions (the bundle's regionConsensus) at weight W, as describe (0: none)`,
+      default: "the bundle's regionConsensus weight, else 0",
+    },
+    {
       flag: "--beam N",
       text: `the full-frame generator's beam, at most ${MAX_BEAM} (length norm ${DEFAULT_LENGTH_NORMALIZATION})`,
       default: DEFAULT_BEAM,
@@ -129,6 +135,7 @@ export const evalRegionsCommand: Command = {
         "region-beam",
         "region-length-norm",
         "region-rerank",
+        "region-consensus",
         "beam",
         "threads",
         "markdown",
@@ -168,6 +175,16 @@ export const evalRegionsCommand: Command = {
       rerankWeight > 0 ? (rerankSetting?.beam ?? DEFAULT_REGION_RERANK.beam) : DEFAULT_REGION_BEAM,
       MAX_BEAM,
     );
+    const consensusWeight =
+      numberFlag(stringFlag(flags, "region-consensus"), "--region-consensus", { min: 0 }) ??
+      bundle.manifest.regionConsensus?.weight ??
+      0;
+    const consensus = bundle.regionConsensus;
+    if (consensusWeight > 0 && !consensus) {
+      throw new InputError(
+        `--region-consensus: ${bundle.dir} has no snippet consensus (regionConsensus)`,
+      );
+    }
     const regionGenerator = bundle.regionGenerator;
     if (!regionGenerator) {
       throw new InputError(`${bundle.dir}: the bundle has no region generator (regionGenerator)`);
@@ -221,6 +238,15 @@ export const evalRegionsCommand: Command = {
         lengthNormalization: regionLengthNorm,
         maxLength: DEFAULT_MAX_LENGTH,
         ...(rerankWeight > 0 ? { rerank: { scorer: bundle.search, weight: rerankWeight } } : {}),
+        ...(consensusWeight > 0 && consensus && bundle.manifest.regionConsensus
+          ? {
+              consensus: {
+                consensus,
+                weight: consensusWeight,
+                neighbours: bundle.manifest.regionConsensus.neighbours,
+              },
+            }
+          : {}),
       },
       fullFrameDecoding: {
         beam,

@@ -2,12 +2,15 @@ import {
   BundleCache,
   type CaptionRerankSetting,
   MAX_BEAM,
+  MAX_CONSENSUS_NEIGHBOURS,
+  type RegionConsensusSetting,
   writeBundle,
 } from "../../app/model-bundle.js";
 import { type VisionSetup, WORLD_SHAPES } from "../../app/vision-setup.js";
 import { InputError } from "../../errors.js";
 import { DEFAULT_RERANK_BEAM } from "../../generate/alignment-rerank.js";
 import { DEFAULT_REGION_RERANK } from "../../generate/region-phrases.js";
+import { DEFAULT_REGION_CONSENSUS } from "../../generate/snippet-consensus.js";
 import { DEFAULT_BETA } from "../../mrf/phrase-alignment.js";
 import {
   DETECTOR_PRESETS,
@@ -127,6 +130,22 @@ const USAGE = renderHelp({
       text: `(bundle create) the region beam describe reranks, 2 to ${MAX_BEAM}, with
         --region-rerank-weight`,
       default: DEFAULT_REGION_RERANK.beam,
+    },
+    {
+      flag: "--region-consensus FILE",
+      text: `(bundle create) describe also ranks each region's phrase beam by its consensus with
+        the snippets of the nearest train regions (the file of imagesent fit-consensus)`,
+      default: "none",
+    },
+    {
+      flag: "--region-consensus-weight W",
+      text: "(bundle create) its weight (eval-regions --region-consensus on val)",
+      default: DEFAULT_REGION_CONSENSUS.weight,
+    },
+    {
+      flag: "--region-consensus-neighbours K",
+      text: `(bundle create) the nearest train regions a phrase is compared with, 1 to ${MAX_CONSENSUS_NEIGHBOURS}`,
+      default: DEFAULT_REGION_CONSENSUS.neighbours,
     },
     {
       flag: "--description TEXT",
@@ -300,6 +319,9 @@ function createBundle(args: string[]): number {
           "rerank-beam",
           "region-rerank-weight",
           "region-rerank-beam",
+          "region-consensus",
+          "region-consensus-weight",
+          "region-consensus-neighbours",
           "description",
         ].map((k) => [k, { type: "string" as const }]),
       ),
@@ -336,6 +358,7 @@ function createBundle(args: string[]): number {
   const beta = numberFlag(values.beta, "--beta", { min: 0 });
   const captionRerank = rerankFlags(values, "rerank", DEFAULT_RERANK_BEAM);
   const regionRerank = rerankFlags(values, "region-rerank", DEFAULT_REGION_RERANK.beam);
+  const regionConsensus = consensusFlags(values);
   const manifest = writeBundle(positionals[0], {
     alignment: values.alignment,
     generator: values.generator,
@@ -346,12 +369,41 @@ function createBundle(args: string[]): number {
     ...(beta === undefined ? {} : { beta }),
     ...(captionRerank ? { captionRerank } : {}),
     ...(regionRerank ? { regionRerank } : {}),
+    ...(regionConsensus ? { regionConsensus } : {}),
     ...(values.description ? { description: values.description } : {}),
   });
   console.log(
-    `wrote bundle ${positionals[0]}: ${[...(manifest.searchFusion?.map((m) => m.checkpoint) ?? [manifest.alignment]), manifest.generator, ...(manifest.generatorEnsemble ?? []), manifest.regionGenerator, manifest.grounding].filter(Boolean).join(", ")} (float16), beta ${manifest.beta}${manifest.captionRerank ? `, captions reranked at weight ${manifest.captionRerank.weight}, beam ${manifest.captionRerank.beam}` : ""}${manifest.regionRerank ? `, region phrases reranked at weight ${manifest.regionRerank.weight}, beam ${manifest.regionRerank.beam}` : ""}`,
+    `wrote bundle ${positionals[0]}: ${[...(manifest.searchFusion?.map((m) => m.checkpoint) ?? [manifest.alignment]), manifest.generator, ...(manifest.generatorEnsemble ?? []), manifest.regionGenerator, manifest.grounding].filter(Boolean).join(", ")} (float16), beta ${manifest.beta}${manifest.captionRerank ? `, captions reranked at weight ${manifest.captionRerank.weight}, beam ${manifest.captionRerank.beam}` : ""}${manifest.regionRerank ? `, region phrases reranked at weight ${manifest.regionRerank.weight}, beam ${manifest.regionRerank.beam}` : ""}${manifest.regionConsensus ? `, snippet consensus of ${manifest.regionConsensus.neighbours} train regions at weight ${manifest.regionConsensus.weight}` : ""}`,
   );
   return 0;
+}
+
+/** --region-consensus FILE with its weight and neighbours; undefined without the file. */
+function consensusFlags(
+  values: Record<string, string | undefined>,
+): RegionConsensusSetting | undefined {
+  const weight = numberFlag(values["region-consensus-weight"], "--region-consensus-weight", {
+    min: 0,
+  });
+  const neighbours = numberFlag(
+    values["region-consensus-neighbours"],
+    "--region-consensus-neighbours",
+    { integer: true, min: 1, max: MAX_CONSENSUS_NEIGHBOURS },
+  );
+  const file = values["region-consensus"];
+  if (file === undefined) {
+    if (weight !== undefined || neighbours !== undefined) {
+      throw new InputError(
+        "--region-consensus-weight and --region-consensus-neighbours apply only with --region-consensus FILE",
+      );
+    }
+    return undefined;
+  }
+  return {
+    file,
+    weight: weight ?? DEFAULT_REGION_CONSENSUS.weight,
+    neighbours: neighbours ?? DEFAULT_REGION_CONSENSUS.neighbours,
+  };
 }
 
 /** --PREFIX-weight and --PREFIX-beam as a rerank setting; undefined without the weight. */

@@ -62,7 +62,7 @@ const USAGE = renderHelp({
     {
       flag: "--region-beam N",
       text: `the region generator's beam, at most ${MAX_BEAM} (describe's, reranked as describe
-        reranks it when the bundle has a regionRerank)`,
+        reranks it when the bundle has a regionRerank and a regionConsensus)`,
       default: `the bundle's regionRerank beam, else ${DEFAULT_REGION_BEAM}`,
     },
     {
@@ -120,6 +120,8 @@ export const regionThresholdCommand: Command = {
     const bundleDir = new BundleCache().resolve(stringFlag(flags, "bundle")!);
     const bundle = loadBundle(bundleDir);
     const rerank = bundle.manifest.regionRerank;
+    const consensusSetting = bundle.manifest.regionConsensus;
+    const consensus = bundle.regionConsensus;
     const beam = boundedIntFlag(
       flags,
       "region-beam",
@@ -181,6 +183,15 @@ export const regionThresholdCommand: Command = {
         labelScore,
         ...(rerank && rerank.weight > 0
           ? { rerank: { scorer: bundle.search, weight: rerank.weight } }
+          : {}),
+        ...(consensus && consensusSetting && consensusSetting.weight > 0
+          ? {
+              consensus: {
+                consensus,
+                weight: consensusSetting.weight,
+                neighbours: consensusSetting.neighbours,
+              },
+            }
           : {}),
       },
     );

@@ -230,6 +230,16 @@ test("eval-regions --region-rerank reranks the region beam by the bundle's searc
     '--region-rerank: expected a number >= 0, got "-1"',
     "rerank weight",
   );
+  assertClearError(
+    await runCli(args(["--region-consensus", "0.5"])),
+    /--region-consensus: .* has no snippet consensus \(regionConsensus\)/,
+    "consensus without one",
+  );
+  assert.equal(
+    (await run(["--region-beam", "4", "--region-consensus", "0"])).name,
+    "region generator (beam 4, length norm 0.5)",
+    "weight 0 is no consensus, with or without one in the bundle",
+  );
 });
 
 test("eval-regions refuses missing folders, malformed files and bundles without a region generator", async () => {

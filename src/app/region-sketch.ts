@@ -1,194 +1,11 @@
-import { kernels, Rng } from "../core/index.js";
+import { kernels, PrincipalProjection } from "../core/index.js";
 import { NO_RECORD } from "./record-file.js";
 
 /**
- * The low-dimensional space the image index's nearest-neighbour search runs in: the top principal
- * directions of the stored region vectors (centred). For a word vector s and a region vector v,
- * s . v = s . mean + (P^T s) . (P^T (v - mean)) + the part outside P, and the first term is the
- * same for every region, so a word's best regions in the small space are, up to what P leaves
- * out, its best regions in the full one. The exact S_kl of the candidates is computed afterwards
- * from the full vectors, so the projection decides only which images are looked at.
- */
-export class AnnProjection {
-  constructor(
-    /** Length of the full vectors. */
-    readonly full: number,
-    /** Length of the projected ones. */
-    readonly dims: number,
-    readonly mean: Float32Array,
-    /** full x dims, row-major: column j is the j-th principal direction. */
-    readonly basis: Float32Array,
-  ) {
-    if (mean.length !== full || basis.length !== full * dims) {
-      throw new RangeError(
-        `AnnProjection: mean ${mean.length}, basis ${basis.length} for ${full} x ${dims}`,
-      );
-    }
-  }
-
-  /**
-   * Fits the projection to `rows` sample vectors (row-major, rows x full) by a randomised range
-   * finder with one power iteration (Halko, Martinsson & Tropp 2011): cost a few rows x full x dims
-   * products, where a full eigendecomposition of the full x full covariance would be far slower.
-   */
-  static fit(
-    sample: Float32Array,
-    rows: number,
-    full: number,
-    dims: number,
-    seed = 1,
-  ): AnnProjection {
-    if (sample.length !== rows * full)
-      throw new RangeError(`AnnProjection.fit: ${sample.length} values for ${rows} x ${full}`);
-    const mean = new Float32Array(full);
-    for (let r = 0; r < rows; r++) for (let j = 0; j < full; j++) mean[j] += sample[r * full + j];
-    for (let j = 0; j < full; j++) mean[j] /= Math.max(rows, 1);
-    const X = new Float32Array(sample.length);
-    for (let r = 0; r < rows; r++)
-      for (let j = 0; j < full; j++) X[r * full + j] = sample[r * full + j] - mean[j];
-    const wide = Math.min(dims + 8, full, Math.max(rows, 1));
-    const rng = new Rng(seed);
-    const omega = Float32Array.from({ length: full * wide }, () => rng.normal());
-    // Q^T (wide x rows): an orthonormal basis of the range of X omega, refined once through X X^T.
-    let Qt = gemm(omega, X, wide, rows, full, true, true);
-    orthonormalizeRows(Qt, wide, rows);
-    const Z = gemm(Qt, X, wide, full, rows, false, false); // (X^T Q)^T
-    Qt = gemm(Z, X, wide, rows, full, false, true);
-    orthonormalizeRows(Qt, wide, rows);
-    const B = gemm(Qt, X, wide, full, rows, false, false); // Q^T X, wide x full
-    const BBt = gemm(B, B, wide, wide, full, false, true);
-    const { values, vectors } = symmetricEigen(BBt, wide);
-    const order = Array.from(values.keys()).sort((a, b) => values[b] - values[a]);
-    const take = Math.min(dims, wide);
-    const basis = new Float32Array(full * dims);
-    for (let c = 0; c < take; c++) {
-      const i = order[c];
-      const norm = Math.sqrt(Math.max(values[i], 0));
-      if (norm === 0) continue;
-      // Right singular vector: B^T u / sigma.
-      for (let j = 0; j < full; j++) {
-        let s = 0;
-        for (let a = 0; a < wide; a++) s += B[a * full + j] * vectors[a * wide + i];
-        basis[j * dims + c] = s / norm;
-      }
-    }
-    return new AnnProjection(full, dims, mean, basis);
-  }
-
-  /** Projects rows x full vectors, centred (stored regions) or not (queries). */
-  apply(vectors: Float32Array, rows: number, centre: boolean): Float32Array {
-    let x = vectors;
-    if (centre) {
-      x = new Float32Array(vectors.length);
-      for (let r = 0; r < rows; r++)
-        for (let j = 0; j < this.full; j++)
-          x[r * this.full + j] = vectors[r * this.full + j] - this.mean[j];
-    }
-    return gemm(x, this.basis, rows, this.dims, this.full, false, false);
-  }
-
-  toBytes(): Uint8Array {
-    const out = new Float32Array(2 + this.mean.length + this.basis.length);
-    out[0] = this.full;
-    out[1] = this.dims;
-    out.set(this.mean, 2);
-    out.set(this.basis, 2 + this.full);
-    return new Uint8Array(out.buffer);
-  }
-
-  static fromBytes(bytes: Uint8Array, where: string): AnnProjection {
-    const f = new Float32Array(
-      bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
-    );
-    const full = f[0];
-    const dims = f[1];
-    if (!(full > 0 && dims > 0) || f.length !== 2 + full + full * dims)
-      throw new RangeError(`${where}: not a projection of the stated size`);
-    return new AnnProjection(full, dims, f.slice(2, 2 + full), f.slice(2 + full));
-  }
-}
-
-/** op(A) (m x k) times op(B) (k x n), a new m x n array. */
-function gemm(
-  a: Float32Array,
-  b: Float32Array,
-  m: number,
-  n: number,
-  k: number,
-  transA: boolean,
-  transB: boolean,
-): Float32Array {
-  const c = new Float32Array(m * n);
-  kernels().sgemm(transA, transB, m, n, k, 1, a, transA ? m : k, b, transB ? k : n, 0, c, n);
-  return c;
-}
-
-/** Gram-Schmidt (twice, for stability) over the rows of a rows x cols matrix; zero rows stay 0. */
-function orthonormalizeRows(x: Float32Array, rows: number, cols: number): void {
-  for (let pass = 0; pass < 2; pass++) {
-    for (let i = 0; i < rows; i++) {
-      const xi = x.subarray(i * cols, (i + 1) * cols);
-      for (let j = 0; j < i; j++) {
-        const xj = x.subarray(j * cols, (j + 1) * cols);
-        let d = 0;
-        for (let c = 0; c < cols; c++) d += xi[c] * xj[c];
-        for (let c = 0; c < cols; c++) xi[c] -= d * xj[c];
-      }
-      let n = 0;
-      for (let c = 0; c < cols; c++) n += xi[c] * xi[c];
-      n = Math.sqrt(n);
-      for (let c = 0; c < cols; c++) xi[c] = n > 1e-12 ? xi[c] / n : 0;
-    }
-  }
-}
-
-/** Eigenvalues and eigenvectors (columns of `vectors`, n x n row-major) of a symmetric matrix, by cyclic Jacobi. */
-function symmetricEigen(
-  m: Float32Array,
-  n: number,
-): { values: Float64Array; vectors: Float64Array } {
-  const a = Float64Array.from(m);
-  const v = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) v[i * n + i] = 1;
-  for (let sweep = 0; sweep < 30; sweep++) {
-    let off = 0;
-    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += a[p * n + q] ** 2;
-    if (off < 1e-18) break;
-    for (let p = 0; p < n; p++) {
-      for (let q = p + 1; q < n; q++) {
-        const apq = a[p * n + q];
-        if (Math.abs(apq) < 1e-30) continue;
-        const theta = (a[q * n + q] - a[p * n + p]) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let k = 0; k < n; k++) {
-          const akp = a[k * n + p];
-          const akq = a[k * n + q];
-          a[k * n + p] = c * akp - s * akq;
-          a[k * n + q] = s * akp + c * akq;
-        }
-        for (let k = 0; k < n; k++) {
-          const apk = a[p * n + k];
-          const aqk = a[q * n + k];
-          a[p * n + k] = c * apk - s * aqk;
-          a[q * n + k] = s * apk + c * aqk;
-        }
-        for (let k = 0; k < n; k++) {
-          const vkp = v[k * n + p];
-          const vkq = v[k * n + q];
-          v[k * n + p] = c * vkp - s * vkq;
-          v[k * n + q] = s * vkp + c * vkq;
-        }
-      }
-    }
-  }
-  return { values: Float64Array.from({ length: n }, (_, i) => a[i * n + i]), vectors: v };
-}
-
-/**
  * Each search model's region vectors in a small space of its own (its top principal directions,
- * an AnnProjection per model), int8 with a scale per row, with each row's full length: what the
+ * a PrincipalProjection per model: a word's best regions there are, up to what the projection
+ * leaves out, its best regions in the full space; the exact S_kl of the candidates is computed
+ * afterwards from the full vectors, so the sketch decides only which images are looked at), int8 with a scale per row, with each row's full length: what the
  * candidate stage scores images with, sum_m w_m sum_t max_i (v^m_i . s^m_t, approximated), a
  * model at a time as S_kl is (docs/search.md). One record per image (RecordFile):
  *
@@ -208,7 +25,7 @@ export class RegionSketch {
   private scratch = { values: new Float32Array(0), dots: new Float32Array(0) };
 
   constructor(
-    readonly projections: readonly AnnProjection[],
+    readonly projections: readonly PrincipalProjection[],
     /** Each member's regions per image. */
     readonly regions: readonly number[],
   ) {
@@ -249,7 +66,7 @@ export class RegionSketch {
         if (vs[i].subarray(r * e, (r + 1) * e).every(Number.isFinite)) finite.push(r);
       const sample = new Float32Array(finite.length * e);
       for (const [j, r] of finite.entries()) sample.set(vs[i].subarray(r * e, (r + 1) * e), j * e);
-      return AnnProjection.fit(sample, finite.length, e, Math.min(dims, e));
+      return PrincipalProjection.fit(sample, finite.length, e, Math.min(dims, e));
     });
     return new RegionSketch(
       projections,
@@ -383,14 +200,14 @@ export class RegionSketch {
     if (!(members > 0) || u.length < 1 + members)
       throw new RangeError(`${where}: not a region sketch`);
     const regions = Array.from(u.subarray(1, 1 + members));
-    const projections: AnnProjection[] = [];
+    const projections: PrincipalProjection[] = [];
     let at = 4 * (1 + members);
     for (let i = 0; i < members; i++) {
       const f = new Float32Array(copy.buffer, at, 2);
       const size = 4 * (2 + f[0] + f[0] * f[1]);
       if (!(f[0] > 0 && f[1] > 0) || at + size > copy.length)
         throw new RangeError(`${where}: member ${i}'s projection is cut short`);
-      projections.push(AnnProjection.fromBytes(copy.subarray(at, at + size), where));
+      projections.push(PrincipalProjection.fromBytes(copy.subarray(at, at + size), where));
       at += size;
     }
     if (at !== copy.length) throw new RangeError(`${where}: ${copy.length - at} bytes too many`);
