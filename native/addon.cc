@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "gemm.h"
+#include "int8_max_dot.h"
 #include "max_product.h"
 #include "microkernel.h"
 #include "rmsprop.h"
@@ -66,8 +67,8 @@ napi_value throwError(napi_env env, const Error& e) {
 struct Args {
   napi_env env;
   size_t count;
-  napi_value values[16];
-  Args(napi_env e, napi_callback_info info, size_t expected) : env(e), count(16) {
+  napi_value values[20];
+  Args(napi_env e, napi_callback_info info, size_t expected) : env(e), count(20) {
     NAPI_TRY(napi_get_cb_info(env, info, &count, values, nullptr, nullptr));
     if (count < expected) {
       throw Error{nullptr, "expected " + std::to_string(expected) + " arguments, got " +
@@ -104,8 +105,10 @@ struct Args {
     void* data = nullptr;
     if (is) NAPI_TRY(napi_get_typedarray_info(env, values[i], &type, length, &data, nullptr, nullptr));
     if (!is || type != want) {
-      throw Error{nullptr, "argument " + std::to_string(i) + " must be a " +
-                               (want == napi_float32_array ? "Float32Array" : "Int32Array")};
+      const char* name = want == napi_float32_array ? "Float32Array"
+                         : want == napi_uint8_array ? "Uint8Array"
+                                                    : "Int32Array";
+      throw Error{nullptr, "argument " + std::to_string(i) + " must be a " + name};
     }
     return static_cast<T*>(data);
   }
@@ -272,6 +275,37 @@ napi_value MaxProductBackward(napi_env env, napi_callback_info info) {
   });
 }
 
+napi_value Int8MaxDotSum(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args args(env, info, 17);
+    size_t bytesLen, qLen, offsetsLen, outLen;
+    const uint8_t* bytes = args.array<uint8_t>(0, napi_uint8_array, &bytesLen);
+    Int8Layout l{args.dim(1), args.dim(2), args.dim(3), args.dim(4), args.dim(5),
+                 args.dim(6), args.dim(7), args.dim(8), args.dim(9), args.dim(10)};
+    const float* q = args.array<float>(11, napi_float32_array, &qLen);
+    const int64_t rows = args.dim(12);
+    const float* offsets = args.array<float>(13, napi_float32_array, &offsetsLen);
+    const bool unit = args.boolean(14);
+    const float weight = static_cast<float>(args.number(15));
+    float* out = args.array<float>(16, napi_float32_array, &outLen);
+    // The last byte each row reads must lie in its group.
+    const int64_t last = l.per > 0 ? l.per - 1 : 0;
+    if (l.groups > 0 && l.per > 0 &&
+        (l.valuesAt + last * l.valueStride + l.width > l.groupBytes ||
+         l.scalesAt + last * l.scaleStride + 4 > l.groupBytes ||
+         (unit && l.lengthsAt + last * l.lengthStride + 4 > l.groupBytes))) {
+      throw Error{"range", "int8MaxDotSum: a group's rows do not fit in its bytes"};
+    }
+    requireLength("bytes", bytesLen, l.groups, l.groupBytes, l.groupBytes);
+    requireLength("q", qLen, rows, l.width, l.width);
+    requireLength("offsets", offsetsLen, 1, rows, rows);
+    requireLength("out", outLen, 1, l.groups, l.groups);
+    std::lock_guard<std::mutex> lock(callMutex);
+    int8MaxDotSum(pool(), bytes, l, q, rows, offsets, unit, weight, out);
+    return undefinedValue(env);
+  });
+}
+
 napi_value RmspropUpdate(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Args args(env, info, 9);
@@ -395,6 +429,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"maxOverRows", nullptr, MaxOverRows, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxProductBackward", nullptr, MaxProductBackward, nullptr, nullptr, nullptr, napi_default,
        nullptr},
+      {"int8MaxDotSum", nullptr, Int8MaxDotSum, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"rmspropUpdate", nullptr, RmspropUpdate, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sgdUpdate", nullptr, SgdUpdate, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"threads", nullptr, Threads, nullptr, nullptr, nullptr, napi_default, nullptr},

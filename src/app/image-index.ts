@@ -13,6 +13,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import * as lancedb from "@lancedb/lancedb";
 import { writeFileAtomic } from "../core/atomic-file.js";
+import { kernels } from "../core/kernels/index.js";
 import { PrincipalProjection } from "../core/principal-projection.js";
 import { CorruptFileError, InputError } from "../errors.js";
 import { JsonFields, parseJson, readJsonFile, shown } from "../json-fields.js";
@@ -591,6 +592,55 @@ export class ImageIndex {
       return out;
     });
     return { ids: found, vs, ...(scales ? { scales } : {}) };
+  }
+
+  /**
+   * The fused S_kl = sum_m w_m sum_t max_i v^m_i . q^m_t of each image of `ids` against a query,
+   * read from int8 vectors where they are stored (Kernels.int8MaxDotSum), without decoding them:
+   * what the exact stage computes from `vectors` for dot products. Ids without a record are left
+   * out. Undefined for an index of float16 vectors.
+   */
+  scoreStored(
+    ids: readonly number[],
+    queries: readonly MemberQuery[],
+    weights: readonly number[],
+  ): { ids: number[]; scores: Float32Array } | undefined {
+    const { members, codec } = this.manifestNow;
+    if (codec !== "int8") return undefined;
+    if (!this.vectorFile || ids.length === 0) return { ids: [], scores: new Float32Array(0) };
+    const size = this.vectorFile.recordBytes;
+    const bytes = this.vectorFile.read(ids);
+    const S = new Float32Array(ids.length);
+    let at = 4;
+    members.forEach((m, i) => {
+      const stride = rowBytes(codec, m.embed);
+      const q = queries[i];
+      kernels().int8MaxDotSum(
+        {
+          bytes,
+          groups: ids.length,
+          groupBytes: size,
+          per: m.regions,
+          width: m.embed,
+          valuesAt: at + 4,
+          valueStride: stride,
+          scalesAt: at,
+          scaleStride: stride,
+          lengthsAt: 0,
+          lengthStride: 0,
+        },
+        q.vectors,
+        q.rows,
+        new Float32Array(q.rows),
+        false,
+        weights[i],
+        S,
+      );
+      at += m.regions * stride;
+    });
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const found = Array.from(ids.keys()).filter((k) => view.getInt32(k * size, true) === ids[k]);
+    return { ids: found.map((k) => ids[k]), scores: Float32Array.from(found, (k) => S[k]) };
   }
 
   private emptyVectors(): Float32Array[] {

@@ -21,8 +21,6 @@ export class RegionSketch {
   private readonly firstRow: number[];
   /** Where each member's int8 values start in a record. */
   private readonly valuesAt: number[];
-  /** Buffers score() reuses from call to call (a chunk's values as floats, and their dots). */
-  private scratch = { values: new Float32Array(0), dots: new Float32Array(0) };
 
   constructor(
     readonly projections: readonly PrincipalProjection[],
@@ -123,7 +121,6 @@ export class RegionSketch {
     unit: boolean,
   ): { ids: Int32Array; scores: Float32Array } {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const q8 = new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const S = new Float32Array(records);
     this.projections.forEach((p, i) => {
       const T = queries[i].rows;
@@ -137,33 +134,27 @@ export class RegionSketch {
         for (let j = 0; j < p.full; j++) s += p.mean[j] * queries[i].vectors[t * p.full + j];
         offset[t] = s;
       }
-      const F = this.buffer("values", records * R * d);
-      for (let k = 0; k < records; k++) {
-        const at = k * this.recordBytes + this.valuesAt[i];
-        F.set(q8.subarray(at, at + R * d), k * R * d);
-      }
-      // Words x rows rather than rows x words: the native sgemm is faster with the long side last.
-      const n = records * R;
-      const dots = this.buffer("dots", n * T);
-      kernels().sgemm(false, true, T, n, d, 1, zq, d, F, d, 0, dots, n);
-      const best = new Float32Array(T);
-      for (let k = 0; k < records; k++) {
-        const rec = k * this.recordBytes;
-        best.fill(Number.NEGATIVE_INFINITY);
-        for (let r = 0; r < R; r++) {
-          const row = this.firstRow[i] + r;
-          const scale = view.getFloat32(rec + 4 + 4 * row, true);
-          const length = view.getFloat32(rec + 4 + 4 * (this.rows + row), true);
-          const div = unit ? (length > 0 ? 1 / length : 0) : 1;
-          for (let t = 0; t < T; t++) {
-            const x = (offset[t] + scale * dots[t * n + k * R + r]) * div;
-            if (x > best[t]) best[t] = x;
-          }
-        }
-        let sum = 0;
-        for (let t = 0; t < T; t++) sum += best[t];
-        S[k] += weights[i] * sum;
-      }
+      kernels().int8MaxDotSum(
+        {
+          bytes,
+          groups: records,
+          groupBytes: this.recordBytes,
+          per: R,
+          width: d,
+          valuesAt: this.valuesAt[i],
+          valueStride: d,
+          scalesAt: 4 + 4 * this.firstRow[i],
+          scaleStride: 4,
+          lengthsAt: 4 + 4 * (this.rows + this.firstRow[i]),
+          lengthStride: 4,
+        },
+        zq,
+        T,
+        offset,
+        unit,
+        weights[i],
+        S,
+      );
     });
     const keep: number[] = [];
     for (let k = 0; k < records; k++)
@@ -172,12 +163,6 @@ export class RegionSketch {
       ids: Int32Array.from(keep, (k) => view.getInt32(k * this.recordBytes, true)),
       scores: Float32Array.from(keep, (k) => S[k]),
     };
-  }
-
-  /** The first `length` values of a scratch buffer, grown when too short. */
-  private buffer(which: "values" | "dots", length: number): Float32Array {
-    if (this.scratch[which].length < length) this.scratch[which] = new Float32Array(length);
-    return this.scratch[which].subarray(0, length);
   }
 
   toBytes(): Uint8Array {

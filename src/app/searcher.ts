@@ -717,15 +717,7 @@ async function rank(
     )
     .slice(0, take)
     .map((i) => approx.ids[i]);
-  // Dot products take the int8 rows' scales once per product (not per value); cosines need the
-  // rows themselves.
-  const { ids, vs, scales } = index.vectors(candidates, !unit);
-  const S = embedder.score(
-    unit ? vs.map((v, i) => unitRows(v, embedder.members[i].model.config.embed)) : vs,
-    ids.length,
-    queries,
-    scales,
-  );
+  const { ids, scores: S } = exactScores(index, embedder, candidates, queries, weights, unit);
   const best = Array.from(ids.keys())
     .sort((a, b) => byScoreDescending(S[a], S[b]) || ids[a] - ids[b])
     .slice(0, k);
@@ -734,6 +726,31 @@ async function rank(
   return best
     .filter((i) => images.has(ids[i]))
     .map((i) => ({ image: images.get(ids[i])!, score: S[i] }));
+}
+
+/**
+ * The exact fused S_kl of the candidates: dot products straight from int8 vectors where the index
+ * stores them so (ImageIndex.scoreStored); otherwise, and for cosines, from the decoded rows, the
+ * int8 rows' scales taken once per product (not per value), cosines from the rows themselves.
+ */
+function exactScores(
+  index: ImageIndex,
+  embedder: RegionEmbedder,
+  candidates: readonly number[],
+  queries: readonly MemberQuery[],
+  weights: readonly number[],
+  unit: boolean,
+): { ids: number[]; scores: Float32Array } {
+  const stored = unit ? undefined : index.scoreStored(candidates, queries, weights);
+  if (stored) return stored;
+  const { ids, vs, scales } = index.vectors(candidates, !unit);
+  const scores = embedder.score(
+    unit ? vs.map((v, i) => unitRows(v, embedder.members[i].model.config.embed)) : vs,
+    ids.length,
+    queries,
+    scales,
+  );
+  return { ids, scores };
 }
 
 /** Rows of length `dim` scaled to unit length (zero rows stay zero). */

@@ -83,6 +83,27 @@ export interface Kernels {
   ): void;
 
   /**
+   * For each group g of `data` (per rows of `width` int8 values v_r, each with a float32 scale and
+   * length) and `rows` query rows q_t (rows x width) with offsets o_t:
+   *
+   *   out[g] += weight * sum_t max_r (o_t + scale_r (q_t . v_r)) * div_r
+   *
+   * div_r = 1 / length_r (0 for a length of 0) when `unit`, else 1 (lengths are then not read).
+   * A max over values one of which is not a number is NaN (as Math.max), so a broken row makes
+   * its group's score NaN. The search index's candidate stage:
+   * S_kl's form over int8 sketches, read where they are stored, without decoding them first.
+   */
+  int8MaxDotSum(
+    data: Int8Groups,
+    q: Float32Array,
+    rows: number,
+    offsets: Float32Array,
+    unit: boolean,
+    weight: number,
+    out: Float32Array,
+  ): void;
+
+  /**
    * One momentum SGD step on a parameter, in place, its gradient clipped elementwise first:
    * v = momentum v + clamp(g, -clip, clip) + weightDecay w; w -= lr v. `w`, `g` and `velocity`
    * have the same length; clip = Infinity clips nothing.
@@ -100,6 +121,27 @@ export interface Kernels {
   /** Threads used by multi-threaded kernels (1 for the TypeScript reference). */
   threads(): number;
   setThreads(n: number): void;
+}
+
+/**
+ * Groups of int8 rows stored in bytes (see `Kernels.int8MaxDotSum`): group g starts at byte
+ * g * groupBytes of `bytes`; in it, row r's width values at valuesAt + r * valueStride, its
+ * float32 scale at scalesAt + r * scaleStride and its float32 length at lengthsAt + r *
+ * lengthStride (little-endian). The search index's sketches keep each kind together (strides
+ * width, 4, 4); its vectors keep each row's scale before its values (strides 4 + width).
+ */
+export interface Int8Groups {
+  readonly bytes: Uint8Array;
+  readonly groups: number;
+  readonly groupBytes: number;
+  readonly per: number;
+  readonly width: number;
+  readonly valuesAt: number;
+  readonly valueStride: number;
+  readonly scalesAt: number;
+  readonly scaleStride: number;
+  readonly lengthsAt: number;
+  readonly lengthStride: number;
 }
 
 /** The scalars of one SGD step (see `Kernels.sgdUpdate`). */

@@ -2,8 +2,9 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { packageRoot } from "../../package-root.js";
-import type { Kernels, RmspropHyper, SgdHyper } from "./kernels.js";
+import type { Int8Groups, Kernels, RmspropHyper, SgdHyper } from "./kernels.js";
 import {
+  validateInt8MaxDotSum,
   validateMaxOverRows,
   validateMaxProductBackward,
   validateRmspropUpdate,
@@ -58,6 +59,25 @@ interface Addon {
     b: Float32Array,
     dA: Float32Array | null,
     dB: Float32Array | null,
+  ): void;
+  int8MaxDotSum(
+    bytes: Uint8Array,
+    groups: number,
+    groupBytes: number,
+    per: number,
+    width: number,
+    valuesAt: number,
+    valueStride: number,
+    scalesAt: number,
+    scaleStride: number,
+    lengthsAt: number,
+    lengthStride: number,
+    q: Float32Array,
+    rows: number,
+    offsets: Float32Array,
+    unit: boolean,
+    weight: number,
+    out: Float32Array,
   ): void;
   sgdUpdate(
     w: Float32Array,
@@ -179,6 +199,39 @@ export class NativeKernels implements Kernels {
   ): void {
     validateMaxProductBackward(arg, dOut, groups, cols, per, width, a, b, dA, dB);
     this.addon.maxProductBackward(arg, dOut, groups, cols, per, width, a, b, dA, dB);
+  }
+
+  int8MaxDotSum(
+    data: Int8Groups,
+    q: Float32Array,
+    rows: number,
+    offsets: Float32Array,
+    unit: boolean,
+    weight: number,
+    out: Float32Array,
+  ): void {
+    validateInt8MaxDotSum(data, q, rows, offsets, unit, weight, out);
+    const { bytes, groups, groupBytes, per, width } = data;
+    const { valuesAt, valueStride, scalesAt, scaleStride, lengthsAt, lengthStride } = data;
+    this.addon.int8MaxDotSum(
+      bytes,
+      groups,
+      groupBytes,
+      per,
+      width,
+      valuesAt,
+      valueStride,
+      scalesAt,
+      scaleStride,
+      lengthsAt,
+      lengthStride,
+      q,
+      rows,
+      offsets,
+      unit,
+      weight,
+      out,
+    );
   }
 
   sgdUpdate(w: Float32Array, g: Float32Array, velocity: Float32Array, h: SgdHyper): void {

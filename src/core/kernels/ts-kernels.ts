@@ -1,5 +1,6 @@
-import type { Kernels, RmspropHyper, SgdHyper } from "./kernels.js";
+import type { Int8Groups, Kernels, RmspropHyper, SgdHyper } from "./kernels.js";
 import {
+  validateInt8MaxDotSum,
   validateMaxOverRows,
   validateMaxProductBackward,
   validateRmspropUpdate,
@@ -142,6 +143,43 @@ export class TsKernels implements Kernels {
         if (dA !== null) for (let i = 0; i < width; i++) dA[row + i] += d * b[col + i];
         if (dB !== null) for (let i = 0; i < width; i++) dB[col + i] += d * a[row + i];
       }
+    }
+  }
+
+  int8MaxDotSum(
+    data: Int8Groups,
+    q: Float32Array,
+    rows: number,
+    offsets: Float32Array,
+    unit: boolean,
+    weight: number,
+    out: Float32Array,
+  ): void {
+    validateInt8MaxDotSum(data, q, rows, offsets, unit, weight, out);
+    const { bytes, groups, groupBytes, per, width } = data;
+    const { valuesAt, valueStride, scalesAt, scaleStride, lengthsAt, lengthStride } = data;
+    if (rows === 0) return;
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const values = new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const best = new Float32Array(rows);
+    for (let g = 0; g < groups; g++) {
+      const at = g * groupBytes;
+      best.fill(Number.NEGATIVE_INFINITY);
+      for (let r = 0; r < per; r++) {
+        const scale = view.getFloat32(at + scalesAt + r * scaleStride, true);
+        const length = unit ? view.getFloat32(at + lengthsAt + r * lengthStride, true) : 1;
+        const div = unit ? (length > 0 ? 1 / length : 0) : 1;
+        const v = at + valuesAt + r * valueStride;
+        for (let t = 0; t < rows; t++) {
+          let dot = 0;
+          for (let j = 0; j < width; j++) dot += q[t * width + j] * values[v + j];
+          const x = Math.fround((offsets[t] + scale * dot) * div);
+          if (x > best[t] || Number.isNaN(x)) best[t] = x;
+        }
+      }
+      let sum = 0;
+      for (let t = 0; t < rows; t++) sum += best[t];
+      out[g] += weight * sum;
     }
   }
 

@@ -1,4 +1,4 @@
-import type { RmspropHyper, SgdHyper } from "./kernels.js";
+import type { Int8Groups, RmspropHyper, SgdHyper } from "./kernels.js";
 
 /**
  * Argument checks shared by every Kernels implementation, so a bad shape fails the same way, with
@@ -177,6 +177,50 @@ export function validateMaxProductBackward(
       throw new RangeError(`${op}: arg[${i}] = ${arg[i]} is not a row of its group of ${per}`);
     }
   }
+}
+
+export function validateInt8MaxDotSum(
+  data: Int8Groups,
+  q: Float32Array,
+  rows: number,
+  offsets: Float32Array,
+  unit: boolean,
+  weight: number,
+  out: Float32Array,
+): void {
+  const op = "int8MaxDotSum";
+  const { bytes, groups, groupBytes, per, width } = data;
+  const { valuesAt, valueStride, scalesAt, scaleStride, lengthsAt, lengthStride } = data;
+  for (const [name, value] of Object.entries({
+    groups,
+    groupBytes,
+    per,
+    width,
+    valuesAt,
+    valueStride,
+    scalesAt,
+    scaleStride,
+    lengthsAt,
+    lengthStride,
+    rows,
+  })) {
+    dim(`${op}: ${name}`, value);
+  }
+  const last = Math.max(per - 1, 0);
+  if (
+    groups > 0 &&
+    per > 0 &&
+    (valuesAt + last * valueStride + width > groupBytes ||
+      scalesAt + last * scaleStride + 4 > groupBytes ||
+      (unit && lengthsAt + last * lengthStride + 4 > groupBytes))
+  ) {
+    throw new RangeError(`${op}: a group's rows do not fit in its ${groupBytes} bytes`);
+  }
+  matrix(op, "bytes", bytes.length, groups, groupBytes, groupBytes);
+  matrix(op, "q", q.length, rows, width, width);
+  matrix(op, "offsets", offsets.length, 1, rows, rows);
+  matrix(op, "out", out.length, 1, groups, groups);
+  if (!Number.isFinite(weight)) throw new RangeError(`${op}: weight must be finite, got ${weight}`);
 }
 
 export function validateSgdUpdate(

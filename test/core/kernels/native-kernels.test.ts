@@ -389,6 +389,132 @@ test("maxProductBackward (native and TS) equals the dense backward through the w
   }
 });
 
+/**
+ * `groups` groups of `per` int8 rows (width values) laid out as Kernels.int8MaxDotSum reads them,
+ * 3 bytes into a larger buffer so that nothing is aligned: a 4-byte id, the scales, the lengths,
+ * the values, 2 bytes of padding.
+ */
+function int8Groups(groups: number, per: number, width: number, rnd: () => number) {
+  const scalesAt = 4;
+  const lengthsAt = scalesAt + 4 * per;
+  const valuesAt = lengthsAt + 4 * per;
+  const groupBytes = valuesAt + per * width + 2;
+  const buffer = new Uint8Array(3 + groups * groupBytes);
+  const bytes = buffer.subarray(3);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const v = new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const rows: { scale: number; length: number; values: number[] }[][] = [];
+  for (let g = 0; g < groups; g++) {
+    const group = [];
+    for (let r = 0; r < per; r++) {
+      const scale = Math.fround(0.01 + Math.abs(rnd()) * 0.05);
+      const length = Math.fround(r === 1 && g === 2 ? 0 : 1 + Math.abs(rnd()));
+      const values = Array.from({ length: width }, () => Math.round(rnd() * 127));
+      view.setFloat32(g * groupBytes + scalesAt + 4 * r, scale, true);
+      view.setFloat32(g * groupBytes + lengthsAt + 4 * r, length, true);
+      values.forEach((x, j) => {
+        v[g * groupBytes + valuesAt + r * width + j] = x;
+      });
+      group.push({ scale, length, values });
+    }
+    rows.push(group);
+  }
+  const strides = { valueStride: width, scaleStride: 4, lengthStride: 4 };
+  return {
+    data: { bytes, groups, groupBytes, per, width, valuesAt, scalesAt, lengthsAt, ...strides },
+    rows,
+  };
+}
+
+test("int8MaxDotSum (native and TS) is the sum over query rows of each group's best scaled dot", {
+  skip,
+}, () => {
+  const rnd = random(21);
+  // Rows of 37 values: the native dot's 16-lane loop and its tail both run.
+  const [groups, per, width, rows] = [5, 3, 37, 4];
+  const { data, rows: stored } = int8Groups(groups, per, width, rnd);
+  const q = filled(rows * width, rnd);
+  const offsets = filled(rows, rnd);
+  for (const unit of [false, true]) {
+    const want = stored.map((group) => {
+      let sum = 0;
+      for (let t = 0; t < rows; t++) {
+        let best = Number.NEGATIVE_INFINITY;
+        for (const row of group) {
+          let dot = 0;
+          row.values.forEach((x, j) => {
+            dot += q[t * width + j] * x;
+          });
+          const div = unit ? (row.length > 0 ? 1 / row.length : 0) : 1;
+          best = Math.max(best, (offsets[t] + row.scale * dot) * div);
+        }
+        sum += best;
+      }
+      return 1 + 0.5 * sum;
+    });
+    for (const k of [native!, ts]) {
+      const out = new Float32Array(groups).fill(1);
+      k.int8MaxDotSum(data, q, rows, offsets, unit, 0.5, out);
+      out.forEach((x, g) => {
+        assert.ok(Math.abs(x - want[g]) < 1e-4 * (1 + Math.abs(want[g])), `${k.name} ${unit} ${g}`);
+      });
+    }
+  }
+});
+
+test("int8MaxDotSum reads rows with their scale before their values; a NaN row makes a NaN", {
+  skip,
+}, () => {
+  // Two groups of two rows of two values, each row its float32 scale then its int8 values (the
+  // search index's vectors), after a 4-byte id: 16 bytes a group, the second row's scale at an
+  // unaligned byte. Query (2, 1): row 0 = 1 x (2 x 3 + 1 x 4) = 10, row 1 = 0.5 x (2 x 5 + 1 x 5)
+  // = 7.5, so group 0 scores 10; group 1's row 1 has a NaN scale, so it scores NaN. Lengths are
+  // not read without `unit`.
+  const bytes = new Uint8Array(32);
+  const view = new DataView(bytes.buffer);
+  for (const [g, second] of [0.5, Number.NaN].entries()) {
+    view.setFloat32(16 * g + 4, 1, true);
+    bytes.set([3, 4], 16 * g + 8);
+    view.setFloat32(16 * g + 10, second, true);
+    bytes.set([5, 5], 16 * g + 14);
+  }
+  const data = {
+    bytes,
+    groups: 2,
+    groupBytes: 16,
+    per: 2,
+    width: 2,
+    valuesAt: 8,
+    valueStride: 6,
+    scalesAt: 4,
+    scaleStride: 6,
+    lengthsAt: 0,
+    lengthStride: 0,
+  };
+  const q = Float32Array.of(2, 1);
+  for (const k of [native!, ts]) {
+    const out = new Float32Array(2);
+    k.int8MaxDotSum(data, q, 1, Float32Array.of(0), false, 1, out);
+    assert.equal(out[0], 10, k.name);
+    assert.ok(Number.isNaN(out[1]), `${k.name}: ${out[1]}`);
+    k.int8MaxDotSum(data, new Float32Array(0), 0, new Float32Array(0), false, 1, out);
+    assert.equal(out[0], 10, `${k.name}: no query rows add nothing`);
+    assert.throws(
+      () => k.int8MaxDotSum({ ...data, groupBytes: 15 }, q, 1, Float32Array.of(0), false, 1, out),
+      /int8MaxDotSum: a group's rows do not fit in its 15 bytes/,
+    );
+    assert.throws(
+      () => k.int8MaxDotSum({ ...data, groups: 3 }, q, 1, Float32Array.of(0), false, 1, out),
+      /int8MaxDotSum: bytes has 32 elements/,
+    );
+    // With `unit` the lengths would be read past the group.
+    assert.throws(
+      () => k.int8MaxDotSum({ ...data, lengthsAt: 14 }, q, 1, Float32Array.of(0), true, 1, out),
+      /do not fit/,
+    );
+  }
+});
+
 test("native kernels name their backend and refuse unknown ones", { skip }, () => {
   assert.match(native!.name, /^native \((avx512|avx2|scalar|openblas)\)$/);
   assert.ok(native!.backends().includes("scalar"));
