@@ -5,12 +5,13 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { AlignmentModel } from "../../src/align/model.js";
 import { AlignmentFusion } from "../../src/align/score-fusion.js";
-import { DEFAULT_REGION_BEAM, Describer } from "../../src/app/describer.js";
+import { DEFAULT_REGION_BEAM, type DescribeOptions, Describer } from "../../src/app/describer.js";
 import { ImageIndex } from "../../src/app/image-index.js";
 import {
   BUNDLE_FILE,
   BundleCache,
   loadBundle,
+  type ModelBundle,
   PACKAGED_DEFAULT,
   readBundleManifest,
   writeBundle,
@@ -23,7 +24,10 @@ import { loadCheckpoint } from "../../src/core/checkpoint.js";
 import { InputError } from "../../src/errors.js";
 import { rerankCaptions } from "../../src/generate/alignment-rerank.js";
 import { beamSearch } from "../../src/generate/decoding.js";
-import { decodeRegionPhrases } from "../../src/generate/region-phrases.js";
+import {
+  decodeRegionPhrases,
+  type RegionPhraseDecoding,
+} from "../../src/generate/region-phrases.js";
 import { SnippetConsensus } from "../../src/generate/snippet-consensus.js";
 import { DEFAULT_BETA } from "../../src/mrf/phrase-alignment.js";
 import { FeatureStore } from "../../src/vision/feature-store.js";
@@ -292,39 +296,54 @@ test("a bundle with captionRerank: describe takes the beam's caption the search 
   );
 });
 
+/**
+ * Describes four world images with `bundle` as loaded and with `off` (its region ranking turned
+ * off), checking each region's phrase against decodeRegionPhrases with `decoding(true)` and
+ * `decoding(false)`; returns how many regions the ranking changed.
+ */
+async function describedAsDecoded(
+  bundle: ModelBundle,
+  dir: string,
+  off: DescribeOptions,
+  decoding: (on: boolean) => RegionPhraseDecoding,
+): Promise<number> {
+  const g = bundle.regionGenerator!;
+  const dim = g.model.config.featureDim;
+  const vision = await openVisionModels(bundle.manifest.vision, { baseDir: dir });
+  const phrases = (features: Float32Array, on: boolean) =>
+    decodeRegionPhrases(g, features.subarray(dim), decoding(on)).map((p) => p?.words.join(" "));
+  const ranked = await Describer.load(bundle);
+  const plain = await Describer.load(bundle, off);
+  let changed = 0;
+  try {
+    for (const entry of trained.world.world.images.slice(0, 4)) {
+      const image = join(trained.world.imagesDir, entry.filename);
+      const { features } = await regionFeatures(vision, image);
+      const want = { ranked: phrases(features, true), plain: phrases(features, false) };
+      changed += want.ranked.filter((p, i) => p !== want.plain[i]).length;
+      const said = async (d: Describer) =>
+        (await d.describe(image)).regions.map((r) => r.phrase?.text);
+      assert.deepEqual(await said(ranked), want.ranked);
+      assert.deepEqual(await said(plain), want.plain);
+    }
+  } finally {
+    await vision.encoder.close();
+    await ranked.close();
+    await plain.close();
+  }
+  return changed;
+}
+
 test("a bundle with regionRerank: describe reranks each region's phrase beam on that region", async () => {
   const out = join(dir, "region-rerank-bundle");
   const args = ["--region-generator", trained.generator, "--region-rerank-weight", "1000"];
   assert.equal(await createWorldBundle(out, ...args, "--region-rerank-beam", "4"), 0);
   const bundle = loadBundle(out);
   assert.deepEqual(bundle.manifest.regionRerank, { weight: 1000, beam: 4 });
-  const g = bundle.regionGenerator!;
-  const dim = g.model.config.featureDim;
-  const vision = await openVisionModels(bundle.manifest.vision, { baseDir: out });
-  const phrases = (features: Float32Array, rerank: boolean) =>
-    decodeRegionPhrases(g, features.subarray(dim), {
-      beam: rerank ? 4 : DEFAULT_REGION_BEAM,
-      ...(rerank ? { rerank: { scorer: bundle.search, weight: 1000 } } : {}),
-    }).map((p) => p?.words.join(" "));
-  const reranked = await Describer.load(bundle);
-  const off = await Describer.load(bundle, { regionRerankWeight: 0 });
-  let changed = 0;
-  try {
-    for (const entry of trained.world.world.images.slice(0, 4)) {
-      const image = join(trained.world.imagesDir, entry.filename);
-      const { features } = await regionFeatures(vision, image);
-      const want = { reranked: phrases(features, true), plain: phrases(features, false) };
-      changed += want.reranked.filter((p, i) => p !== want.plain[i]).length;
-      const said = async (d: Describer) =>
-        (await d.describe(image)).regions.map((r) => r.phrase?.text);
-      assert.deepEqual(await said(reranked), want.reranked);
-      assert.deepEqual(await said(off), want.plain);
-    }
-  } finally {
-    await vision.encoder.close();
-    await reranked.close();
-    await off.close();
-  }
+  const changed = await describedAsDecoded(bundle, out, { regionRerankWeight: 0 }, (on) => ({
+    beam: on ? 4 : DEFAULT_REGION_BEAM,
+    ...(on ? { rerank: { scorer: bundle.search, weight: 1000 } } : {}),
+  }));
   assert.ok(changed > 0, "reranking changes some of the phrases");
   await assert.rejects(
     async () => createWorldBundle(join(dir, "region-rerank-bad"), "--region-rerank-beam", "4"),
@@ -369,34 +388,11 @@ test("a bundle with regionConsensus: describe ranks each region's beam by its sn
     neighbours: 3,
   });
   assert.deepEqual(bundle.regionConsensus!.snippets, consensus.snippets);
-  const g = bundle.regionGenerator!;
-  const vision = await openVisionModels(bundle.manifest.vision, { baseDir: out });
-  const phrases = (features: Float32Array, on: boolean) =>
-    decodeRegionPhrases(g, features.subarray(dim), {
-      beam: DEFAULT_REGION_BEAM,
-      ...(on
-        ? { consensus: { consensus: bundle.regionConsensus!, weight: 1000, neighbours: 3 } }
-        : {}),
-    }).map((p) => p?.words.join(" "));
-  const ranked = await Describer.load(bundle);
-  const off = await Describer.load(bundle, { regionConsensusWeight: 0 });
-  let changed = 0;
-  try {
-    for (const entry of trained.world.world.images.slice(0, 4)) {
-      const image = join(trained.world.imagesDir, entry.filename);
-      const { features } = await regionFeatures(vision, image);
-      const want = { ranked: phrases(features, true), plain: phrases(features, false) };
-      changed += want.ranked.filter((p, i) => p !== want.plain[i]).length;
-      const said = async (d: Describer) =>
-        (await d.describe(image)).regions.map((r) => r.phrase?.text);
-      assert.deepEqual(await said(ranked), want.ranked);
-      assert.deepEqual(await said(off), want.plain);
-    }
-  } finally {
-    await vision.encoder.close();
-    await ranked.close();
-    await off.close();
-  }
+  const consensusOf = { consensus: bundle.regionConsensus!, weight: 1000, neighbours: 3 };
+  const changed = await describedAsDecoded(bundle, out, { regionConsensusWeight: 0 }, (on) => ({
+    beam: DEFAULT_REGION_BEAM,
+    ...(on ? { consensus: consensusOf } : {}),
+  }));
   assert.ok(changed > 0, "the consensus changes some of the phrases");
   await assert.rejects(
     async () => createWorldBundle(join(dir, "consensus-bad"), "--region-consensus-weight", "1"),

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { Rng } from "../../../src/core/rng.js";
 import { SnippetConsensus } from "../../../src/generate/snippet-consensus.js";
 import { type Snippet, writeSnippets } from "../../../src/mrf/snippets.js";
 import { FeatureStore } from "../../../src/vision/feature-store.js";
 import { assertClearError, runCli } from "../../support/cli-run.js";
+import { writeFlickr8kFolder, writeRandomStore } from "../../support/tiny-flickr8k.js";
 
 const root = mkdtempSync(join(tmpdir(), "imagesent-fit-consensus-"));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -18,39 +18,23 @@ const VAL = ["2000_ba.jpg"];
 
 /** A Flickr8k folder of four train images and one val image, their store and their snippets. */
 function writeData() {
-  const dataset = join(root, "flickr8k");
-  mkdirSync(dataset, { recursive: true });
   const all = [...TRAIN, ...VAL];
-  writeFileSync(
-    join(dataset, "Flickr8k.token.txt"),
-    `${all.map((f) => `${f}#0\ta black dog runs on the grass .`).join("\n")}\n`,
+  const dataset = writeFlickr8kFolder(
+    join(root, "flickr8k"),
+    { train: TRAIN, val: VAL },
+    "a black dog runs on the grass .",
   );
-  writeFileSync(join(dataset, "Flickr_8k.trainImages.txt"), `${TRAIN.join("\n")}\n`);
-  writeFileSync(join(dataset, "Flickr_8k.devImages.txt"), `${VAL.join("\n")}\n`);
-  writeFileSync(join(dataset, "Flickr_8k.testImages.txt"), "");
-  const storeDir = join(root, "features");
-  const store = FeatureStore.openForWriting(storeDir, {
-    encoder: "test",
-    dim: DIM,
-    regionsPerImage: 3,
-    detector: null,
-  });
-  const rng = new Rng(2);
-  store.append(
-    all.map((filename, id) => ({
-      filename,
-      id,
-      width: 100,
-      height: 50,
-      regions: [
-        { box: { x1: 0, y1: 0, x2: 100, y2: 50 }, source: "whole" as const },
-        { box: { x1: 0, y1: 0, x2: 50, y2: 50 }, source: "fallback" as const },
-        { box: { x1: 50, y1: 0, x2: 100, y2: 50 }, source: "fallback" as const },
-      ],
-      features: Float32Array.from({ length: 3 * DIM }, () => rng.normal()),
-    })),
+  const storeDir = writeRandomStore(
+    join(root, "features"),
+    all,
+    DIM,
+    [
+      { box: { x1: 0, y1: 0, x2: 100, y2: 50 }, source: "whole" },
+      { box: { x1: 0, y1: 0, x2: 50, y2: 50 }, source: "fallback" },
+      { box: { x1: 50, y1: 0, x2: 100, y2: 50 }, source: "fallback" },
+    ],
+    2,
   );
-  store.close();
   const snippet = (filename: string, region: number, tokens: string[]): Snippet => ({
     filename,
     imageId: all.indexOf(filename),

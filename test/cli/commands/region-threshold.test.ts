@@ -5,11 +5,11 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { loadBundle, writeBundle } from "../../../src/app/model-bundle.js";
 import { PIXEL_STATS_SETUP } from "../../../src/app/vision-setup.js";
-import { Rng } from "../../../src/core/rng.js";
 import { FUNCTION_WORDS } from "../../../src/generate/region-phrases.js";
 import { FeatureStore } from "../../../src/vision/feature-store.js";
 import { assertClearError, runCli } from "../../support/cli-run.js";
 import { TINY_WORDS } from "../../support/tiny-alignment-model.js";
+import { writeFlickr8kFolder, writeRandomStore } from "../../support/tiny-flickr8k.js";
 import { writeUntrainedCheckpoints } from "../../support/untrained-checkpoints.js";
 
 const root = mkdtempSync(join(tmpdir(), "imagesent-region-threshold-"));
@@ -36,7 +36,7 @@ interface Data {
 function writeData(): Data {
   const dataset = join(root, "flickr8k");
   const entities = join(root, "entities");
-  for (const d of [dataset, join(entities, "Annotations"), join(entities, "Sentences")]) {
+  for (const d of [join(entities, "Annotations"), join(entities, "Sentences")]) {
     mkdirSync(d, { recursive: true });
   }
   const box = (chain: number, x1: number, x2: number) =>
@@ -52,38 +52,20 @@ function writeData(): Data {
       `[/EN#1/other a ${CONTENT}] beside [/EN#2/other the ${CONTENT}] .\n`,
     );
   }
-  writeFileSync(
-    join(dataset, "Flickr8k.token.txt"),
-    `${VAL.map((f) => `${f}#0\ta ${CONTENT} beside the ${CONTENT} .`).join("\n")}\n`,
-  );
-  writeFileSync(join(dataset, "Flickr_8k.trainImages.txt"), "");
-  writeFileSync(join(dataset, "Flickr_8k.devImages.txt"), `${VAL.join("\n")}\n`);
-  writeFileSync(join(dataset, "Flickr_8k.testImages.txt"), "");
+  writeFlickr8kFolder(dataset, { val: VAL }, `a ${CONTENT} beside the ${CONTENT} .`);
 
-  const storeDir = join(root, "features");
-  const store = FeatureStore.openForWriting(storeDir, {
-    encoder: "test",
-    dim: DIM,
-    regionsPerImage: 4,
-    detector: null,
-  });
-  const rng = new Rng(6);
-  store.append(
-    VAL.map((filename, id) => ({
-      filename,
-      id,
-      width: 100,
-      height: 50,
-      regions: [
-        { box: { x1: 0, y1: 0, x2: 100, y2: 50 }, source: "whole" as const },
-        { box: { x1: 0, y1: 0, x2: 50, y2: 50 }, source: "fallback" as const },
-        { box: { x1: 50, y1: 0, x2: 100, y2: 50 }, source: "fallback" as const },
-        { box: { x1: 40, y1: 10, x2: 60, y2: 40 }, source: "fallback" as const },
-      ],
-      features: Float32Array.from({ length: 4 * DIM }, () => rng.normal()),
-    })),
+  const storeDir = writeRandomStore(
+    join(root, "features"),
+    VAL,
+    DIM,
+    [
+      { box: { x1: 0, y1: 0, x2: 100, y2: 50 }, source: "whole" },
+      { box: { x1: 0, y1: 0, x2: 50, y2: 50 }, source: "fallback" },
+      { box: { x1: 50, y1: 0, x2: 100, y2: 50 }, source: "fallback" },
+      { box: { x1: 40, y1: 10, x2: 60, y2: 40 }, source: "fallback" },
+    ],
+    6,
   );
-  store.close();
   const paths = writeUntrainedCheckpoints(root, DIM);
   const bundle = join(root, "bundle");
   writeBundle(bundle, {
