@@ -176,11 +176,16 @@ export class SnippetConsensus {
       error,
     });
     const meta = JsonFields.of(ckpt.meta, path, { path: "meta", error });
-    const snippets = meta.list("snippets", { minLength: 1 }).map((s, i) =>
-      JsonFields.of({ s }, path, { path: `meta.snippets[${i}]`, error })
-        .strings("s", { minLength: 1 })
-        .map((words) => words.split(" ")),
-    );
+    const snippets = meta.list("snippets", { minLength: 1 }).map((phrases, i) => {
+      if (
+        !Array.isArray(phrases) ||
+        phrases.length === 0 ||
+        !phrases.every((p) => typeof p === "string" && p !== "")
+      ) {
+        return meta.fail(`snippets[${i}]`, "a non-empty list of non-empty phrases", phrases);
+      }
+      return phrases.map((words: string) => words.split(" "));
+    });
     const tensor = (name: string, shape: number[]) => {
       const t = ckpt.tensors.get(name);
       if (!t || t.shape.join() !== shape.join()) {
