@@ -1,10 +1,12 @@
 /** Counts of every n-gram of `tokens` for n = 1..maxN, keyed by the n-gram's tokens joined by NUL. */
 export function countNgrams(tokens: readonly string[], maxN: number): Map<string, number> {
   const counts = new Map<string, number>();
+  // keys[i]: the (n-1)-gram starting at i, extended by one token for each n (not re-joined).
+  const keys = tokens.slice();
   for (let n = 1; n <= maxN; n++) {
     for (let i = 0; i + n <= tokens.length; i++) {
-      const key = tokens.slice(i, i + n).join("\u0000");
-      counts.set(key, (counts.get(key) ?? 0) + 1);
+      if (n > 1) keys[i] = `${keys[i]}\u0000${tokens[i + n - 1]}`;
+      counts.set(keys[i], (counts.get(keys[i]) ?? 0) + 1);
     }
   }
   return counts;
