@@ -1,5 +1,5 @@
 import { mean } from "./mean.js";
-import { countNgrams, ngramOrder } from "./ngrams.js";
+import { countNgrams, forEachNgram, ngramOrder } from "./ngrams.js";
 import type { MetricScore, TokenizedImage } from "./types.js";
 
 export interface CiderOptions {
@@ -32,7 +32,7 @@ export function documentFrequencies(
   const counts = new Map<string, number>();
   for (const sentences of documents) {
     const seen = new Set<string>();
-    for (const s of sentences) for (const gram of countNgrams(s, maxN).keys()) seen.add(gram);
+    for (const s of sentences) forEachNgram(s, maxN, (gram) => seen.add(gram));
     for (const gram of seen) counts.set(gram, (counts.get(gram) ?? 0) + 1);
   }
   return { counts, documents: documents.length };
