@@ -18,7 +18,7 @@ import { Params } from "../core/params.js";
 import { Tensor } from "../core/tensor.js";
 import { InputError } from "../errors.js";
 import { ensembleMember, type LoadedGenerator, loadGenerator } from "../generate/load-generator.js";
-import { SnippetConsensus } from "../generate/snippet-consensus.js";
+import { type ConsensusRerank, SnippetConsensus } from "../generate/snippet-consensus.js";
 import { imagesentHome } from "../home-dir.js";
 import { JsonFields, parseJson, shown } from "../json-fields.js";
 import {
@@ -476,6 +476,19 @@ function loadBundleFolder(dir: string): ModelBundle {
       return regionConsensus();
     },
   };
+}
+
+/**
+ * The bundle's region-phrase consensus as decodeRegionPhrases takes it, at `weight` (default the
+ * bundle's regionConsensus weight); undefined at weight 0 or when the bundle has none.
+ */
+export function regionConsensusRerank(
+  bundle: ModelBundle,
+  weight = bundle.manifest.regionConsensus?.weight ?? 0,
+): ConsensusRerank | undefined {
+  const setting = bundle.manifest.regionConsensus;
+  const consensus = setting && weight > 0 ? bundle.regionConsensus : undefined;
+  return consensus && setting ? { consensus, weight, neighbours: setting.neighbours } : undefined;
 }
 
 /** Loads every part of a bundle now (what loadBundleFolder leaves to first use), to check it. */

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { DEFAULT_REGION_BEAM } from "../../app/describer.js";
 import { encodeEntityRegions } from "../../app/entity-crops.js";
-import { loadBundle, MAX_BEAM } from "../../app/model-bundle.js";
+import { loadBundle, MAX_BEAM, regionConsensusRerank } from "../../app/model-bundle.js";
 import { openVisionModels, type VisionModels } from "../../app/vision-setup.js";
 import { writeFileAtomic } from "../../core/atomic-file.js";
 import { type EntityImage, readEntities } from "../../data/flickr30k-entities.js";
@@ -179,7 +179,7 @@ export const evalRegionsCommand: Command = {
       numberFlag(stringFlag(flags, "region-consensus"), "--region-consensus", { min: 0 }) ??
       bundle.manifest.regionConsensus?.weight ??
       0;
-    const consensus = bundle.regionConsensus;
+    const consensus = regionConsensusRerank(bundle, consensusWeight);
     if (consensusWeight > 0 && !consensus) {
       throw new InputError(
         `--region-consensus: ${bundle.dir} has no snippet consensus (regionConsensus)`,
@@ -238,15 +238,7 @@ export const evalRegionsCommand: Command = {
         lengthNormalization: regionLengthNorm,
         maxLength: DEFAULT_MAX_LENGTH,
         ...(rerankWeight > 0 ? { rerank: { scorer: bundle.search, weight: rerankWeight } } : {}),
-        ...(consensusWeight > 0 && consensus && bundle.manifest.regionConsensus
-          ? {
-              consensus: {
-                consensus,
-                weight: consensusWeight,
-                neighbours: bundle.manifest.regionConsensus.neighbours,
-              },
-            }
-          : {}),
+        ...(consensus ? { consensus } : {}),
       },
       fullFrameDecoding: {
         beam,

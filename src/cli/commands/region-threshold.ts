@@ -6,6 +6,7 @@ import {
   loadBundle,
   MAX_BEAM,
   parseBundleManifest,
+  regionConsensusRerank,
 } from "../../app/model-bundle.js";
 import { DEFAULT_LABEL_SCORE, type RegionPhraseSetting } from "../../app/region-phrase-filter.js";
 import {
@@ -120,8 +121,7 @@ export const regionThresholdCommand: Command = {
     const bundleDir = new BundleCache().resolve(stringFlag(flags, "bundle")!);
     const bundle = loadBundle(bundleDir);
     const rerank = bundle.manifest.regionRerank;
-    const consensusSetting = bundle.manifest.regionConsensus;
-    const consensus = bundle.regionConsensus;
+    const consensus = regionConsensusRerank(bundle);
     const beam = boundedIntFlag(
       flags,
       "region-beam",
@@ -184,15 +184,7 @@ export const regionThresholdCommand: Command = {
         ...(rerank && rerank.weight > 0
           ? { rerank: { scorer: bundle.search, weight: rerank.weight } }
           : {}),
-        ...(consensus && consensusSetting && consensusSetting.weight > 0
-          ? {
-              consensus: {
-                consensus,
-                weight: consensusSetting.weight,
-                neighbours: consensusSetting.neighbours,
-              },
-            }
-          : {}),
+        ...(consensus ? { consensus } : {}),
       },
     );
     progress.finish();
