@@ -20,7 +20,7 @@ import { DETECTOR_PRESETS, ENCODER_PRESETS } from "../src/vision/model-config.js
 import { ModelRegistry } from "../src/vision/model-registry.js";
 import { OnnxEncoder } from "../src/vision/onnx-encoder.js";
 import { addGraphOutputs, readOnnxGraph } from "../src/vision/onnx-proto.js";
-import { openSession, ort, readModelFile } from "../src/vision/onnx-session.js";
+import { onnxRuntime, openSession, readModelFile } from "../src/vision/onnx-session.js";
 import { findQuantization } from "../src/vision/quantization.js";
 
 const { values } = parseArgs({
@@ -130,6 +130,7 @@ async function bareModels(regions: number) {
       : undefined;
   const e = encoderConfig.preprocess;
   const d = detectorConfig.preprocess;
+  const ort = await onnxRuntime();
   const encInput = new ort.Tensor(
     "float32",
     new Float32Array(regions * 3 * e.width * e.height).fill(0.1),

@@ -1,6 +1,17 @@
-import sharp from "sharp";
+import type Sharp from "sharp";
 import { InputError } from "../errors.js";
 import type { RgbImage } from "./image.js";
+
+let sharpModule: Promise<typeof Sharp> | undefined;
+
+/**
+ * sharp, imported on first use: a process that decodes no image (a text search) does not spend
+ * the ~100 ms of loading libvips.
+ */
+export async function loadSharp(): Promise<typeof Sharp> {
+  sharpModule ??= import("sharp").then((m) => m.default);
+  return sharpModule;
+}
 
 export interface DecodeOptions {
   /**
@@ -59,6 +70,7 @@ export async function checkPixelLimit(
   let height: number;
   try {
     // No limit here: the header is all that is read, and the limit is the one checked below.
+    const sharp = await loadSharp();
     ({ width, height } = await sharp(source, { limitInputPixels: false }).metadata());
   } catch (err) {
     throw cannotDecode(label, err);
@@ -79,6 +91,7 @@ export async function decodeImage(
 ): Promise<RgbImage> {
   const label = labelOf(source, name);
   if (options.maxPixels !== undefined) await checkPixelLimit(source, options.maxPixels, label);
+  const sharp = await loadSharp();
   try {
     const { data, info } = await sharp(source, {
       failOn: "error",

@@ -1,15 +1,16 @@
 import { basename } from "node:path";
-import sharp from "sharp";
+import type * as ort from "onnxruntime-node";
 import { InputError } from "../errors.js";
 import { clipBox } from "./boxes.js";
+import { loadSharp } from "./decode.js";
 import type { RgbImage } from "./image.js";
 import type { DetectorConfig } from "./model-config.js";
 import type { ModelRegistry } from "./model-registry.js";
 import { nonMaxSuppression } from "./nms.js";
 import {
   imageInputName,
+  onnxRuntime,
   openSession,
-  ort,
   readModelFile,
   type SessionOptions,
 } from "./onnx-session.js";
@@ -104,6 +105,7 @@ export class Detector {
     const whole = { x1: 0, y1: 0, x2: image.width, y2: image.height };
     const warp = planWarp(image.width, image.height, whole, p);
     const { src, dst } = warp;
+    const sharp = await loadSharp();
     const resized = await sharp(image.data, {
       raw: { width: image.width, height: image.height, channels: 3 },
     })
@@ -121,7 +123,8 @@ export class Detector {
     const { width: W, height: H, layout } = this.config.preprocess;
     const { data, warp } = await (prepared ?? this.prepare(image));
     const dims = layout === "nchw" ? [1, 3, H, W] : [1, H, W, 3];
-    const result = await this.session.run({ [this.input]: new ort.Tensor("float32", data, dims) }, [
+    const { Tensor } = await onnxRuntime();
+    const result = await this.session.run({ [this.input]: new Tensor("float32", data, dims) }, [
       this.output,
     ]);
     const raw = result[this.output].data as Float32Array;

@@ -1,4 +1,5 @@
 import { basename } from "node:path";
+import type * as ort from "onnxruntime-node";
 import { InputError } from "../errors.js";
 import type { Box, RgbImage } from "./image.js";
 import type { EncoderConfig } from "./model-config.js";
@@ -6,8 +7,8 @@ import type { ModelRegistry } from "./model-registry.js";
 import { addGraphOutputs, readOnnxGraph } from "./onnx-proto.js";
 import {
   imageInputName,
+  onnxRuntime,
   openSession,
-  ort,
   readModelFile,
   type SessionOptions,
 } from "./onnx-session.js";
@@ -125,7 +126,8 @@ export class OnnxEncoder implements RegionEncoder {
   }
 
   private async run(data: Float32Array, n: number): Promise<ort.Tensor> {
-    const feeds = { [this.input]: new ort.Tensor("float32", data, this.inputDims(n)) };
+    const { Tensor } = await onnxRuntime();
+    const feeds = { [this.input]: new Tensor("float32", data, this.inputDims(n)) };
     const result = await this.session.run(feeds, [this.config.feature]);
     return result[this.config.feature];
   }

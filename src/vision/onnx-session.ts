@@ -1,6 +1,17 @@
 import { readFileSync } from "node:fs";
-import * as ort from "onnxruntime-node";
+import type * as ort from "onnxruntime-node";
 import { InputError } from "../errors.js";
+
+let runtime: Promise<typeof ort> | undefined;
+
+/**
+ * onnxruntime, imported on first use: a process that runs no model (a text search) does not
+ * spend the ~50 ms of loading it.
+ */
+export function onnxRuntime(): Promise<typeof ort> {
+  runtime ??= import("onnxruntime-node");
+  return runtime;
+}
 
 /** How a session runs: threads for one operator, and whether to optimise the graph. */
 export interface SessionOptions {
@@ -20,8 +31,9 @@ export async function openSession(
   what: string,
   options: SessionOptions = {},
 ): Promise<ort.InferenceSession> {
+  const { InferenceSession } = await onnxRuntime();
   try {
-    return await ort.InferenceSession.create(bytes, {
+    return await InferenceSession.create(bytes, {
       intraOpNumThreads: options.threads ?? 2,
       interOpNumThreads: 1,
       executionMode: "sequential",
@@ -64,5 +76,3 @@ export function imageInputName(
   }
   return session.inputNames[0];
 }
-
-export { ort };
