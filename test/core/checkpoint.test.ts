@@ -358,12 +358,14 @@ test("weights that are not finite are refused on save and on load, naming the pa
         err.message.startsWith(`${path}: not saved: parameter W2 holds ${bad}`),
     );
     assert.ok(!readdirSync(dir).includes("diverged.ckpt"), "nothing written");
-    // A file that holds one anyway (an older imagesent wrote it) does not load.
-    const good = encodeCheckpoint({ params: tinyModel(1).params });
-    assert.throws(
-      () => decodeCheckpoint(withTensorValue(good, "b1", 0, bad), "nan.ckpt"),
-      new RegExp(`nan.ckpt: parameter b1 holds ${bad} \\(1 of 8 values are not finite\\)`),
-    );
+    // A file that holds one anyway (an older imagesent wrote it) does not load, in either dtype.
+    for (const dtype of ["f32", "f16"] as const) {
+      const good = encodeCheckpoint({ params: tinyModel(1).params }, { dtype });
+      assert.throws(
+        () => decodeCheckpoint(withTensorValue(good, "b1", 0, bad), "nan.ckpt"),
+        new RegExp(`nan.ckpt: parameter b1 holds ${bad} \\(1 of 8 values are not finite\\)`),
+      );
+    }
   }
   const huge = tinyModel(1);
   huge.params.get("E").data[0] = 1e5;

@@ -1,4 +1,5 @@
 import { crc32 } from "node:zlib";
+import { toFloat16 } from "../../src/core/checkpoint.js";
 
 /** A checkpoint file taken apart: its JSON header and payload (see src/core/checkpoint.ts). */
 export interface CheckpointParts {
@@ -46,7 +47,10 @@ export function joinCheckpoint(parts: CheckpointParts, version: 1 | 2 = 2): Uint
   return out;
 }
 
-/** The bytes with float32 element `index` of tensor `name` set to `value`, checksums fixed. */
+/**
+ * The bytes with element `index` of tensor `name` (float32 or float16) set to `value`, checksums
+ * fixed.
+ */
 export function withTensorValue(
   bytes: Uint8Array,
   name: string,
@@ -55,8 +59,10 @@ export function withTensorValue(
 ): Uint8Array {
   const parts = splitCheckpoint(bytes);
   const entry = parts.header.tensors.find((t) => t.name === name);
-  if (entry?.dtype !== "f32") throw new Error(`no float32 tensor ${name}`);
-  new DataView(parts.payload.buffer).setFloat32(entry.offset + 4 * index, value, true);
+  if (!entry) throw new Error(`no tensor ${name}`);
+  const view = new DataView(parts.payload.buffer);
+  if (entry.dtype === "f32") view.setFloat32(entry.offset + 4 * index, value, true);
+  else view.setUint16(entry.offset + 2 * index, toFloat16(value), true);
   return joinCheckpoint(parts);
 }
 
