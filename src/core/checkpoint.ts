@@ -237,7 +237,7 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): Checkpoint 
     const n = shapeSize(e.shape);
     const half = e.dtype === "f16" ? decodeHalves(payload, pv, e.offset, n) : undefined;
     const data = half ? half.data : decodeFloats(payload, pv, e.offset, n);
-    const bad = half && half.finite ? null : nonFiniteIn(e.name, data);
+    const bad = half?.finite ? null : nonFiniteIn(e.name, data);
     if (bad) {
       const what = e.kind === "param" ? "parameter" : "optimiser buffer";
       throw new InputError(
