@@ -8,6 +8,7 @@
       "sources": [
         "native/addon.cc",
         "native/gemm.cc",
+        "native/halves.cc",
         "native/int8_max_dot.cc",
         "native/max_product.cc",
         "native/microkernel_avx512.cc",

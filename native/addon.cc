@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "gemm.h"
+#include "halves.h"
 #include "int8_max_dot.h"
 #include "max_product.h"
 #include "microkernel.h"
@@ -105,9 +106,10 @@ struct Args {
     void* data = nullptr;
     if (is) NAPI_TRY(napi_get_typedarray_info(env, values[i], &type, length, &data, nullptr, nullptr));
     if (!is || type != want) {
-      const char* name = want == napi_float32_array ? "Float32Array"
-                         : want == napi_uint8_array ? "Uint8Array"
-                                                    : "Int32Array";
+      const char* name = want == napi_float32_array  ? "Float32Array"
+                         : want == napi_uint8_array  ? "Uint8Array"
+                         : want == napi_uint16_array ? "Uint16Array"
+                                                     : "Int32Array";
       throw Error{nullptr, "argument " + std::to_string(i) + " must be a " + name};
     }
     return static_cast<T*>(data);
@@ -306,6 +308,22 @@ napi_value Int8MaxDotSum(napi_env env, napi_callback_info info) {
   });
 }
 
+napi_value HalvesToFloats(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args args(env, info, 2);
+    size_t bitsLen, outLen;
+    const uint16_t* bits = args.array<uint16_t>(0, napi_uint16_array, &bitsLen);
+    float* out = args.array<float>(1, napi_float32_array, &outLen);
+    if (outLen != bitsLen) {
+      throw Error{"range", "halvesToFloats: bits and out must have the same length"};
+    }
+    const int64_t special = halvesToFloats(bits, static_cast<int64_t>(bitsLen), out);
+    napi_value result;
+    NAPI_TRY(napi_create_double(env, static_cast<double>(special), &result));
+    return result;
+  });
+}
+
 napi_value RmspropUpdate(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Args args(env, info, 9);
@@ -430,6 +448,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"maxProductBackward", nullptr, MaxProductBackward, nullptr, nullptr, nullptr, napi_default,
        nullptr},
       {"int8MaxDotSum", nullptr, Int8MaxDotSum, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"halvesToFloats", nullptr, HalvesToFloats, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"rmspropUpdate", nullptr, RmspropUpdate, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sgdUpdate", nullptr, SgdUpdate, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"threads", nullptr, Threads, nullptr, nullptr, nullptr, napi_default, nullptr},

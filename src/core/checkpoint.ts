@@ -4,6 +4,8 @@ import { CorruptFileError, InputError } from "../errors.js";
 import { JsonFields, parseJson } from "../json-fields.js";
 import { writeFileAtomic } from "./atomic-file.js";
 import { describeNonFinite, nonFiniteIn } from "./divergence.js";
+import { float16Values, fromFloat16, toFloat16 } from "./float16.js";
+import { kernels } from "./kernels/index.js";
 import type { Optimizer, OptimizerState } from "./optim/optimizer.js";
 import type { Params } from "./params.js";
 import type { Rng } from "./rng.js";
@@ -275,11 +277,9 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const HALF_EXPONENT = 0x7c00;
 
 /**
- * `n` float16 values from `payload` at `offset`, and whether all are finite (seen from their
- * bits as they are decoded, which spares a second pass over the floats). On a little-endian
- * machine, where the stored bytes are aligned, they are read as a Uint16Array: a per-value
- * DataView read is several times slower while a fresh process is still unoptimised, which is
- * when a model is loaded.
+ * `n` float16 values from `payload` at `offset`, and whether all are finite. On a little-endian
+ * machine, where the stored bytes are aligned, they are converted by the active kernels (F16C
+ * in the native ones: decoding a search's three models was a fifth of a cold start in a loop).
  */
 function decodeHalves(
   payload: Uint8Array,
@@ -287,23 +287,18 @@ function decodeHalves(
   offset: number,
   n: number,
 ): { data: Float32Array; finite: boolean } {
-  const half = float16Values();
   const out = new Float32Array(n);
   const at = payload.byteOffset + offset;
-  let special = 0;
   if (LITTLE_ENDIAN && at % 2 === 0) {
-    const bits = new Uint16Array(payload.buffer, at, n);
-    for (let i = 0; i < n; i++) {
-      const b = bits[i];
-      out[i] = half[b];
-      if ((b & HALF_EXPONENT) === HALF_EXPONENT) special++;
-    }
-  } else {
-    for (let i = 0; i < n; i++) {
-      const b = pv.getUint16(offset + 2 * i, true);
-      out[i] = half[b];
-      if ((b & HALF_EXPONENT) === HALF_EXPONENT) special++;
-    }
+    const special = kernels().halvesToFloats(new Uint16Array(payload.buffer, at, n), out);
+    return { data: out, finite: special === 0 };
+  }
+  const half = float16Values();
+  let special = 0;
+  for (let i = 0; i < n; i++) {
+    const b = pv.getUint16(offset + 2 * i, true);
+    out[i] = half[b];
+    if ((b & HALF_EXPONENT) === HALF_EXPONENT) special++;
   }
   return { data: out, finite: special === 0 };
 }
@@ -443,58 +438,4 @@ export class Checkpoint {
 
 function align8(n: number): number {
   return Math.ceil(n / 8) * 8;
-}
-
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-/** The IEEE half-precision bits nearest to x (round half to even; overflow to infinity). */
-export function toFloat16(x: number): number {
-  f32[0] = x;
-  const bits = u32[0];
-  const sign = (bits >>> 16) & 0x8000;
-  const exp = (bits >>> 23) & 0xff;
-  const mant = bits & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant !== 0 ? 0x200 : 0);
-  const e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    // Subnormal: the implicit leading bit becomes explicit and shifts down with the rest.
-    return sign | roundShift(mant | 0x800000, 14 - e);
-  }
-  // A carry out of the mantissa correctly bumps the exponent (up to infinity).
-  return (sign | (e << 10)) + roundShift(mant, 13);
-}
-
-/** The value of IEEE half-precision bits. */
-export function fromFloat16(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const e = (h >>> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return sign * m * 2 ** -24;
-  if (e === 0x1f) return m !== 0 ? Number.NaN : sign * Number.POSITIVE_INFINITY;
-  return sign * (1 + m / 1024) * 2 ** (e - 15);
-}
-
-let float16Table: Float32Array | undefined;
-
-/**
- * The value of every half-precision bit pattern, indexed by the bits: decoding a shipped model's
- * millions of weights by lookup rather than by fromFloat16 takes a fifth of a cold search off.
- * Every half value is exact in float32, so the table holds what fromFloat16 returns.
- */
-export function float16Values(): Float32Array {
-  if (!float16Table) {
-    float16Table = new Float32Array(0x10000);
-    for (let h = 0; h < 0x10000; h++) float16Table[h] = fromFloat16(h);
-  }
-  return float16Table;
-}
-
-function roundShift(m: number, s: number): number {
-  const q = m >>> s;
-  const rem = m & ((1 << s) - 1);
-  const half = 1 << (s - 1);
-  return rem > half || (rem === half && (q & 1) === 1) ? q + 1 : q;
 }

@@ -1,5 +1,5 @@
 import { crc32 } from "node:zlib";
-import { toFloat16 } from "../../src/core/checkpoint.js";
+import { toFloat16 } from "../../src/core/float16.js";
 
 /** A checkpoint file taken apart: its JSON header and payload (see src/core/checkpoint.ts). */
 export interface CheckpointParts {

@@ -104,6 +104,13 @@ export interface Kernels {
   ): void;
 
   /**
+   * out[i] = the IEEE half-precision value with bits bits[i] (exactly; every half is a float32);
+   * returns how many are infinite or NaN. `bits` and `out` have the same length. How a
+   * checkpoint's float16 weights are read.
+   */
+  halvesToFloats(bits: Uint16Array, out: Float32Array): number;
+
+  /**
    * One momentum SGD step on a parameter, in place, its gradient clipped elementwise first:
    * v = momentum v + clamp(g, -clip, clip) + weightDecay w; w -= lr v. `w`, `g` and `velocity`
    * have the same length; clip = Infinity clips nothing.

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { packageRoot } from "../../package-root.js";
 import type { Int8Groups, Kernels, RmspropHyper, SgdHyper } from "./kernels.js";
 import {
+  validateHalvesToFloats,
   validateInt8MaxDotSum,
   validateMaxOverRows,
   validateMaxProductBackward,
@@ -88,6 +89,7 @@ interface Addon {
     weightDecay: number,
     clip: number,
   ): void;
+  halvesToFloats(bits: Uint16Array, out: Float32Array): number;
   rmspropUpdate(
     w: Float32Array,
     g: Float32Array,
@@ -232,6 +234,11 @@ export class NativeKernels implements Kernels {
       weight,
       out,
     );
+  }
+
+  halvesToFloats(bits: Uint16Array, out: Float32Array): number {
+    validateHalvesToFloats(bits, out);
+    return this.addon.halvesToFloats(bits, out);
   }
 
   sgdUpdate(w: Float32Array, g: Float32Array, velocity: Float32Array, h: SgdHyper): void {

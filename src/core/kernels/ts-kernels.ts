@@ -1,5 +1,7 @@
+import { float16Values } from "../float16.js";
 import type { Int8Groups, Kernels, RmspropHyper, SgdHyper } from "./kernels.js";
 import {
+  validateHalvesToFloats,
   validateInt8MaxDotSum,
   validateMaxOverRows,
   validateMaxProductBackward,
@@ -191,6 +193,18 @@ export class TsKernels implements Kernels {
         momentum * velocity[i] + Math.min(Math.max(g[i], -clip), clip) + weightDecay * w[i];
       w[i] -= lr * velocity[i];
     }
+  }
+
+  halvesToFloats(bits: Uint16Array, out: Float32Array): number {
+    validateHalvesToFloats(bits, out);
+    const half = float16Values();
+    let special = 0;
+    for (let i = 0; i < bits.length; i++) {
+      const b = bits[i];
+      out[i] = half[b];
+      if ((b & 0x7c00) === 0x7c00) special++;
+    }
+    return special;
   }
 
   rmspropUpdate(w: Float32Array, g: Float32Array, cache: Float32Array, h: RmspropHyper): void {

@@ -258,6 +258,14 @@ function validateParameterUpdate(
   if (!(clip > 0)) throw new RangeError(`${op}: clip must be > 0, got ${clip}`);
 }
 
+export function validateHalvesToFloats(bits: Uint16Array, out: Float32Array): void {
+  if (out.length !== bits.length) {
+    throw new RangeError(
+      `halvesToFloats: bits and out must have the same length, got ${bits.length} and ${out.length}`,
+    );
+  }
+}
+
 export function validateThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1 || n > 256) {
     throw new RangeError(`setThreads: thread count must be an integer in 1..256, got ${n}`);

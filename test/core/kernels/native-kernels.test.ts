@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { float16Values } from "../../../src/core/float16.js";
 import type { Kernels } from "../../../src/core/kernels/kernels.js";
 import {
   addonPath,
@@ -512,6 +513,28 @@ test("int8MaxDotSum reads rows with their scale before their values; a NaN row m
       () => k.int8MaxDotSum({ ...data, lengthsAt: 14 }, q, 1, Float32Array.of(0), true, 1, out),
       /do not fit/,
     );
+  }
+});
+
+test("halvesToFloats (native and TS) gives every half value exactly and counts the specials", {
+  skip,
+}, () => {
+  const bits = Uint16Array.from({ length: 0x10000 + 5 }, (_, i) => i % 0x10000);
+  const want = float16Values();
+  for (const k of [native!, ts]) {
+    const out = new Float32Array(bits.length);
+    // Infinities and NaNs: all five exponent bits set, with either sign.
+    assert.equal(k.halvesToFloats(bits, out), 2 * 0x400, k.name);
+    bits.forEach((b, i) => {
+      const v = want[b];
+      assert.ok(
+        Number.isNaN(v) ? Number.isNaN(out[i]) : Object.is(out[i], v),
+        `${k.name} 0x${b.toString(16)}`,
+      );
+    });
+    // The tail past the last group of eight goes the scalar way.
+    assert.equal(k.halvesToFloats(Uint16Array.of(0x3c00, 0x7c01, 0xfc00), new Float32Array(3)), 2);
+    assert.throws(() => k.halvesToFloats(bits, new Float32Array(3)), /same length/);
   }
 });
 
