@@ -4,10 +4,10 @@ import { CorruptFileError, InputError } from "../errors.js";
 import { inRange, JsonFields, readJsonFile, shown } from "../json-fields.js";
 import type { FeatureStore } from "../vision/feature-store.js";
 import { type DeterminerRates, determinerRates } from "./noun-phrases.js";
+import { packAssociation, unpackAssociation } from "./packed-word-table.js";
 import { associationLabels } from "./people-group.js";
 import {
   associationFromJSON,
-  associationToJSON,
   fitWordClassAssociation,
   type WordClassAssociation,
 } from "./word-class-association.js";
@@ -17,9 +17,12 @@ import {
  * phrase annotation: the word-class table (word-class-association.ts) and the noun-phrase
  * chunker's determiner rates (noun-phrases.ts). A bundle ships it as one JSON file:
  *
- *   {"format": "imagesent-grounding", "version": 1,
- *    "association": {"classes": [...], "words": {word: {class: [naming, lift, given]}}},
+ *   {"format": "imagesent-grounding", "version": 2,
+ *    "association": the packed table (packed-word-table.ts),
  *    "rates": {word: [uses, share after a determiner]}}
+ *
+ * Version 1 files, whose association is {"classes": [...], "words": {word: {class: [naming,
+ * lift, given]}}}, still read.
  */
 export interface GroundingKnowledge {
   readonly association: WordClassAssociation;
@@ -27,7 +30,8 @@ export interface GroundingKnowledge {
 }
 
 export const GROUNDING_FORMAT = "imagesent-grounding";
-const VERSION = 1;
+/** Version 2 packs the association (packed-word-table.ts); version 1 files still read. */
+const VERSION = 2;
 
 /**
  * Fits both on the train images of `images`: the association from the captions of those `store`
@@ -64,7 +68,7 @@ export function saveGroundingKnowledge(path: string, k: GroundingKnowledge): voi
     `${JSON.stringify({
       format: GROUNDING_FORMAT,
       version: VERSION,
-      association: associationToJSON(k.association),
+      association: packAssociation(k.association),
       rates,
     })}\n`,
   );
@@ -76,15 +80,14 @@ export function loadGroundingKnowledge(path: string): GroundingKnowledge {
   if (root.get("format") !== GROUNDING_FORMAT) {
     throw new InputError(`${path}: not a grounding file (format ${GROUNDING_FORMAT})`);
   }
-  if (root.get("version") !== VERSION) {
+  const version = root.get("version");
+  if (version !== VERSION && version !== 1) {
     throw new InputError(
-      `${path}: grounding file version ${shown(root.get("version"))}; this imagesent reads ${VERSION}`,
+      `${path}: grounding file version ${shown(version)}; this imagesent reads 1 and ${VERSION}`,
     );
   }
-  const association = associationFromJSON(root.get("association"), path, {
-    path: "association",
-    error,
-  });
+  const read = version === 1 ? associationFromJSON : unpackAssociation;
+  const association = read(root.get("association"), path, { path: "association", error });
   const table = root.child("rates", { want: "an object of words" });
   const rates = new Map<string, { uses: number; rate: number }>();
   for (const w of table.keys()) {

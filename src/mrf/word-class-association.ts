@@ -24,7 +24,15 @@ import { type ErrorClass, JsonFields } from "../json-fields.js";
 export interface WordClassAssociation {
   readonly classes: readonly string[];
   /** word -> per class, only pairs with lift > 0 and t > MIN_NAMING. */
-  readonly words: ReadonlyMap<string, ReadonlyMap<string, AssociationEntry>>;
+  readonly words: WordTable;
+}
+
+/** What the association's table is read through: a Map, or a grounding file's packed table. */
+export interface WordTable
+  extends Iterable<readonly [string, ReadonlyMap<string, AssociationEntry>]> {
+  get(word: string): ReadonlyMap<string, AssociationEntry> | undefined;
+  has(word: string): boolean;
+  readonly size: number;
 }
 
 export interface AssociationEntry {
@@ -189,26 +197,9 @@ export function phraseClassGiven(
   return out;
 }
 
-/** The table as JSON: {classes, words: word -> class -> [naming, lift, given]}. */
-export function associationToJSON(assoc: WordClassAssociation): {
-  classes: readonly string[];
-  words: Record<string, Record<string, number[]>>;
-} {
-  const words = Object.fromEntries(
-    [...assoc.words].map(([w, row]) => [
-      w,
-      Object.fromEntries(
-        [...row].map(([c, e]) => [c, [round(e.naming), round(e.lift), round(e.given)]]),
-      ),
-    ]),
-  );
-  return { classes: assoc.classes, words };
-}
-
-const round = (x: number) => Math.round(x * 1e5) / 1e5;
-
 /**
- * Reads associationToJSON's output; errors name `where` (the file) and the field's path in it
+ * Reads the table as a grounding file of version 1 holds it, {classes, words: word -> class ->
+ * [naming, lift, given]}; errors name `where` (the file) and the field's path in it
  * (e.g. "grounding.json: association.words.dog.person[1]").
  */
 export function associationFromJSON(

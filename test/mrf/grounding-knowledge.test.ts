@@ -33,12 +33,83 @@ test("the grounding file survives a save and a load", () => {
   saveGroundingKnowledge(path, { association, rates });
   const back = loadGroundingKnowledge(path);
   assert.deepEqual(back.association.classes, association.classes);
-  const a = association.words.get("man")!.get("person")!;
-  const b = back.association.words.get("man")!.get("person")!;
-  assert.ok(Math.abs(a.lift - b.lift) < 1e-5 && Math.abs(a.naming - b.naming) < 1e-5);
-  assert.ok(Math.abs(a.given - b.given) < 1e-5);
+  // Version 2 stores the table's numbers exactly.
+  assert.equal(back.association.words.size, association.words.size);
+  for (const [word, row] of association.words) {
+    assert.ok(back.association.words.has(word), word);
+    assert.deepEqual(back.association.words.get(word), row, word);
+  }
+  assert.deepEqual(
+    [...back.association.words].map(([w]) => w),
+    [...association.words].map(([w]) => w),
+  );
+  assert.equal(back.association.words.get("unseen"), undefined);
   assert.deepEqual(back.rates.get("man"), { uses: 20, rate: 1 });
   assert.deepEqual(back.rates.get("runs"), { uses: 20, rate: 0 });
+});
+
+test("a grounding file of version 1 (the association as nested JSON) still reads", () => {
+  const path = join(dir, "v1.json");
+  const association = { classes: ["dog", "person"], words: { man: { person: [0.5, 1.25, 0.75] } } };
+  writeFileSync(
+    path,
+    JSON.stringify({ format: "imagesent-grounding", version: 1, association, rates: {} }),
+  );
+  const back = loadGroundingKnowledge(path);
+  assert.deepEqual(back.association.classes, ["dog", "person"]);
+  assert.deepEqual(back.association.words.get("man")?.get("person"), {
+    naming: 0.5,
+    lift: 1.25,
+    given: 0.75,
+  });
+});
+
+test("a packed association that does not add up is refused naming the field", () => {
+  const b64 = (a: Uint16Array | Float64Array) => Buffer.from(a.buffer).toString("base64");
+  const good = {
+    classes: ["dog", "person"],
+    words: ["man", "puppy"],
+    counts: b64(Uint16Array.of(1, 1)),
+    classIds: b64(Uint16Array.of(1, 0)),
+    values: b64(Float64Array.of(0.5, 1, 0.25, 0.75, 2, 0.5)),
+  };
+  const load = (name: string, association: object) => {
+    const p = join(dir, name);
+    writeFileSync(
+      p,
+      JSON.stringify({ format: "imagesent-grounding", version: 2, association, rates: {} }),
+    );
+    return loadGroundingKnowledge(p);
+  };
+  assert.equal(load("packed.json", good).association.words.get("puppy")?.get("dog")?.lift, 2);
+  const cases: [string, object, RegExp][] = [
+    ["counts", { counts: b64(Uint16Array.of(1)) }, /association.counts: 1 counts for 2 words$/],
+    [
+      "sum",
+      { counts: b64(Uint16Array.of(1, 2)) },
+      /association.classIds: 2 class indices for 3 pairs/,
+    ],
+    [
+      "class",
+      { classIds: b64(Uint16Array.of(1, 2)) },
+      /association.classIds: class index 2 \(pair 1\) is not below 2$/,
+    ],
+    [
+      "nan",
+      { values: b64(Float64Array.of(0.5, Number.NaN, 0, 0, 0, 0)) },
+      /association.values: value NaN \(number 1\) is not finite$/,
+    ],
+    [
+      "short",
+      { values: b64(Float64Array.of(0.5)) },
+      /association.values: 1 values for 2 pairs \(3 each\)$/,
+    ],
+    ["text", { counts: "not base64!" }, /association.counts: expected base64 of 2-byte values/],
+    ["twice", { words: ["man", "man"] }, /association.words: expected a list of distinct words/],
+  ];
+  for (const [name, change, error] of cases) {
+    assert.throws(() => load(`${name}.json`, { ...good, ...change }), error, name);
+  }
 });
 
 test("a bad grounding file is refused naming the file and field", () => {
@@ -59,7 +130,7 @@ test("a bad grounding file is refused naming the file and field", () => {
   assert.throws(
     () =>
       loadGroundingKnowledge(write("v9.json", JSON.stringify({ ...ok, version: 9, rates: {} }))),
-    /v9.json: grounding file version 9; this imagesent reads 1/,
+    /v9.json: grounding file version 9; this imagesent reads 1 and 2/,
   );
   assert.throws(
     () =>
