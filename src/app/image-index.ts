@@ -139,7 +139,7 @@ const REGIONS = "regions";
 /** Rows read per batch when the whole table is scanned. */
 const SCAN_BATCH = 256;
 /** Sketch records scored per step of the candidate stage's scan. */
-const SKETCH_CHUNK = 1024;
+const SKETCH_CHUNK = 256;
 const VECTORS_FILE = "vectors.bin";
 const SKETCH_FILE = "sketch.bin";
 const SKETCH_PROJECTION = "sketch-projection.bin";
@@ -567,8 +567,8 @@ export class ImageIndex {
     const { members, codec } = this.manifestNow;
     if (!this.vectorFile || ids.length === 0) return { ids: [], vs: this.emptyVectors() };
     const size = this.vectorFile.recordBytes;
-    const bytes = this.vectorFile.read(ids);
-    const view = new DataView(bytes.buffer);
+    const bytes = this.vectorFile.read(ids, true);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const found: number[] = [];
     const at: number[] = [];
     ids.forEach((id, k) => {
@@ -609,7 +609,7 @@ export class ImageIndex {
     if (codec !== "int8") return undefined;
     if (!this.vectorFile || ids.length === 0) return { ids: [], scores: new Float32Array(0) };
     const size = this.vectorFile.recordBytes;
-    const bytes = this.vectorFile.read(ids);
+    const bytes = this.vectorFile.read(ids, true);
     const S = new Float32Array(ids.length);
     let at = 4;
     members.forEach((m, i) => {

@@ -12,6 +12,8 @@ export const NO_RECORD = -1;
  * file has holes where images were removed or replaced, until a rebuild writes it afresh.
  */
 export class RecordFile {
+  private scratchBytes = new Uint8Array(0);
+
   private constructor(
     readonly path: string,
     readonly recordBytes: number,
@@ -63,10 +65,13 @@ export class RecordFile {
 
   /**
    * The records of `ids`, in that order, in one buffer; a record of an id past the end or at a
-   * hole holds NO_RECORD as its id (the caller skips it).
+   * hole holds NO_RECORD as its id (the caller skips it). With `scratch` the buffer is this
+   * file's scratch memory, valid until its next scratch read or scan: a query reads its
+   * candidates' megabytes of records without fresh memory, which costs a page fault per 4 KB.
    */
-  read(ids: readonly number[]): Uint8Array {
-    const out = new Uint8Array(ids.length * this.recordBytes);
+  read(ids: readonly number[], scratch = false): Uint8Array {
+    const bytes = ids.length * this.recordBytes;
+    const out = scratch ? this.scratch(bytes) : new Uint8Array(bytes);
     const view = new DataView(out.buffer);
     const slots = this.slots;
     ids.forEach((id, k) => {
@@ -80,10 +85,13 @@ export class RecordFile {
     return out;
   }
 
-  /** Every slot, `chunk` records at a time (one buffer, reused: copy what must outlive a step). */
+  /**
+   * Every slot, `chunk` records at a time, in the scratch memory (see read): copy what must
+   * outlive a step.
+   */
   *scan(chunk: number): Generator<{ readonly records: number; readonly bytes: Uint8Array }> {
     const slots = this.slots;
-    const buffer = new Uint8Array(Math.max(1, Math.min(chunk, slots)) * this.recordBytes);
+    const buffer = this.scratch(Math.max(1, Math.min(chunk, slots)) * this.recordBytes);
     for (let at = 0; at < slots; at += chunk) {
       const n = Math.min(chunk, slots - at);
       const want = n * this.recordBytes;
@@ -95,6 +103,12 @@ export class RecordFile {
       }
       yield { records: n, bytes: buffer.subarray(0, want) };
     }
+  }
+
+  /** The first `bytes` bytes of the scratch memory, grown to hold them. */
+  private scratch(bytes: number): Uint8Array {
+    if (this.scratchBytes.length < bytes) this.scratchBytes = new Uint8Array(bytes);
+    return this.scratchBytes.subarray(0, bytes);
   }
 
   close(): void {

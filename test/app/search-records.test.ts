@@ -46,6 +46,20 @@ test("a record file reads records by id, marks removed ones and ids past its end
     for (let k = 0; k < n; k++) scanned.push(view.getInt32(k * 12, true));
   }
   assert.deepEqual(scanned, [0, NO_RECORD, 2, 3, 4]);
+  // Scratch reads share one buffer (the next one overwrites it); a plain read is the caller's.
+  const ids = (bytes: Uint8Array) => {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return Array.from({ length: bytes.length / 12 }, (_, k) => view.getInt32(k * 12, true));
+  };
+  const own = again.read([3]);
+  const first = again.read([2, 3], true);
+  assert.deepEqual(ids(first), [2, 3]);
+  const second = again.read([4], true);
+  assert.deepEqual(ids(second), [4]);
+  assert.equal(first.buffer, second.buffer);
+  assert.deepEqual(ids(first), [4, 3], "the first scratch read is overwritten");
+  assert.deepEqual(ids(again.read([0, 2, 3, 4], true)), [0, 2, 3, 4], "grown to fit");
+  assert.deepEqual(ids(own), [3]);
   again.close();
 
   appendFileSync(path, new Uint8Array(5));
