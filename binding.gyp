@@ -9,6 +9,7 @@
         "native/addon.cc",
         "native/gemm.cc",
         "native/halves.cc",
+        "native/huge_pages.cc",
         "native/int8_max_dot.cc",
         "native/max_product.cc",
         "native/microkernel_avx512.cc",

@@ -12,6 +12,7 @@
 
 #include "gemm.h"
 #include "halves.h"
+#include "huge_pages.h"
 #include "int8_max_dot.h"
 #include "max_product.h"
 #include "microkernel.h"
@@ -324,6 +325,38 @@ napi_value HalvesToFloats(napi_env env, napi_callback_info info) {
   });
 }
 
+void releaseHugePages(napi_env env, void* data, void* hint) {
+  const size_t mapped = reinterpret_cast<size_t>(hint);
+  freeHugePages(data, mapped);
+  int64_t total;
+  napi_adjust_external_memory(env, -static_cast<int64_t>(mapped), &total);
+}
+
+// A Float32Array of n zeros on huge pages, or undefined where none can be had.
+napi_value AllocateFloats(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args args(env, info, 1);
+    const int64_t n = args.dim(0);
+    size_t mapped = 0;
+    void* data = n > 0 ? allocateHugePages(static_cast<size_t>(n) * sizeof(float), &mapped)
+                       : nullptr;
+    if (data == nullptr) return undefinedValue(env);
+    napi_value buffer;
+    if (napi_create_external_arraybuffer(env, data, static_cast<size_t>(n) * sizeof(float),
+                                         releaseHugePages, reinterpret_cast<void*>(mapped),
+                                         &buffer) != napi_ok) {
+      freeHugePages(data, mapped);
+      return undefinedValue(env);
+    }
+    int64_t total;
+    NAPI_TRY(napi_adjust_external_memory(env, static_cast<int64_t>(mapped), &total));
+    napi_value array;
+    NAPI_TRY(napi_create_typedarray(env, napi_float32_array, static_cast<size_t>(n), buffer, 0,
+                                    &array));
+    return array;
+  });
+}
+
 napi_value RmspropUpdate(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Args args(env, info, 9);
@@ -448,6 +481,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"maxProductBackward", nullptr, MaxProductBackward, nullptr, nullptr, nullptr, napi_default,
        nullptr},
       {"int8MaxDotSum", nullptr, Int8MaxDotSum, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"allocateFloats", nullptr, AllocateFloats, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"halvesToFloats", nullptr, HalvesToFloats, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"rmspropUpdate", nullptr, RmspropUpdate, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sgdUpdate", nullptr, SgdUpdate, nullptr, nullptr, nullptr, napi_default, nullptr},

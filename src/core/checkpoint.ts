@@ -253,9 +253,21 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): Checkpoint 
   const pv = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   const params = new Map<string, StoredTensor>();
   const buffers: Record<string, Float32Array> = {};
+  // The float16 tensors decode into one allocation (huge pages where the kernels have them),
+  // each at a multiple of 16 floats.
+  const place = (n: number) => Math.ceil(n / 16) * 16;
+  const halves = header.tensors.filter((e) => e.dtype === "f16");
+  const arena = kernels().allocateFloats(
+    halves.reduce((sum, e) => sum + place(shapeSize(e.shape)), 0),
+  );
+  let arenaAt = 0;
   for (const e of header.tensors) {
     const n = shapeSize(e.shape);
-    const half = e.dtype === "f16" ? decodeHalves(payload, pv, e.offset, n) : undefined;
+    let half: { data: Float32Array; finite: boolean } | undefined;
+    if (e.dtype === "f16") {
+      half = decodeHalves(payload, pv, e.offset, arena.subarray(arenaAt, arenaAt + n));
+      arenaAt += place(n);
+    }
     const data = half ? half.data : decodeFloats(payload, pv, e.offset, n);
     const bad = half?.finite ? null : nonFiniteIn(e.name, data);
     if (bad) {
@@ -277,17 +289,18 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const HALF_EXPONENT = 0x7c00;
 
 /**
- * `n` float16 values from `payload` at `offset`, and whether all are finite. On a little-endian
- * machine, where the stored bytes are aligned, they are converted by the active kernels (F16C
- * in the native ones: decoding a search's three models was a fifth of a cold start in a loop).
+ * `out.length` float16 values from `payload` at `offset` into `out`, and whether all are
+ * finite. On a little-endian machine, where the stored bytes are aligned, they are converted by
+ * the active kernels (F16C in the native ones: decoding a search's three models was a fifth of a
+ * cold start in a loop).
  */
 function decodeHalves(
   payload: Uint8Array,
   pv: DataView,
   offset: number,
-  n: number,
+  out: Float32Array,
 ): { data: Float32Array; finite: boolean } {
-  const out = new Float32Array(n);
+  const n = out.length;
   const at = payload.byteOffset + offset;
   if (LITTLE_ENDIAN && at % 2 === 0) {
     const special = kernels().halvesToFloats(new Uint16Array(payload.buffer, at, n), out);

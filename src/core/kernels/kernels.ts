@@ -104,6 +104,13 @@ export interface Kernels {
   ): void;
 
   /**
+   * `n` zeroed floats for an array that is written once and kept (a loaded model's weights).
+   * The native kernels put large ones on transparent huge pages where the system grants them:
+   * first writes to fresh memory cost a page fault per 4 KB page, most of loading a model.
+   */
+  allocateFloats(n: number): Float32Array;
+
+  /**
    * out[i] = the IEEE half-precision value with bits bits[i] (exactly; every half is a float32);
    * returns how many are infinite or NaN. `bits` and `out` have the same length. How a
    * checkpoint's float16 weights are read.

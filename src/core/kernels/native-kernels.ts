@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { packageRoot } from "../../package-root.js";
 import type { Int8Groups, Kernels, RmspropHyper, SgdHyper } from "./kernels.js";
 import {
+  validateAllocateFloats,
   validateHalvesToFloats,
   validateInt8MaxDotSum,
   validateMaxOverRows,
@@ -15,6 +16,9 @@ import {
   validateSoftmaxRows,
   validateThreads,
 } from "./validate.js";
+
+/** Arrays of at least a huge page (2 MiB) of floats go on huge pages (Kernels.allocateFloats). */
+const HUGE_PAGE_FLOATS = (2 << 20) / 4;
 
 /** The functions the addon (native/addon.cc) exports. */
 interface Addon {
@@ -89,6 +93,7 @@ interface Addon {
     weightDecay: number,
     clip: number,
   ): void;
+  allocateFloats(n: number): Float32Array | undefined;
   halvesToFloats(bits: Uint16Array, out: Float32Array): number;
   rmspropUpdate(
     w: Float32Array,
@@ -233,6 +238,13 @@ export class NativeKernels implements Kernels {
       unit,
       weight,
       out,
+    );
+  }
+
+  allocateFloats(n: number): Float32Array {
+    validateAllocateFloats(n);
+    return (
+      (n >= HUGE_PAGE_FLOATS ? this.addon.allocateFloats(n) : undefined) ?? new Float32Array(n)
     );
   }
 

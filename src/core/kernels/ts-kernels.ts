@@ -1,6 +1,7 @@
 import { float16Values } from "../float16.js";
 import type { Int8Groups, Kernels, RmspropHyper, SgdHyper } from "./kernels.js";
 import {
+  validateAllocateFloats,
   validateHalvesToFloats,
   validateInt8MaxDotSum,
   validateMaxOverRows,
@@ -193,6 +194,11 @@ export class TsKernels implements Kernels {
         momentum * velocity[i] + Math.min(Math.max(g[i], -clip), clip) + weightDecay * w[i];
       w[i] -= lr * velocity[i];
     }
+  }
+
+  allocateFloats(n: number): Float32Array {
+    validateAllocateFloats(n);
+    return new Float32Array(n);
   }
 
   halvesToFloats(bits: Uint16Array, out: Float32Array): number {

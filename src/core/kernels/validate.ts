@@ -258,6 +258,10 @@ function validateParameterUpdate(
   if (!(clip > 0)) throw new RangeError(`${op}: clip must be > 0, got ${clip}`);
 }
 
+export function validateAllocateFloats(n: number): void {
+  dim("allocateFloats: n", n);
+}
+
 export function validateHalvesToFloats(bits: Uint16Array, out: Float32Array): void {
   if (out.length !== bits.length) {
     throw new RangeError(

@@ -516,6 +516,26 @@ test("int8MaxDotSum reads rows with their scale before their values; a NaN row m
   }
 });
 
+test("allocateFloats (native and TS) gives n writable zeros, large ones apart from each other", {
+  skip,
+}, () => {
+  for (const k of [native!, ts]) {
+    for (const n of [0, 5, 3 << 20]) {
+      const a = k.allocateFloats(n);
+      const b = k.allocateFloats(n);
+      assert.ok(a instanceof Float32Array && a.length === n, `${k.name} ${n}`);
+      assert.ok(a.every((x) => x === 0));
+      a.fill(1.5);
+      assert.ok(
+        b.every((x) => x === 0),
+        "two allocations do not share memory",
+      );
+      assert.equal(a[n - 1], n > 0 ? 1.5 : undefined);
+    }
+    assert.throws(() => k.allocateFloats(-1), /allocateFloats: n must be an integer >= 0/);
+  }
+});
+
 test("halvesToFloats (native and TS) gives every half value exactly and counts the specials", {
   skip,
 }, () => {
