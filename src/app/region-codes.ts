@@ -1,3 +1,4 @@
+import { float16Values, toFloat16 } from "../core/float16.js";
 /**
  * Compressed region vectors as the image index stores them: rows of `dim` floats, each row kept
  * either as float16 (2 bytes a value) or as int8 with its own scale (1 byte a value plus 4 a
@@ -25,7 +26,7 @@ export function encodeRows(
   const bytes = new Uint8Array(rows * rowBytes(codec, dim));
   const view = new DataView(bytes.buffer);
   if (codec === "fp16") {
-    for (let i = 0; i < values.length; i++) view.setUint16(2 * i, toHalf(values[i]), true);
+    for (let i = 0; i < values.length; i++) view.setUint16(2 * i, toFloat16(values[i]), true);
     return bytes;
   }
   const stride = rowBytes(codec, dim);
@@ -62,7 +63,7 @@ export function decodeRows(
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (codec === "fp16") {
-    const table = halfTable();
+    const table = float16Values();
     for (let i = 0; i < rows * dim; i++) out[offset + i] = table[view.getUint16(2 * i, true)];
     scales?.fill(1, scaleOffset, scaleOffset + rows);
     return;
@@ -77,52 +78,4 @@ export function decodeRows(
     if (scales) scales[scaleOffset + r] = scale;
     else for (let j = to; j < to + dim; j++) out[j] *= scale;
   }
-}
-
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-/** IEEE float16 bits of x, rounded to nearest even; beyond the range it saturates to infinity. */
-export function toHalf(x: number): number {
-  f32[0] = x;
-  const bits = u32[0];
-  const sign = (bits >>> 16) & 0x8000;
-  const exp = (bits >>> 23) & 0xff;
-  let mant = bits & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  const e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    const half = mant >>> shift;
-    const rest = mant & ((1 << shift) - 1);
-    const mid = 1 << (shift - 1);
-    return sign | (half + (rest > mid || (rest === mid && half & 1) ? 1 : 0));
-  }
-  const half = (e << 10) | (mant >>> 13);
-  const rest = mant & 0x1fff;
-  return sign | (half + (rest > 0x1000 || (rest === 0x1000 && half & 1) ? 1 : 0));
-}
-
-let halves: Float32Array | undefined;
-
-/** The value of every float16 bit pattern, for decoding many at once. */
-function halfTable(): Float32Array {
-  if (!halves) {
-    halves = new Float32Array(65536);
-    for (let h = 0; h < 65536; h++) halves[h] = fromHalf(h);
-  }
-  return halves;
-}
-
-/** The value of float16 bits h. */
-export function fromHalf(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >>> 10) & 0x1f;
-  const mant = h & 0x3ff;
-  if (exp === 0) return sign * mant * 2 ** -24;
-  if (exp === 0x1f) return mant ? Number.NaN : sign * Number.POSITIVE_INFINITY;
-  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
 }
