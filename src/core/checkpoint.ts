@@ -290,9 +290,8 @@ const HALF_EXPONENT = 0x7c00;
 
 /**
  * `out.length` float16 values from `payload` at `offset` into `out`, and whether all are
- * finite. On a little-endian machine, where the stored bytes are aligned, they are converted by
- * the active kernels (F16C in the native ones: decoding a search's three models was a fifth of a
- * cold start in a loop).
+ * finite. On a little-endian machine, where the stored bytes are aligned, the active kernels
+ * convert them (F16C in the native ones); otherwise each is read through the DataView.
  */
 function decodeHalves(
   payload: Uint8Array,
