@@ -431,12 +431,17 @@ test("int8MaxDotSum (native and TS) is the sum over query rows of each group's b
   skip,
 }, () => {
   const rnd = random(21);
-  // Rows of 37 values: the native dot's 16-lane loop and its tail both run.
-  const [groups, per, width, rows] = [5, 3, 37, 4];
-  const { data, rows: stored } = int8Groups(groups, per, width, rnd);
-  const q = filled(rows * width, rnd);
-  const offsets = filled(rows, rnd);
-  for (const unit of [false, true]) {
+  // Rows of 37 and 131 values: the native dot's unrolled loop and its tail both run; 19 query
+  // rows take two blocks of 16 lanes, the second padded.
+  for (const [groups, per, width, rows, unit] of [
+    [5, 3, 37, 4, false],
+    [5, 3, 37, 4, true],
+    [4, 2, 131, 19, false],
+    [4, 2, 131, 19, true],
+  ] as const) {
+    const { data, rows: stored } = int8Groups(groups, per, width, rnd);
+    const q = filled(rows * width, rnd);
+    const offsets = filled(rows, rnd);
     const want = stored.map((group) => {
       let sum = 0;
       for (let t = 0; t < rows; t++) {
