@@ -4,7 +4,7 @@ import { CorruptFileError, InputError } from "../errors.js";
 import { JsonFields, parseJson } from "../json-fields.js";
 import { writeFileAtomic } from "./atomic-file.js";
 import { describeNonFinite, nonFiniteIn } from "./divergence.js";
-import { float16Values, fromFloat16, toFloat16 } from "./float16.js";
+import { fromFloat16, toFloat16 } from "./float16.js";
 import { kernels } from "./kernels/index.js";
 import type { Optimizer, OptimizerState } from "./optim/optimizer.js";
 import type { Params } from "./params.js";
@@ -285,13 +285,11 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): Checkpoint 
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** A float16 value is infinite or NaN when all its exponent bits are set. */
-const HALF_EXPONENT = 0x7c00;
-
 /**
- * `out.length` float16 values from `payload` at `offset` into `out`, and whether all are
- * finite. On a little-endian machine, where the stored bytes are aligned, the active kernels
- * convert them (F16C in the native ones); otherwise each is read through the DataView.
+ * `out.length` float16 values from `payload` at `offset` into `out` (the active kernels convert
+ * them: F16C in the native ones), and whether all are finite. On a little-endian machine, where
+ * the stored bytes are aligned, the kernels read them in place; otherwise they are first read
+ * through the DataView.
  */
 function decodeHalves(
   payload: Uint8Array,
@@ -301,18 +299,11 @@ function decodeHalves(
 ): { data: Float32Array; finite: boolean } {
   const n = out.length;
   const at = payload.byteOffset + offset;
-  if (LITTLE_ENDIAN && at % 2 === 0) {
-    const special = kernels().halvesToFloats(new Uint16Array(payload.buffer, at, n), out);
-    return { data: out, finite: special === 0 };
-  }
-  const half = float16Values();
-  let special = 0;
-  for (let i = 0; i < n; i++) {
-    const b = pv.getUint16(offset + 2 * i, true);
-    out[i] = half[b];
-    if ((b & HALF_EXPONENT) === HALF_EXPONENT) special++;
-  }
-  return { data: out, finite: special === 0 };
+  const bits =
+    LITTLE_ENDIAN && at % 2 === 0
+      ? new Uint16Array(payload.buffer, at, n)
+      : Uint16Array.from({ length: n }, (_, i) => pv.getUint16(offset + 2 * i, true));
+  return { data: out, finite: kernels().halvesToFloats(bits, out) === 0 };
 }
 
 /** `n` float32 values from `payload` at `offset`, copied at once where the bytes allow it. */
