@@ -1,6 +1,13 @@
 import { kernels, PrincipalProjection } from "../core/index.js";
 import { NO_RECORD } from "./record-file.js";
 
+/** Per member: its query rows projected (rows x dims) and their offsets. */
+export type SketchQuery = readonly {
+  readonly rows: number;
+  readonly z: Float32Array;
+  readonly offsets: Float32Array;
+}[];
+
 /**
  * Each search model's region vectors in a small space of its own (its top principal directions,
  * a PrincipalProjection per model: a word's best regions there are, up to what the projection
@@ -109,48 +116,58 @@ export class RegionSketch {
   }
 
   /**
+   * A query's rows in each member's space, once per query rather than per block of records:
+   * z = P_m^T s_t and the offsets mean_m . s_t.
+   */
+  prepare(
+    queries: readonly { readonly rows: number; readonly vectors: Float32Array }[],
+  ): SketchQuery {
+    return this.projections.map((p, i) => {
+      const T = queries[i].rows;
+      const z = p.apply(queries[i].vectors, T, false);
+      const offsets = new Float32Array(T);
+      for (let t = 0; t < T; t++) {
+        let s = 0;
+        for (let j = 0; j < p.full; j++) s += p.mean[j] * queries[i].vectors[t * p.full + j];
+        offsets[t] = s;
+      }
+      return { rows: T, z, offsets };
+    });
+  }
+
+  /**
    * The approximate fused score of each image of `records` records (RecordFile bytes) against a
-   * query: sum_m w_m sum_t max_i (mean_m . s_t + z_i . P_m^T s_t), each region's score divided by
-   * its full length when `unit` (the exact stage's cosines). Holes are left out.
+   * prepared query: sum_m w_m sum_t max_i (mean_m . s_t + z_i . P_m^T s_t), each region's score
+   * divided by its full length when `unit` (the exact stage's cosines). Holes are left out.
    */
   score(
     bytes: Uint8Array,
     records: number,
-    queries: readonly { readonly rows: number; readonly vectors: Float32Array }[],
+    query: SketchQuery,
     weights: readonly number[],
     unit: boolean,
   ): { ids: Int32Array; scores: Float32Array } {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const S = new Float32Array(records);
-    this.projections.forEach((p, i) => {
-      const T = queries[i].rows;
-      if (T === 0) return;
-      const R = this.regions[i];
-      const d = p.dims;
-      const zq = p.apply(queries[i].vectors, T, false);
-      const offset = new Float32Array(T);
-      for (let t = 0; t < T; t++) {
-        let s = 0;
-        for (let j = 0; j < p.full; j++) s += p.mean[j] * queries[i].vectors[t * p.full + j];
-        offset[t] = s;
-      }
+    query.forEach((q, i) => {
+      if (q.rows === 0) return;
       kernels().int8MaxDotSum(
         {
           bytes,
           groups: records,
           groupBytes: this.recordBytes,
-          per: R,
-          width: d,
+          per: this.regions[i],
+          width: this.projections[i].dims,
           valuesAt: this.valuesAt[i],
-          valueStride: d,
+          valueStride: this.projections[i].dims,
           scalesAt: 4 + 4 * this.firstRow[i],
           scaleStride: 4,
           lengthsAt: 4 + 4 * (this.rows + this.firstRow[i]),
           lengthStride: 4,
         },
-        zq,
-        T,
-        offset,
+        q.z,
+        q.rows,
+        q.offsets,
         unit,
         weights[i],
         S,

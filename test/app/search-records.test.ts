@@ -94,7 +94,7 @@ test("region sketches at full length score as the exact fused S_kl does, dot pro
     vectors: Float32Array.from({ length: 3 * m.embed }, () => rng.normal()),
   }));
   for (const unit of [false, true]) {
-    const got = back.score(bytes, images, queries, weights, unit);
+    const got = back.score(bytes, images, back.prepare(queries), weights, unit);
     assert.deepEqual(Array.from(got.ids), Array.from(ids));
     for (let k = 0; k < images; k++) {
       let exact = 0;
@@ -123,7 +123,7 @@ test("region sketches at full length score as the exact fused S_kl does, dot pro
   }
   // A removed image's record (its id NO_RECORD) is left out.
   new DataView(bytes.buffer).setInt32(2 * back.recordBytes, NO_RECORD, true);
-  const without = back.score(bytes, images, queries, weights, false);
+  const without = back.score(bytes, images, back.prepare(queries), weights, false);
   assert.equal(without.ids.length, images - 1);
   assert.ok(!Array.from(without.ids).includes(102));
 });
