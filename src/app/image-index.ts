@@ -149,6 +149,7 @@ const SKETCH_CHUNK = 256;
 function scanChunk(slots: number): number {
   return Math.min(1024, Math.max(SKETCH_CHUNK, Math.ceil(slots / 32)));
 }
+
 const VECTORS_FILE = "vectors.bin";
 const SKETCH_FILE = "sketch.bin";
 const SKETCH_PROJECTION = "sketch-projection.bin";
