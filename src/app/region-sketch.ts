@@ -1,5 +1,6 @@
 import { kernels, PrincipalProjection } from "../core/index.js";
 import { NO_RECORD } from "./record-file.js";
+import type { MemberQuery } from "./region-vectors.js";
 
 /** Per member: its query rows projected (rows x dims) and their offsets. */
 export type SketchQuery = readonly {
@@ -119,9 +120,7 @@ export class RegionSketch {
    * A query's rows in each member's space, once per query rather than per block of records:
    * z = P_m^T s_t and the offsets mean_m . s_t.
    */
-  prepare(
-    queries: readonly { readonly rows: number; readonly vectors: Float32Array }[],
-  ): SketchQuery {
+  prepare(queries: readonly MemberQuery[]): SketchQuery {
     return this.projections.map((p, i) => {
       const T = queries[i].rows;
       const z = p.apply(queries[i].vectors, T, false);
