@@ -10,9 +10,8 @@ import type { Box, Region } from "../vision/image.js";
 import { IOU_THRESHOLD, type Tally } from "./phrase-accuracy.js";
 import { alignScored, type SentenceScores } from "./phrase-alignment.js";
 import { classOfPhrase, labelFitsTypes } from "./phrase-classes.js";
-import { columnSums, learnedRegion, spanColumns } from "./phrase-grounding.js";
+import { groundSpans, type SpanKnowledge, spanColumns } from "./phrase-grounding.js";
 import type { Segment } from "./segments.js";
-import type { WordClassAssociation } from "./word-class-association.js";
 
 /**
  * Phrase grounding accuracy on Flickr30k Entities, by the standard protocol (Plummer et al.
@@ -150,7 +149,7 @@ export function countGrounding(
   image: GroundingImage,
   rng: Rng,
   into: GroundingCounts,
-  association?: WordClassAssociation,
+  knowledge?: SpanKnowledge,
 ): void {
   const { regions } = image;
   into.images++;
@@ -168,7 +167,10 @@ export function countGrounding(
       );
     }
     const segments = matrix.words > 0 ? alignScored(sentence.scores, into.beta) : [];
-    for (const phrase of sentence.phrases) {
+    const learned = knowledge
+      ? groundSpans(sentence.tokens, regions, sentence.scores, sentence.phrases, knowledge)
+      : undefined;
+    sentence.phrases.forEach((phrase, k) => {
       const columns = spanColumns(positions, phrase.start, phrase.end);
       const known = columns.map((t) => positions[t]);
       const last = known[known.length - 1];
@@ -181,7 +183,6 @@ export function countGrounding(
       const largestOf = (fits: (label: string) => boolean) =>
         largestRegion(regions, (r) => r.source === "detection" && fits(r.label ?? "")) ?? largest;
       const wordClass = classOfPhrase(sentence.tokens.slice(phrase.start, phrase.end));
-      const words = sentence.tokens.slice(phrase.start, phrase.end);
       const chosen: Record<Exclude<Chooser, "upperBound">, number> = {
         best: bestRegion(matrix.scores, matrix.regions, matrix.words, columns),
         mrf: mrfSpanRegion(segments, positions, regions, phrase.start, phrase.end),
@@ -190,18 +191,10 @@ export function countGrounding(
         largest,
         typeRule: largestOf((label) => labelFitsTypes(label, phrase.types)),
         wordLabel: wordClass === undefined ? largest : largestOf((label) => label === wordClass),
-        learned: association
-          ? learnedRegion(
-              regions,
-              columnSums(matrix.scores, matrix.regions, matrix.words, columns),
-              words,
-              sentence.tokens[phrase.start - 1],
-              association,
-            )
-          : -1,
+        learned: learned ? learned[k].region : -1,
       };
       for (const c of CHOOSERS) {
-        if (c === "learned" && !association) continue;
+        if (c === "learned" && !learned) continue;
         const hit = c === "upperBound" ? regions.some((_, r) => right(r)) : right(chosen[c]);
         const counts = into.choosers[c];
         add(counts.overall, hit);
@@ -210,7 +203,7 @@ export function countGrounding(
           add(counts.byType[t], hit);
         }
       }
-    }
+    });
   }
 }
 

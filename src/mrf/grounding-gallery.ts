@@ -20,7 +20,7 @@ export type FigureGrounding =
   /** The MRF's segments; an annotated phrase goes where its last known word went. */
   | { readonly kind: "mrf"; readonly beta: number }
   /**
-   * The learned chooser (learnedRegion) on the annotated phrases, or on the sentence's noun
+   * The learned chooser (groundSpans) on the annotated phrases, or on the sentence's noun
    * phrases (groundPhrases) when there are none.
    */
   | { readonly kind: "learned"; readonly knowledge: GroundingKnowledge };
@@ -48,10 +48,10 @@ export function groundingView(
       mrfSpanRegion(segments, scores.positions, regions, p.start, p.end),
     );
   } else {
-    const { association, rates } = grounding.knowledge;
+    const { knowledge } = grounding;
     const grounded = annotated
-      ? groundSpans(tokens, regions, scores, annotated, association)
-      : groundPhrases(tokens, regions, scores, association, rates);
+      ? groundSpans(tokens, regions, scores, annotated, knowledge)
+      : groundPhrases(tokens, regions, scores, knowledge);
     segments = grounded.map((g) => ({
       start: g.start,
       end: g.end,

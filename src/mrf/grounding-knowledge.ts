@@ -3,35 +3,44 @@ import type { ImageEntry } from "../data/dataset.js";
 import { CorruptFileError, InputError } from "../errors.js";
 import { inRange, JsonFields, readJsonFile, shown } from "../json-fields.js";
 import type { FeatureStore } from "../vision/feature-store.js";
-import { type DeterminerRates, determinerRates } from "./noun-phrases.js";
+import { type DeterminerRates, determinerRates, type HeadShares } from "./noun-phrases.js";
 import { packAssociation, unpackAssociation } from "./packed-word-table.js";
-import { associationLabels } from "./people-group.js";
+import { associationLabels, severalShares } from "./people-group.js";
 import {
   associationFromJSON,
   fitWordClassAssociation,
   type WordClassAssociation,
 } from "./word-class-association.js";
+import { wornShares } from "./worn-phrases.js";
 
 /**
  * What phrase grounding learns from training captions and the detector's labels, with no box or
- * phrase annotation: the word-class table (word-class-association.ts) and the noun-phrase
- * chunker's determiner rates (noun-phrases.ts). A bundle ships it as one JSON file:
+ * phrase annotation: the word-class table (word-class-association.ts), the noun-phrase
+ * chunker's determiner rates (noun-phrases.ts), which words name what is worn (worn-phrases.ts)
+ * and which name several (people-group.ts). A bundle ships it as one JSON file:
  *
- *   {"format": "imagesent-grounding", "version": 2,
+ *   {"format": "imagesent-grounding", "version": 3,
  *    "association": the packed table (packed-word-table.ts),
- *    "rates": {word: [uses, share after a determiner]}}
+ *    "rates": {word: [uses, share after a determiner]},
+ *    "worn": {word: share of its noun phrases after a verb of wearing},
+ *    "several": {word: share of its noun phrases holding a number word}}
  *
  * Version 1 files, whose association is {"classes": [...], "words": {word: {class: [naming,
- * lift, given]}}}, still read.
+ * lift, given]}}}, and version 2 files, without "worn" and "several", still read (no phrase then
+ * names what is worn or several).
  */
 export interface GroundingKnowledge {
   readonly association: WordClassAssociation;
   readonly rates: DeterminerRates;
+  /** Head word -> the share of its noun phrases after a verb of wearing (worn-phrases.ts). */
+  readonly worn: HeadShares;
+  /** Head word -> the share of its noun phrases that hold a number word (people-group.ts). */
+  readonly several: HeadShares;
 }
 
 export const GROUNDING_FORMAT = "imagesent-grounding";
-/** Version 2 packs the association (packed-word-table.ts); version 1 files still read. */
-const VERSION = 2;
+/** Version 2 packs the association (packed-word-table.ts), 3 adds "worn" and "several". */
+const VERSION = 3;
 
 /**
  * Fits both on the train images of `images`: the association from the captions of those `store`
@@ -55,8 +64,14 @@ export function fitGroundingKnowledge(
         captions: im.sentences.map((s) => s.tokens),
       })),
   );
-  const rates = determinerRates(train.flatMap((im) => im.sentences.map((s) => s.tokens)));
-  return { association, rates };
+  const captions = train.flatMap((im) => im.sentences.map((s) => s.tokens));
+  const rates = determinerRates(captions);
+  return {
+    association,
+    rates,
+    worn: wornShares(captions, rates),
+    several: severalShares(captions, rates),
+  };
 }
 
 export function saveGroundingKnowledge(path: string, k: GroundingKnowledge): void {
@@ -70,8 +85,15 @@ export function saveGroundingKnowledge(path: string, k: GroundingKnowledge): voi
       version: VERSION,
       association: packAssociation(k.association),
       rates,
+      worn: sharesJson(k.worn),
+      several: sharesJson(k.several),
     })}\n`,
   );
+}
+
+/** Head-word shares as a grounding file holds them: four decimals. */
+function sharesJson(shares: HeadShares): Record<string, number> {
+  return Object.fromEntries([...shares].map(([w, v]) => [w, Math.round(v * 1e4) / 1e4]));
 }
 
 export function loadGroundingKnowledge(path: string): GroundingKnowledge {
@@ -81,9 +103,9 @@ export function loadGroundingKnowledge(path: string): GroundingKnowledge {
     throw new InputError(`${path}: not a grounding file (format ${GROUNDING_FORMAT})`);
   }
   const version = root.get("version");
-  if (version !== VERSION && version !== 1) {
+  if (version !== VERSION && version !== 1 && version !== 2) {
     throw new InputError(
-      `${path}: grounding file version ${shown(version)}; this imagesent reads 1 and ${VERSION}`,
+      `${path}: grounding file version ${shown(version)}; this imagesent reads 1 to ${VERSION}`,
     );
   }
   const read = version === 1 ? associationFromJSON : unpackAssociation;
@@ -98,5 +120,12 @@ export function loadGroundingKnowledge(path: string): GroundingKnowledge {
     }
     rates.set(w, { uses, rate });
   }
-  return { association, rates };
+  const shares = (key: string) => {
+    const out = new Map<string, number>();
+    if (version !== VERSION) return out;
+    const table = root.child(key, { want: "an object of words" });
+    for (const w of table.keys()) out.set(w, table.number(w, { min: 0, max: 1 }));
+    return out;
+  };
+  return { association, rates, worn: shares("worn"), several: shares("several") };
 }

@@ -108,3 +108,40 @@ export function nounPhrases(tokens: readonly string[], rates: DeterminerRates): 
   close(tokens.length);
   return out;
 }
+
+/** Head word -> a share of the noun phrases it heads (the last word of each). */
+export type HeadShares = ReadonlyMap<string, number>;
+
+/** A word heading fewer noun phrases than this in the training captions gets no share. */
+export const MIN_HEAD_USES = 20;
+
+/**
+ * For every word heading at least MIN_HEAD_USES noun phrases (nounPhrases) of `captions`: the
+ * share of them for which `marked(tokens, phrase)` holds. Words with a share of 0 are left out.
+ */
+export function headShares(
+  captions: Iterable<readonly string[]>,
+  rates: DeterminerRates,
+  marked: (tokens: readonly string[], phrase: NounPhrase) => boolean,
+): Map<string, number> {
+  const heads = new Map<string, number>();
+  const hits = new Map<string, number>();
+  for (const tokens of captions) {
+    for (const phrase of nounPhrases(tokens, rates)) {
+      const head = tokens[phrase.end - 1];
+      heads.set(head, (heads.get(head) ?? 0) + 1);
+      if (marked(tokens, phrase)) hits.set(head, (hits.get(head) ?? 0) + 1);
+    }
+  }
+  const shares = new Map<string, number>();
+  for (const [w, n] of heads) {
+    const k = hits.get(w) ?? 0;
+    if (n >= MIN_HEAD_USES && k > 0) shares.set(w, k / n);
+  }
+  return shares;
+}
+
+/** The share of the phrase's last word, 0 for a word without one or an empty phrase. */
+export function headShare(shares: HeadShares, words: readonly string[]): number {
+  return words.length > 0 ? (shares.get(words[words.length - 1]) ?? 0) : 0;
+}

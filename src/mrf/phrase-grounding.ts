@@ -1,14 +1,16 @@
-import { boxArea } from "../vision/boxes.js";
+import { boxArea, iou } from "../vision/boxes.js";
+import { fractionBoxes, GROUND_FRACTION } from "../vision/fallback-boxes.js";
 import type { Region } from "../vision/image.js";
 import type { GroundingKnowledge } from "./grounding-knowledge.js";
-import { type DeterminerRates, nounPhrases } from "./noun-phrases.js";
-import { associationLabels } from "./people-group.js";
+import { nounPhrases } from "./noun-phrases.js";
+import { associationLabels, namesSeveral, peopleGroupRegion } from "./people-group.js";
 import { type SentenceScores, scoreSentence, type WordRegionScorer } from "./phrase-alignment.js";
 import {
   phraseClassGiven,
   phraseClassScores,
   type WordClassAssociation,
 } from "./word-class-association.js";
+import { isPersonRegion, namesWorn, wearerRegion } from "./worn-phrases.js";
 
 /**
  * Grounding a phrase learned without boxes: which of an image's regions a noun phrase names, from
@@ -50,8 +52,10 @@ export interface LearnedWeights {
   readonly centre: number;
   /** For a phrase after a locative preposition: the whole image's bonus ... */
   readonly placeWhole: number;
-  /** ... and, per unit of height of its centre, a large box of no class's. */
+  /** ... per unit of height of its centre, a large box of no class's ... */
   readonly placeLow: number;
+  /** ... and the ground box's (GROUND_FRACTION, the bottom two thirds). */
+  readonly placeGround: number;
 }
 
 export const LEARNED_WEIGHTS: LearnedWeights = {
@@ -64,6 +68,7 @@ export const LEARNED_WEIGHTS: LearnedWeights = {
   centre: 1,
   placeWhole: 2,
   placeLow: 1,
+  placeGround: 2.5,
 };
 
 /**
@@ -78,18 +83,21 @@ export const LOCATIVE_PREPOSITIONS: ReadonlySet<string> = new Set(
 
 /** A box of no class counts as a place when it covers at least this share of the image. */
 const PLACE_AREA = 0.2;
+/** A box is the ground box when its IoU with the image's GROUND_FRACTION is at least this. */
+const GROUND_IOU = 0.9;
 
 /**
  * The learned chooser: each region i scores
  *   s_i = w_s log(area_i / image) - w_c |centre_i - image centre| + w_a z_i
  *       + [i has a label] (A(label_i) + w_g G(label_i) + w_d score_i - τ)
  *       + [the phrase follows a locative preposition] (w_pw [i is whole] + w_pl y_i [i is a box
- *         of no class covering PLACE_AREA or more])
+ *         of no class covering PLACE_AREA or more] + w_pg [i is the ground box])
  * with A and G the phrase's word-class association and reliability (phraseClassScores,
  * phraseClassGiven; fitted on train captions and the detector's labels, the people-group region
  * labelled PEOPLE_GROUP; no box or type annotation), z_i the alignment model's Σ_t v_i·s_t over the
  * phrase's words, z-scored over the image's regions (0 when the model knows none of its words),
- * and y_i the height of the box's centre as a share of the image's (0 at the top). The highest
+ * y_i the height of the box's centre as a share of the image's (0 at the top), and the ground box
+ * the bottom two thirds of the image (GROUND_FRACTION, where places lie). The highest
  * score wins, the lowest index on a tie.
  */
 export function learnedRegion(
@@ -129,6 +137,7 @@ export function learnedScores(
   const width = Math.max(1, ...regions.map((r) => r.box.x2));
   const height = Math.max(1, ...regions.map((r) => r.box.y2));
   const place = previous !== undefined && LOCATIVE_PREPOSITIONS.has(previous);
+  const [ground] = fractionBoxes(width, height, [GROUND_FRACTION]);
   const scores = new Float64Array(regions.length);
   regions.forEach((r, i) => {
     const { box } = r;
@@ -144,6 +153,7 @@ export function learnedScores(
     if (place && r.source === "whole") s += weights.placeWhole;
     if (place && !label && r.source === "fallback" && area >= PLACE_AREA)
       s += weights.placeLow * cy;
+    if (place && !label && iou(box, ground) >= GROUND_IOU) s += weights.placeGround;
     if (alignment) s += (weights.alignment * (alignment[i] - mean)) / (sd + 1e-6);
     scores[i] = s;
   });
@@ -163,23 +173,35 @@ export interface GroundedPhrase {
   readonly start: number;
   readonly end: number;
   readonly region: number;
-  /** s of the chosen region minus the runner-up's: how clearly the phrase names it. */
+  /**
+   * s of the chosen region minus the runner-up's: how clearly the phrase names it. A phrase of
+   * what is worn, put on its wearer, has the wearer's phrase's confidence.
+   */
   readonly confidence: number;
 }
 
+/** What grounding a sentence's spans reads of a grounding file. */
+export type SpanKnowledge = Pick<GroundingKnowledge, "association" | "worn" | "several">;
+
 /**
- * Every noun phrase of a sentence (nounPhrases) with the region learnedRegion gives it. `scores`
+ * Every noun phrase of a sentence (nounPhrases) on its region, as groundSpans puts them. `scores`
  * are the alignment model's v_i·s_t for the sentence against `regions` (scoreSentence).
  */
 export function groundPhrases(
   tokens: readonly string[],
   regions: readonly Region[],
   scores: SentenceScores,
-  association: WordClassAssociation,
-  rates: DeterminerRates,
+  knowledge: SpanKnowledge & Pick<GroundingKnowledge, "rates">,
   weights: LearnedWeights = LEARNED_WEIGHTS,
 ): GroundedPhrase[] {
-  return groundSpans(tokens, regions, scores, nounPhrases(tokens, rates), association, weights);
+  return groundSpans(
+    tokens,
+    regions,
+    scores,
+    nounPhrases(tokens, knowledge.rates),
+    knowledge,
+    weights,
+  );
 }
 
 /**
@@ -194,43 +216,62 @@ export function groundSentence(
   tokens: readonly string[],
 ): GroundedPhrase[] {
   const scores = scoreSentence(scorer, features, tokens);
-  return groundPhrases(
-    tokens,
-    regions.slice(0, scores.matrix.regions),
-    scores,
-    knowledge.association,
-    knowledge.rates,
-  );
+  return groundPhrases(tokens, regions.slice(0, scores.matrix.regions), scores, knowledge);
 }
 
 /**
- * The learned chooser on given spans of a sentence (annotated phrases), as groundPhrases does on
- * its noun phrases: each span's region is learnedRegion's (the highest s_i, the lowest index on a
- * tie), its confidence s of that region minus the runner-up's.
+ * The learned chooser on given spans of a sentence (annotated phrases, or its noun phrases), in
+ * order: each span's region is learnedRegion's (the highest s_i, the lowest index on a tie), its
+ * confidence s of that region minus the runner-up's; except that a span naming what is worn
+ * (namesWorn) after a span put on a person detection goes on that person (wearerRegion), and a
+ * span naming several (namesSeveral) that learnedRegion puts on a person detection goes on the
+ * people group when the image has one (peopleGroupRegion).
  */
 export function groundSpans(
   tokens: readonly string[],
   regions: readonly Region[],
   scores: SentenceScores,
   spans: readonly { readonly start: number; readonly end: number }[],
-  association: WordClassAssociation,
+  knowledge: SpanKnowledge,
   weights: LearnedWeights = LEARNED_WEIGHTS,
 ): GroundedPhrase[] {
   const { matrix, positions } = scores;
+  let wearer: GroundedPhrase | undefined;
+  const group = peopleGroupRegion(regions);
   return spans.map(({ start, end }) => {
-    const s = learnedScores(
-      regions,
-      columnSums(matrix.scores, matrix.regions, matrix.words, spanColumns(positions, start, end)),
-      tokens.slice(start, end),
-      tokens[start - 1],
-      association,
-      weights,
+    const words = tokens.slice(start, end);
+    const alignment = columnSums(
+      matrix.scores,
+      matrix.regions,
+      matrix.words,
+      spanColumns(positions, start, end),
     );
-    let best = 0;
-    for (let i = 1; i < s.length; i++) if (s[i] > s[best]) best = i;
-    let second = Number.NEGATIVE_INFINITY;
-    for (let i = 0; i < s.length; i++) if (i !== best && s[i] > second) second = s[i];
-    return { start, end, region: best, confidence: Number.isFinite(second) ? s[best] - second : 0 };
+    let grounded: GroundedPhrase;
+    if (wearer && namesWorn(knowledge.worn, words)) {
+      const region = wearerRegion(regions, wearer.region, alignment);
+      grounded = { start, end, region, confidence: wearer.confidence };
+    } else {
+      const s = learnedScores(
+        regions,
+        alignment,
+        words,
+        tokens[start - 1],
+        knowledge.association,
+        weights,
+      );
+      let best = 0;
+      for (let i = 1; i < s.length; i++) if (s[i] > s[best]) best = i;
+      let second = Number.NEGATIVE_INFINITY;
+      for (let i = 0; i < s.length; i++) if (i !== best && s[i] > second) second = s[i];
+      const confidence = Number.isFinite(second) ? s[best] - second : 0;
+      const several =
+        group !== undefined &&
+        isPersonRegion(regions[best]) &&
+        namesSeveral(knowledge.several, words);
+      grounded = { start, end, region: several ? group : best, confidence };
+    }
+    if (isPersonRegion(regions[grounded.region])) wearer = grounded;
+    return grounded;
   });
 }
 

@@ -23,6 +23,14 @@ export const FALLBACK_FRACTIONS: readonly (readonly [number, number, number, num
   [0.25, 0.25, 0.75, 0.75],
 ];
 
+/**
+ * The bottom two thirds of the image: where the places of captions lie ("on [the grass]",
+ * "through [the water]"). On Flickr30k Entities val it matches 69% of the scene phrases that
+ * follow a locative preposition, the whole image 57%. The centre box overlaps it by IoU 0.53, so
+ * a selection with `groundBox` never sets it aside (regions.ts).
+ */
+export const GROUND_FRACTION = [0, 0.33, 1, 1] as const;
+
 /** A fallback box as fractions of the image [x1, y1, x2, y2] with its value (see below). */
 export interface ValuedFraction {
   readonly box: readonly [number, number, number, number];
@@ -43,7 +51,7 @@ export interface ValuedFraction {
 export const WIDE_FALLBACKS: readonly ValuedFraction[] = (
   [
     [0.1, 0.1, 0.9, 0.9, 3.6],
-    [0, 0.33, 1, 1, 3.4],
+    [...GROUND_FRACTION, 3.4],
     [0, 0, 0.67, 1, 2.8],
     [0.33, 0, 1, 1, 2.8],
     [0, 0, 1, 0.67, 1.9],

@@ -231,6 +231,7 @@ function readSelection(r: JsonFields, base: RegionSelection): RegionSelection {
     personParts: r.boolean("personParts", base.personParts),
     peopleGroup: r.boolean("peopleGroup", base.peopleGroup),
     fallbacks: r.oneOf("fallbacks", ["grid", "wide"], base.fallbacks),
+    groundBox: r.boolean("groundBox", base.groundBox),
     maxOverlap: r.number("maxOverlap", { min: 0, max: 1 }, base.maxOverlap),
   };
 }

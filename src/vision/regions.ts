@@ -1,5 +1,10 @@
 import { boxArea, iou, wholeImageBox } from "./boxes.js";
-import { FALLBACK_FRACTIONS, fractionBoxes, WIDE_FALLBACKS } from "./fallback-boxes.js";
+import {
+  FALLBACK_FRACTIONS,
+  fractionBoxes,
+  GROUND_FRACTION,
+  WIDE_FALLBACKS,
+} from "./fallback-boxes.js";
 import type { Box, Region } from "./image.js";
 
 /** A labelled detection in image pixels, as the detector returns it. */
@@ -34,6 +39,11 @@ export interface RegionSelection {
    */
   readonly fallbacks: "grid" | "wide";
   /**
+   * With "wide" fallbacks: the ground box (GROUND_FRACTION) is never set aside, so that a place
+   * phrase has its box even when the centre box overlaps it.
+   */
+  readonly groundBox: boolean;
+  /**
    * A candidate overlapping a chosen region by IoU above this is set aside, used only when no
    * other candidate is left. With "score" ranking this applies to fallback and derived boxes
    * (against every region); with "value" ranking to every candidate except the whole image, a
@@ -48,6 +58,7 @@ export const SCORE_SELECTION: RegionSelection = {
   personParts: false,
   peopleGroup: false,
   fallbacks: "grid",
+  groundBox: false,
   maxOverlap: FALLBACK_OVERLAP,
 };
 
@@ -60,6 +71,7 @@ export const RANKED_SELECTION: RegionSelection = {
   personParts: true,
   peopleGroup: true,
   fallbacks: "wide",
+  groundBox: true,
   maxOverlap: 0.5,
 };
 
@@ -70,6 +82,7 @@ export function selectionName(s: RegionSelection): string {
     !s.personParts &&
     !s.peopleGroup &&
     s.fallbacks === SCORE_SELECTION.fallbacks &&
+    !s.groundBox &&
     s.maxOverlap === SCORE_SELECTION.maxOverlap
   )
     return "";
@@ -78,6 +91,7 @@ export function selectionName(s: RegionSelection): string {
     s.personParts ? "parts" : "",
     s.peopleGroup ? "group" : "",
     s.fallbacks,
+    s.groundBox ? "ground" : "",
     `overlap${s.maxOverlap}`,
   ];
   return parts.filter((p) => p !== "").join("+");
@@ -133,6 +147,8 @@ function partBox(box: Box, f: readonly [number, number, number, number], w: numb
 interface Candidate {
   readonly region: Region;
   readonly value: number;
+  /** Never set aside by an overlapping chosen box (the ground box, RegionSelection.groundBox). */
+  readonly kept?: boolean;
 }
 
 /** The boxes made from detections: parts of the confident people and their group. */
@@ -188,10 +204,12 @@ function fallbackCandidates(width: number, height: number, s: RegionSelection): 
     region: { box, source: "fallback" } as Region,
     value: -1 - i,
   }));
+  const isGround = (f: readonly number[]) => f.every((v, k) => v === GROUND_FRACTION[k]);
   return [
     ...boxes.map((box, i) => ({
       region: { box, source: "fallback" } as Region,
       value: WIDE_FALLBACKS[i].value,
+      kept: s.groundBox && isGround(WIDE_FALLBACKS[i].box),
     })),
     ...grid,
   ];
@@ -240,13 +258,13 @@ export function selectRegions(
       ...derived,
       ...fallback,
     ].sort((a, b) => b.value - a.value);
-    for (const { region } of candidates) {
+    for (const { region, kept } of candidates) {
       if (regions.length >= count) break;
       // The whole image sets nothing aside: a box of 2/3 of it is still another phrase's box.
       const chosen = regions.filter(
         (r) => r.source !== "whole" && (region.source !== "detection" || r.source === "detection"),
       );
-      if (overlaps(region.box, chosen)) setAside.push(region);
+      if (!kept && overlaps(region.box, chosen)) setAside.push(region);
       else regions.push(region);
     }
   }

@@ -260,8 +260,7 @@ test("--grounding FILE without --entities grounds a sentence's noun phrases as g
     tokens,
     stored.regions,
     scoreSentence(model, stored.features, tokens),
-    knowledge.association,
-    knowledge.rates,
+    knowledge,
   );
   assert.ok(grounded.length >= 2);
   const drawn = [
@@ -312,22 +311,13 @@ test("groundSpans is learnedRegion on each span, and on the noun phrases it is g
   const stored = data.stored[0];
   const tokens = tokenize("a red dog runs on the beach");
   const scores = scoreSentence(model, stored.features, tokens);
-  const nouns = groundPhrases(
-    tokens,
-    stored.regions,
-    scores,
-    knowledge.association,
-    knowledge.rates,
-  );
-  assert.deepEqual(
-    groundSpans(tokens, stored.regions, scores, nouns, knowledge.association),
-    nouns,
-  );
+  const nouns = groundPhrases(tokens, stored.regions, scores, knowledge);
+  assert.deepEqual(groundSpans(tokens, stored.regions, scores, nouns, knowledge), nouns);
   const spans = [
     { start: 1, end: 3 },
     { start: 5, end: 7 },
   ];
-  groundSpans(tokens, stored.regions, scores, spans, knowledge.association).forEach((g, k) => {
+  groundSpans(tokens, stored.regions, scores, spans, knowledge).forEach((g, k) => {
     const { matrix, positions } = scores;
     const columns = positions.flatMap((p, t) =>
       p >= spans[k].start && p < spans[k].end ? [t] : [],

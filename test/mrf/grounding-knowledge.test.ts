@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -30,7 +30,12 @@ test("the grounding file survives a save and a load", () => {
     ]).flat(),
   );
   const path = join(dir, "grounding.json");
-  saveGroundingKnowledge(path, { association, rates });
+  const worn = new Map([
+    ["shirt", 0.25],
+    ["hat", 1 / 3],
+  ]);
+  const several = new Map([["girls", 0.8]]);
+  saveGroundingKnowledge(path, { association, rates, worn, several });
   const back = loadGroundingKnowledge(path);
   assert.deepEqual(back.association.classes, association.classes);
   // Version 2 stores the table's numbers exactly.
@@ -46,6 +51,14 @@ test("the grounding file survives a save and a load", () => {
   assert.equal(back.association.words.get("unseen"), undefined);
   assert.deepEqual(back.rates.get("man"), { uses: 20, rate: 1 });
   assert.deepEqual(back.rates.get("runs"), { uses: 20, rate: 0 });
+  // Shares are kept to four decimals.
+  assert.deepEqual(
+    [...back.worn],
+    [
+      ["shirt", 0.25],
+      ["hat", 0.3333],
+    ],
+  );
 });
 
 test("a grounding file of version 1 (the association as nested JSON) still reads", () => {
@@ -81,7 +94,11 @@ test("a packed association that does not add up is refused naming the field", ()
     );
     return loadGroundingKnowledge(p);
   };
-  assert.equal(load("packed.json", good).association.words.get("puppy")?.get("dog")?.lift, 2);
+  const v2 = load("packed.json", good);
+  assert.equal(v2.association.words.get("puppy")?.get("dog")?.lift, 2);
+  // Version 2 knew no worn or counted words: no phrase names what is worn or several.
+  assert.equal(v2.worn.size, 0);
+  assert.equal(v2.several.size, 0);
   const cases: [string, object, RegExp][] = [
     ["counts", { counts: b64(Uint16Array.of(1)) }, /association.counts: 1 counts for 2 words$/],
     [
@@ -130,7 +147,7 @@ test("a bad grounding file is refused naming the file and field", () => {
   assert.throws(
     () =>
       loadGroundingKnowledge(write("v9.json", JSON.stringify({ ...ok, version: 9, rates: {} }))),
-    /v9.json: grounding file version 9; this imagesent reads 1 and 2/,
+    /v9.json: grounding file version 9; this imagesent reads 1 to 3/,
   );
   assert.throws(
     () =>
@@ -163,4 +180,28 @@ test("a bad grounding file is refused naming the file and field", () => {
     /norates.json: rates: expected an object of words, missing$/,
   );
   assert.throws(() => loadGroundingKnowledge(join(dir, "absent.json")), /absent.json: cannot read/);
+  const saved = join(dir, "v3.json");
+  const empty = { classes: [], words: new Map() };
+  const none = new Map<string, number>();
+  saveGroundingKnowledge(saved, {
+    association: empty,
+    rates: new Map(),
+    worn: none,
+    several: none,
+  });
+  const v3 = JSON.parse(readFileSync(saved, "utf8"));
+  assert.equal(v3.version, 3);
+  assert.throws(
+    () => loadGroundingKnowledge(write("worn.json", JSON.stringify({ ...v3, worn: { hat: 2 } }))),
+    /worn.json: worn.hat: .*2/,
+  );
+  assert.throws(
+    () => loadGroundingKnowledge(write("noworn.json", JSON.stringify({ ...v3, worn: undefined }))),
+    /noworn.json: worn: expected an object of words, missing$/,
+  );
+  assert.throws(
+    () =>
+      loadGroundingKnowledge(write("several.json", JSON.stringify({ ...v3, several: { a: "x" } }))),
+    /several.json: several.a: expected .*"x"/,
+  );
 });

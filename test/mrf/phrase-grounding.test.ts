@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { determinerRates } from "../../src/mrf/noun-phrases.js";
-import { groundPhrases } from "../../src/mrf/phrase-grounding.js";
+import { severalShares } from "../../src/mrf/people-group.js";
+import { groundPhrases, groundSpans } from "../../src/mrf/phrase-grounding.js";
 import type { WordClassAssociation } from "../../src/mrf/word-class-association.js";
 import type { Region } from "../../src/vision/image.js";
 
@@ -27,7 +28,12 @@ test("groundPhrases puts each noun phrase of a caption on its region, with a con
     matrix: { scores: new Float32Array(0), regions: 3, words: 0 },
     positions: [],
   };
-  const grounded = groundPhrases(tokens, regions, scores, assoc, rates);
+  const grounded = groundPhrases(tokens, regions, scores, {
+    association: assoc,
+    rates,
+    worn: new Map(),
+    several: new Map(),
+  });
   assert.deepEqual(
     grounded.map((g) => [tokens.slice(g.start, g.end).join(" "), g.region]),
     [
@@ -41,4 +47,41 @@ test("groundPhrases puts each noun phrase of a caption on its region, with a con
   assert.ok(grounded[0].confidence > grounded[1].confidence);
   assert.ok(grounded[2].confidence > grounded[1].confidence);
   assert.ok(grounded.every((g) => Number.isFinite(g.confidence) && g.confidence >= 0));
+});
+
+test("a phrase naming several people goes on their group, one naming one person on a person", () => {
+  const regions: Region[] = [
+    { box: box(0, 0, 100, 100), source: "whole" },
+    { box: box(10, 10, 40, 90), source: "detection", label: "person", score: 0.9 },
+    { box: box(50, 10, 80, 90), source: "detection", label: "person", score: 0.8 },
+    // The union of the two people (the region selection's group box).
+    { box: box(10, 10, 80, 90), source: "fallback" },
+  ];
+  const entry = { naming: 1, lift: 2, given: 0.95 };
+  const association: WordClassAssociation = {
+    classes: ["person"],
+    words: new Map([
+      ["girl", new Map([["person", entry]])],
+      ["girls", new Map([["person", entry]])],
+    ]),
+  };
+  const captions = [
+    ...Array.from({ length: 30 }, () => "two girls running".split(" ")),
+    ...Array.from({ length: 30 }, () => "a girl running".split(" ")),
+  ];
+  const rates = determinerRates(captions);
+  const several = severalShares(captions, rates);
+  assert.equal(several.get("girls"), 1);
+  assert.equal(several.has("girl"), false);
+  const scores = { matrix: { scores: new Float32Array(0), regions: 4, words: 0 }, positions: [] };
+  const ground = (sentence: string, knowledge = { association, worn: new Map(), several }) => {
+    const tokens = sentence.split(" ");
+    return groundSpans(tokens, regions, scores, [{ start: 0, end: tokens.length }], knowledge)[0]
+      .region;
+  };
+  assert.equal(ground("a girl"), 1);
+  assert.equal(ground("the girls"), 3);
+  // A number word alone says several; without the shares "the girls" is one more person.
+  assert.equal(ground("three girl", { association, worn: new Map(), several: new Map() }), 3);
+  assert.equal(ground("the girls", { association, worn: new Map(), several: new Map() }), 1);
 });

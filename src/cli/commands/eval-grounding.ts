@@ -15,11 +15,14 @@ import {
   type GroundingCounts,
   groundablePhrases,
 } from "../../mrf/grounding-eval.js";
-import { fitGroundingKnowledge, loadGroundingKnowledge } from "../../mrf/grounding-knowledge.js";
+import {
+  fitGroundingKnowledge,
+  type GroundingKnowledge,
+  loadGroundingKnowledge,
+} from "../../mrf/grounding-knowledge.js";
 import { chooserLabel, groundingTable } from "../../mrf/grounding-report.js";
 import { rate } from "../../mrf/phrase-accuracy.js";
 import { DEFAULT_BETA, scoreSentence } from "../../mrf/phrase-alignment.js";
-import type { WordClassAssociation } from "../../mrf/word-class-association.js";
 import { FeatureStore } from "../../vision/feature-store.js";
 import { parseAppFlags, stringFlag } from "../app-flags.js";
 import type { Command } from "../command.js";
@@ -124,10 +127,10 @@ export const evalGroundingCommand: Command = {
       );
     }
     const groundingPath = stringFlag(flags, "grounding") ?? loaded.grounding;
-    const { association } = groundingPath
+    const knowledge = groundingPath
       ? loadGroundingKnowledge(groundingPath)
       : fitGroundingKnowledge(dataset.images, store, loaded.model.config.regions);
-    const counts = groundSplit(loaded.model, store, entities.images, beta, association);
+    const counts = groundSplit(loaded.model, store, entities.images, beta, knowledge);
     const matched = entities.images
       .flatMap((e) => e.sentences)
       .filter((s) => s.sentenceId !== null).length;
@@ -191,7 +194,7 @@ function groundSplit(
   store: FeatureStore,
   images: readonly EntityImage[],
   beta: number,
-  association: WordClassAssociation,
+  knowledge: GroundingKnowledge,
 ): GroundingCounts {
   const counts = emptyGroundingCounts(beta);
   const rng = new Rng(RANDOM_SEED);
@@ -218,7 +221,7 @@ function groundSplit(
       },
       rng,
       counts,
-      association,
+      knowledge,
     );
     progress.tick();
   }
