@@ -5,8 +5,8 @@ import { InputError } from "../../src/errors.js";
 import { boxArea, iou } from "../../src/vision/boxes.js";
 import { decodeImage } from "../../src/vision/decode.js";
 import { Detector, detectorSettingsName } from "../../src/vision/detector.js";
-import { WIDE_FALLBACKS } from "../../src/vision/fallback-boxes.js";
-import type { Box } from "../../src/vision/image.js";
+import { fractionBoxes, GROUND_FRACTION, WIDE_FALLBACKS } from "../../src/vision/fallback-boxes.js";
+import type { Box, Region } from "../../src/vision/image.js";
 import {
   DEFAULT_DETECTOR,
   DETECTOR_PRESETS,
@@ -123,16 +123,29 @@ test("value ranking: detections are set aside only by detections, other boxes by
   const inside = { box: { x1: 12, y1: 12, x2: 88, y2: 88 }, label: "couch", score: 0.2 };
   const regions = selectRegions(100, 100, [centre, inside], 8, RANKED_SELECTION);
   // The centre fallback box (value 3.6) comes first; the bed (1.6) is still kept beside it,
-  // the couch (IoU 0.9 with the bed) is set aside, and no later fallback box overlaps a region
-  // by more than maxOverlap.
+  // the couch (IoU 0.9 with the bed) is set aside, and no later fallback box but the ground box
+  // overlaps a region by more than maxOverlap.
   assert.deepEqual(regions[1].box, { x1: 10, y1: 10, x2: 90, y2: 90 });
   assert.equal(regions[1].source, "fallback");
   assert.ok(regions.some((r) => r.label === "bed"));
   assert.ok(!regions.some((r) => r.label === "couch"));
-  const rest = regions.slice(2).filter((r) => r.source === "fallback");
+  const isGround = (r: Region) =>
+    r.box.y1 === 33 && r.box.y2 === 100 && r.box.x2 - r.box.x1 === 100;
+  const rest = regions.slice(2).filter((r) => r.source === "fallback" && !isGround(r));
   for (const r of rest)
     for (const q of regions.slice(1))
       if (q !== r) assert.ok(iou(q.box, r.box) <= RANKED_SELECTION.maxOverlap);
+});
+
+test("groundBox keeps the bottom two thirds though the centre box overlaps it", () => {
+  const ground = fractionBoxes(100, 100, [GROUND_FRACTION])[0];
+  assert.deepEqual(ground, { x1: 0, y1: 33, x2: 100, y2: 100 });
+  const centre = fractionBoxes(100, 100, [[0.1, 0.1, 0.9, 0.9]])[0];
+  assert.ok(iou(ground, centre) > RANKED_SELECTION.maxOverlap);
+  const has = (s: RegionSelection) =>
+    selectRegions(100, 100, [], 8, s).some((r) => iou(r.box, ground) === 1);
+  assert.equal(has(RANKED_SELECTION), true);
+  assert.equal(has({ ...RANKED_SELECTION, groundBox: false }), false);
 });
 
 test("score selection keeps the paper's order: whole, detections by score, then fallbacks", () => {
@@ -147,12 +160,12 @@ test("score selection keeps the paper's order: whole, detections by score, then 
 
 test("selection and detector settings names: empty for the paper's, distinct otherwise", () => {
   assert.equal(selectionName(SCORE_SELECTION), "");
-  assert.equal(selectionName(RANKED_SELECTION), "value+parts+group+wide+overlap0.5");
+  assert.equal(selectionName(RANKED_SELECTION), "value+parts+group+wide+ground+overlap0.5");
   assert.equal(selectionName(withOptions({ personParts: true })), "score+parts+grid+overlap0.7");
   assert.equal(detectorSettingsName(DETECTOR_PRESETS["yolox-nano"]), "");
   assert.equal(
     detectorSettingsName(DETECTOR_PRESETS["yolox-nano-proposals"]),
-    ":score0.01:nms-agnostic0.6:regions-value+parts+group+wide+overlap0.5",
+    ":score0.01:nms-agnostic0.6:regions-value+parts+group+wide+ground+overlap0.5",
   );
   assert.equal(DEFAULT_DETECTOR, "yolox-nano-proposals");
 });
