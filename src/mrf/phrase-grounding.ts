@@ -81,6 +81,9 @@ export const LOCATIVE_PREPOSITIONS: ReadonlySet<string> = new Set(
   ),
 );
 
+/** A phrase opened by one of these is something someone has, not a place ("in [his mouth]"). */
+export const POSSESSIVES: ReadonlySet<string> = new Set(["his", "her", "its", "their"]);
+
 /** A box of no class counts as a place when it covers at least this share of the image. */
 const PLACE_AREA = 0.2;
 /** A box is the ground box when its IoU with the image's GROUND_FRACTION is at least this. */
@@ -90,7 +93,7 @@ const GROUND_IOU = 0.9;
  * The learned chooser: each region i scores
  *   s_i = w_s log(area_i / image) - w_c |centre_i - image centre| + w_a z_i
  *       + [i has a label] (A(label_i) + w_g G(label_i) + w_d score_i - τ)
- *       + [the phrase follows a locative preposition] (w_pw [i is whole] + w_pl y_i [i is a box
+ *       + [the phrase follows a locative preposition, not opened by a possessive] (w_pw [i is whole] + w_pl y_i [i is a box
  *         of no class covering PLACE_AREA or more] + w_pg [i is the ground box])
  * with A and G the phrase's word-class association and reliability (phraseClassScores,
  * phraseClassGiven; fitted on train captions and the detector's labels, the people-group region
@@ -136,7 +139,8 @@ export function learnedScores(
   }
   const width = Math.max(1, ...regions.map((r) => r.box.x2));
   const height = Math.max(1, ...regions.map((r) => r.box.y2));
-  const place = previous !== undefined && LOCATIVE_PREPOSITIONS.has(previous);
+  const place =
+    previous !== undefined && LOCATIVE_PREPOSITIONS.has(previous) && !POSSESSIVES.has(words[0]);
   const [ground] = fractionBoxes(width, height, [GROUND_FRACTION]);
   const scores = new Float64Array(regions.length);
   regions.forEach((r, i) => {
