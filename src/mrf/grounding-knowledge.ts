@@ -43,9 +43,9 @@ export const GROUNDING_FORMAT = "imagesent-grounding";
 const VERSION = 3;
 
 /**
- * Fits both on the train images of `images`: the association from the captions of those `store`
- * holds and the labels of their first `regions` stored regions (associationLabels), the rates
- * from every train caption. Without train images in the store the table is empty, and the
+ * Fits it all on the train images of `images`: the association from the captions of those
+ * `store` holds and the labels of their first `regions` stored regions (associationLabels), the
+ * rates and the worn and several shares from every train caption. Without train images in the store the table is empty, and the
  * learned chooser falls back to where boxes lie.
  */
 export function fitGroundingKnowledge(

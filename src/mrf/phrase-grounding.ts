@@ -93,8 +93,9 @@ const GROUND_IOU = 0.9;
  * The learned chooser: each region i scores
  *   s_i = w_s log(area_i / image) - w_c |centre_i - image centre| + w_a z_i
  *       + [i has a label] (A(label_i) + w_g G(label_i) + w_d score_i - τ)
- *       + [the phrase follows a locative preposition, not opened by a possessive] (w_pw [i is whole] + w_pl y_i [i is a box
- *         of no class covering PLACE_AREA or more] + w_pg [i is the ground box])
+ *       + [the phrase follows a locative preposition and does not open with a possessive]
+ *         (w_pw [i is whole] + w_pl y_i [i is a box of no class covering PLACE_AREA or more]
+ *          + w_pg [i is the ground box])
  * with A and G the phrase's word-class association and reliability (phraseClassScores,
  * phraseClassGiven; fitted on train captions and the detector's labels, the people-group region
  * labelled PEOPLE_GROUP; no box or type annotation), z_i the alignment model's Σ_t v_i·s_t over the
