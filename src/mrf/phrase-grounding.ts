@@ -62,10 +62,10 @@ export const LEARNED_WEIGHTS: LearnedWeights = {
   decay: 0.3,
   threshold: 0,
   given: 1,
-  score: 1,
-  alignment: 0.1,
+  score: 2,
+  alignment: 0.3,
   logArea: 0.3,
-  centre: 1,
+  centre: 2,
   placeWhole: 2,
   placeLow: 1,
   placeGround: 2.5,
@@ -167,8 +167,8 @@ export function learnedScores(
 
 /**
  * A caption's grounded phrase counts as shown from this confidence on: on Flickr30k Entities val,
- * annotated phrases grounded at least this clearly are right about half the time (those in the
- * least confident tenth a quarter of the time; docs/phrase-alignment.md).
+ * annotated phrases grounded about this clearly are right about half the time (those in the
+ * least confident tenth a third of the time; docs/phrase-alignment.md).
  */
 export const MIN_GROUNDING_CONFIDENCE = 0.85;
 
