@@ -1,5 +1,6 @@
 import { boxArea, intersectionArea } from "../vision/boxes.js";
 import type { Region } from "../vision/image.js";
+import { PERSON_LABEL } from "../vision/regions.js";
 import { type DeterminerRates, type HeadShares, headShare, headShares } from "./noun-phrases.js";
 
 /**
@@ -15,12 +16,16 @@ import { type DeterminerRates, type HeadShares, headShare, headShares } from "./
  */
 export const PEOPLE_GROUP = "people group";
 
-const PERSON = "person";
 const HELD_SHARE = 0.7;
+
+/** Whether a region is a person detection. */
+export function isPersonRegion(region: Region): boolean {
+  return region.source === "detection" && region.label === PERSON_LABEL;
+}
 
 /** The index of the people-group region of `regions`, or undefined when none holds two people. */
 export function peopleGroupRegion(regions: readonly Region[]): number | undefined {
-  const people = regions.filter((r) => r.source === "detection" && r.label === PERSON);
+  const people = regions.filter(isPersonRegion);
   if (people.length < 2) return undefined;
   let best: number | undefined;
   let bestHeld = 1;

@@ -3,14 +3,19 @@ import { fractionBoxes, GROUND_FRACTION } from "../vision/fallback-boxes.js";
 import type { Region } from "../vision/image.js";
 import type { GroundingKnowledge } from "./grounding-knowledge.js";
 import { nounPhrases } from "./noun-phrases.js";
-import { associationLabels, namesSeveral, peopleGroupRegion } from "./people-group.js";
+import {
+  associationLabels,
+  isPersonRegion,
+  namesSeveral,
+  peopleGroupRegion,
+} from "./people-group.js";
 import { type SentenceScores, scoreSentence, type WordRegionScorer } from "./phrase-alignment.js";
 import {
   phraseClassGiven,
   phraseClassScores,
   type WordClassAssociation,
 } from "./word-class-association.js";
-import { isPersonRegion, namesWorn, wearerRegion } from "./worn-phrases.js";
+import { namesWorn, wearerRegion } from "./worn-phrases.js";
 
 /**
  * Grounding a phrase learned without boxes: which of an image's regions a noun phrase names, from

@@ -1,6 +1,6 @@
 import { iou } from "../vision/boxes.js";
-import type { Box, Region } from "../vision/image.js";
-import { PERSON_LABEL, PERSON_PARTS } from "../vision/regions.js";
+import type { Region } from "../vision/image.js";
+import { PERSON_PARTS, partBox } from "../vision/regions.js";
 import { type DeterminerRates, type HeadShares, headShare, headShares } from "./noun-phrases.js";
 
 /**
@@ -9,8 +9,9 @@ import { type DeterminerRates, type HeadShares, headShare, headShares } from "./
  * shirt from its wearer (both come with every person the detector finds), but the captions' word
  * order can: which words name what is worn is learned from the training captions alone, as the
  * share of a word's uses as the last word of a noun phrase right after a verb of wearing
- * (wornShares, headShares in noun-phrases.ts). A phrase headed by such a word goes on the person an earlier phrase of its
- * sentence was grounded to (wearerRegion; phrase-grounding.ts, groundSpans).
+ * (wornShares, headShares in noun-phrases.ts). A phrase headed by such a word goes on the person
+ * an earlier phrase of its sentence was grounded to (wearerRegion; phrase-grounding.ts,
+ * groundSpans).
  */
 
 /** Verbs after which a noun phrase names what someone wears: English word order, not an annotation. */
@@ -47,19 +48,14 @@ export function namesWorn(worn: HeadShares, words: readonly string[]): boolean {
   return headShare(worn, words) >= WORN_SHARE;
 }
 
-/** Whether region i is a person detection: someone who can wear the next phrase. */
-export function isPersonRegion(region: Region): boolean {
-  return region.source === "detection" && region.label === PERSON_LABEL;
-}
-
 /** The parts of a person box that garments cover. */
 const GARMENT_PARTS = PERSON_PARTS.filter((p) => p.name !== "head");
 
 /**
  * The region of a garment worn by the person of region `wearer`: among the wearer's box and the
- * regions closest (IoU) to its upper and lower body boxes (PERSON_PARTS), the one whose summed
- * alignment score over the phrase's words (`alignment`, one per region) is highest; the wearer's
- * box when the model knows none of the words.
+ * regions closest (IoU) to its upper and lower body boxes (PERSON_PARTS, partBox), the one whose
+ * summed alignment score over the phrase's words (`alignment`, one per region) is highest; the
+ * wearer's box when the model knows none of the words.
  */
 export function wearerRegion(
   regions: readonly Region[],
@@ -67,18 +63,11 @@ export function wearerRegion(
   alignment: Float64Array | null,
 ): number {
   if (!alignment) return wearer;
-  const p = regions[wearer].box;
-  const w = p.x2 - p.x1;
-  const h = p.y2 - p.y1;
+  const width = Math.max(...regions.map((r) => r.box.x2));
+  const height = Math.max(...regions.map((r) => r.box.y2));
   let best = wearer;
   for (const part of GARMENT_PARTS) {
-    const [fx1, fy1, fx2, fy2] = part.box;
-    const target: Box = {
-      x1: p.x1 + fx1 * w,
-      y1: p.y1 + fy1 * h,
-      x2: p.x1 + fx2 * w,
-      y2: p.y1 + fy2 * h,
-    };
+    const target = partBox(regions[wearer].box, part.box, width, height);
     let closest = 0;
     regions.forEach((r, i) => {
       if (iou(r.box, target) > iou(regions[closest].box, target)) closest = i;

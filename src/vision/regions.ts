@@ -132,8 +132,13 @@ export function detectionValue(d: LabelledDetection): number {
   return d.label === PERSON_LABEL ? 4 * d.score * d.score + 0.1 : 5 * d.score + 0.1;
 }
 
-/** The box of `fraction` of `box`, clipped to the image. */
-function partBox(box: Box, f: readonly [number, number, number, number], w: number, h: number) {
+/** The box of `fraction` of `box`, clipped to the w x h image. */
+export function partBox(
+  box: Box,
+  f: readonly [number, number, number, number],
+  w: number,
+  h: number,
+) {
   const bw = box.x2 - box.x1;
   const bh = box.y2 - box.y1;
   return {
