@@ -6,6 +6,7 @@ import type { FeatureStore } from "../vision/feature-store.js";
 import { type DeterminerRates, determinerRates, type HeadShares } from "./noun-phrases.js";
 import { packAssociation, unpackAssociation } from "./packed-word-table.js";
 import { associationLabels, severalShares } from "./people-group.js";
+import { placeShares } from "./place-phrases.js";
 import {
   associationFromJSON,
   fitWordClassAssociation,
@@ -17,17 +18,20 @@ import { wornShares } from "./worn-phrases.js";
  * What phrase grounding learns from training captions and the detector's labels, with no box or
  * phrase annotation: the word-class table (word-class-association.ts), the noun-phrase
  * chunker's determiner rates (noun-phrases.ts), which words name what is worn (worn-phrases.ts)
- * and which name several (people-group.ts). A bundle ships it as one JSON file:
+ * which name several (people-group.ts) and which name places (place-phrases.ts). A bundle ships
+ * it as one JSON file:
  *
- *   {"format": "imagesent-grounding", "version": 3,
+ *   {"format": "imagesent-grounding", "version": 4,
  *    "association": the packed table (packed-word-table.ts),
  *    "rates": {word: [uses, share after a determiner]},
  *    "worn": {word: share of its noun phrases after a verb of wearing},
- *    "several": {word: share of its noun phrases holding a number word}}
+ *    "several": {word: share of its noun phrases holding a number word},
+ *    "place": {word: share of its noun phrases after a locative preposition}}
  *
  * Version 1 files, whose association is {"classes": [...], "words": {word: {class: [naming,
- * lift, given]}}}, and version 2 files, without "worn" and "several", still read (no phrase then
- * names what is worn or several).
+ * lift, given]}}}, version 2 files, without "worn" and "several", and version 3 files, without
+ * "place", still read (no phrase then names what is worn, several or, but after a locative
+ * preposition, a place).
  */
 export interface GroundingKnowledge {
   readonly association: WordClassAssociation;
@@ -36,16 +40,21 @@ export interface GroundingKnowledge {
   readonly worn: HeadShares;
   /** Head word -> the share of its noun phrases that hold a number word (people-group.ts). */
   readonly several: HeadShares;
+  /** Head word -> the share of its noun phrases after a locative preposition (place-phrases.ts). */
+  readonly place: HeadShares;
 }
 
 export const GROUNDING_FORMAT = "imagesent-grounding";
-/** Version 2 packs the association (packed-word-table.ts), 3 adds "worn" and "several". */
-const VERSION = 3;
+/**
+ * Version 2 packs the association (packed-word-table.ts), 3 adds "worn" and "several", 4
+ * "place".
+ */
+const VERSION = 4;
 
 /**
  * Fits it all on the train images of `images`: the association from the captions of those
  * `store` holds and the labels of their first `regions` stored regions (associationLabels), the
- * rates and the worn and several shares from every train caption. Without train images in the store the table is empty, and the
+ * rates and the worn, several and place shares from every train caption. Without train images in the store the table is empty, and the
  * learned chooser falls back to where boxes lie.
  */
 export function fitGroundingKnowledge(
@@ -71,6 +80,7 @@ export function fitGroundingKnowledge(
     rates,
     worn: wornShares(captions, rates),
     several: severalShares(captions, rates),
+    place: placeShares(captions, rates),
   };
 }
 
@@ -87,6 +97,7 @@ export function saveGroundingKnowledge(path: string, k: GroundingKnowledge): voi
       rates,
       worn: sharesJson(k.worn),
       several: sharesJson(k.several),
+      place: sharesJson(k.place),
     })}\n`,
   );
 }
@@ -103,7 +114,7 @@ export function loadGroundingKnowledge(path: string): GroundingKnowledge {
     throw new InputError(`${path}: not a grounding file (format ${GROUNDING_FORMAT})`);
   }
   const version = root.get("version");
-  if (version !== VERSION && version !== 1 && version !== 2) {
+  if (version !== VERSION && version !== 1 && version !== 2 && version !== 3) {
     throw new InputError(
       `${path}: grounding file version ${shown(version)}; this imagesent reads 1 to ${VERSION}`,
     );
@@ -120,12 +131,18 @@ export function loadGroundingKnowledge(path: string): GroundingKnowledge {
     }
     rates.set(w, { uses, rate });
   }
-  const shares = (key: string) => {
+  const shares = (key: string, since: number) => {
     const out = new Map<string, number>();
-    if (version !== VERSION) return out;
+    if ((version as number) < since) return out;
     const table = root.child(key, { want: "an object of words" });
     for (const w of table.keys()) out.set(w, table.number(w, { min: 0, max: 1 }));
     return out;
   };
-  return { association, rates, worn: shares("worn"), several: shares("several") };
+  return {
+    association,
+    rates,
+    worn: shares("worn", 3),
+    several: shares("several", 3),
+    place: shares("place", 4),
+  };
 }

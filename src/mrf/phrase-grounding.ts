@@ -3,6 +3,7 @@ import { fractionBoxes, GROUND_FRACTION } from "../vision/fallback-boxes.js";
 import type { Region } from "../vision/image.js";
 import type { GroundingKnowledge } from "./grounding-knowledge.js";
 import { nounPhrases } from "./noun-phrases.js";
+import { namesPerson, otherPersonRegion, type PersonMention } from "./other-person.js";
 import {
   associationLabels,
   isPersonRegion,
@@ -10,6 +11,7 @@ import {
   peopleGroupRegion,
 } from "./people-group.js";
 import { type SentenceScores, scoreSentence, type WordRegionScorer } from "./phrase-alignment.js";
+import { namesPlace } from "./place-phrases.js";
 import {
   phraseClassGiven,
   phraseClassScores,
@@ -55,7 +57,7 @@ export interface LearnedWeights {
   readonly logArea: number;
   /** Of the distance of the box's centre from the image's. */
   readonly centre: number;
-  /** For a phrase after a locative preposition: the whole image's bonus ... */
+  /** For a phrase that names a place (namesPlace): the whole image's bonus ... */
   readonly placeWhole: number;
   /** ... per unit of height of its centre, a large box of no class's ... */
   readonly placeLow: number;
@@ -71,23 +73,10 @@ export const LEARNED_WEIGHTS: LearnedWeights = {
   alignment: 0.3,
   logArea: 0.3,
   centre: 2,
-  placeWhole: 2,
-  placeLow: 1,
-  placeGround: 2.5,
+  placeWhole: 2.5,
+  placeLow: 1.5,
+  placeGround: 3,
 };
-
-/**
- * Words after which a noun phrase usually names a place ("on [the grass]", "through [the
- * water]"): a property of English word order, not of any annotation.
- */
-export const LOCATIVE_PREPOSITIONS: ReadonlySet<string> = new Set(
-  "in on through at across near along by into over under down up around onto past from inside beside behind".split(
-    " ",
-  ),
-);
-
-/** A phrase opened by one of these is something someone has, not a place ("in [his mouth]"). */
-export const POSSESSIVES: ReadonlySet<string> = new Set(["his", "her", "its", "their"]);
 
 /** A box of no class counts as a place when it covers at least this share of the image. */
 const PLACE_AREA = 0.2;
@@ -98,7 +87,7 @@ const GROUND_IOU = 0.9;
  * The learned chooser: each region i scores
  *   s_i = w_s log(area_i / image) - w_c |centre_i - image centre| + w_a z_i
  *       + [i has a label] (A(label_i) + w_g G(label_i) + w_d score_i - τ)
- *       + [the phrase follows a locative preposition and does not open with a possessive]
+ *       + [the phrase names a place (`place`, namesPlace in place-phrases.ts)]
  *         (w_pw [i is whole] + w_pl y_i [i is a box of no class covering PLACE_AREA or more]
  *          + w_pg [i is the ground box])
  * with A and G the phrase's word-class association and reliability (phraseClassScores,
@@ -113,11 +102,11 @@ export function learnedRegion(
   regions: readonly Region[],
   alignment: Float64Array | null,
   words: readonly string[],
-  previous: string | undefined,
+  place: boolean,
   association: WordClassAssociation,
   weights: LearnedWeights = LEARNED_WEIGHTS,
 ): number {
-  const scores = learnedScores(regions, alignment, words, previous, association, weights);
+  const scores = learnedScores(regions, alignment, words, place, association, weights);
   let best = 0;
   for (let i = 1; i < scores.length; i++) if (scores[i] > scores[best]) best = i;
   return best;
@@ -128,7 +117,7 @@ export function learnedScores(
   regions: readonly Region[],
   alignment: Float64Array | null,
   words: readonly string[],
-  previous: string | undefined,
+  place: boolean,
   association: WordClassAssociation,
   weights: LearnedWeights = LEARNED_WEIGHTS,
 ): Float64Array {
@@ -145,8 +134,6 @@ export function learnedScores(
   }
   const width = Math.max(1, ...regions.map((r) => r.box.x2));
   const height = Math.max(1, ...regions.map((r) => r.box.y2));
-  const place =
-    previous !== undefined && LOCATIVE_PREPOSITIONS.has(previous) && !POSSESSIVES.has(words[0]);
   const [ground] = fractionBoxes(width, height, [GROUND_FRACTION]);
   const scores = new Float64Array(regions.length);
   regions.forEach((r, i) => {
@@ -191,7 +178,7 @@ export interface GroundedPhrase {
 }
 
 /** What grounding a sentence's spans reads of a grounding file. */
-export type SpanKnowledge = Pick<GroundingKnowledge, "association" | "worn" | "several">;
+export type SpanKnowledge = Pick<GroundingKnowledge, "association" | "worn" | "several" | "place">;
 
 /**
  * Every noun phrase of a sentence (nounPhrases) on its region, as groundSpans puts them. `scores`
@@ -233,9 +220,11 @@ export function groundSentence(
  * The learned chooser on given spans of a sentence (annotated phrases, or its noun phrases), in
  * order: each span's region is learnedRegion's (the highest s_i, the lowest index on a tie), its
  * confidence s of that region minus the runner-up's; except that a span naming what is worn
- * (namesWorn) after a span put on a person detection goes on that person (wearerRegion), and a
- * span naming several (namesSeveral) that learnedRegion puts on a person detection goes on the
- * people group when the image has one (peopleGroupRegion).
+ * (namesWorn) after a span put on a person detection goes on that person (wearerRegion), a span
+ * naming a person (namesPerson) that learnedRegion puts on the person of an earlier span with
+ * another head word may go on another person (otherPersonRegion), and a span naming several
+ * (namesSeveral) that learnedRegion puts on a person detection goes on the people group when the
+ * image has one (peopleGroupRegion). A span names a place as namesPlace says.
  */
 export function groundSpans(
   tokens: readonly string[],
@@ -247,6 +236,7 @@ export function groundSpans(
 ): GroundedPhrase[] {
   const { matrix, positions } = scores;
   let wearer: GroundedPhrase | undefined;
+  const people: PersonMention[] = [];
   const group = peopleGroupRegion(regions);
   return spans.map(({ start, end }) => {
     const words = tokens.slice(start, end);
@@ -261,16 +251,14 @@ export function groundSpans(
       const region = wearerRegion(regions, wearer.region, alignment);
       grounded = { start, end, region, confidence: wearer.confidence };
     } else {
-      const s = learnedScores(
-        regions,
-        alignment,
-        words,
-        tokens[start - 1],
-        knowledge.association,
-        weights,
-      );
+      const place = namesPlace(knowledge.place, words, tokens[start - 1]);
+      const s = learnedScores(regions, alignment, words, place, knowledge.association, weights);
       let best = 0;
       for (let i = 1; i < s.length; i++) if (s[i] > s[best]) best = i;
+      const head = words[words.length - 1];
+      if (isPersonRegion(regions[best]) && namesPerson(knowledge.association, words)) {
+        best = otherPersonRegion(regions, s, best, head, people);
+      }
       let second = Number.NEGATIVE_INFINITY;
       for (let i = 0; i < s.length; i++) if (i !== best && s[i] > second) second = s[i];
       const confidence = Number.isFinite(second) ? s[best] - second : 0;
@@ -279,6 +267,7 @@ export function groundSpans(
         isPersonRegion(regions[best]) &&
         namesSeveral(knowledge.several, words);
       grounded = { start, end, region: several ? group : best, confidence };
+      if (isPersonRegion(regions[grounded.region])) people.push({ head, region: grounded.region });
     }
     if (isPersonRegion(regions[grounded.region])) wearer = grounded;
     return grounded;

@@ -20,6 +20,7 @@ import {
   groundSpans,
   learnedRegion,
 } from "../../src/mrf/phrase-grounding.js";
+import { namesPlace } from "../../src/mrf/place-phrases.js";
 import { iou } from "../../src/vision/boxes.js";
 import { FeatureStore, type StoredImage } from "../../src/vision/feature-store.js";
 import type { Box, Region } from "../../src/vision/image.js";
@@ -223,7 +224,7 @@ test("--grounding puts each annotated phrase on learnedRegion's region; both are
       c.stored.regions,
       columnSums(matrix.scores, matrix.regions, matrix.words, columns),
       tokens.slice(0, 2),
-      undefined,
+      false,
       knowledge.association,
     );
     assert.match(
@@ -328,7 +329,11 @@ test("groundSpans is learnedRegion on each span, and on the noun phrases it is g
         stored.regions,
         columnSums(matrix.scores, matrix.regions, matrix.words, columns),
         tokens.slice(spans[k].start, spans[k].end),
-        tokens[spans[k].start - 1],
+        namesPlace(
+          knowledge.place,
+          tokens.slice(spans[k].start, spans[k].end),
+          tokens[spans[k].start - 1],
+        ),
         knowledge.association,
       ),
     );

@@ -35,7 +35,8 @@ test("the grounding file survives a save and a load", () => {
     ["hat", 1 / 3],
   ]);
   const several = new Map([["girls", 0.8]]);
-  saveGroundingKnowledge(path, { association, rates, worn, several });
+  const place = new Map([["grass", 0.97]]);
+  saveGroundingKnowledge(path, { association, rates, worn, several, place });
   const back = loadGroundingKnowledge(path);
   assert.deepEqual(back.association.classes, association.classes);
   // Version 2 stores the table's numbers exactly.
@@ -59,6 +60,7 @@ test("the grounding file survives a save and a load", () => {
       ["hat", 0.3333],
     ],
   );
+  assert.deepEqual([...back.place], [["grass", 0.97]]);
 });
 
 test("a grounding file of version 1 (the association as nested JSON) still reads", () => {
@@ -147,7 +149,7 @@ test("a bad grounding file is refused naming the file and field", () => {
   assert.throws(
     () =>
       loadGroundingKnowledge(write("v9.json", JSON.stringify({ ...ok, version: 9, rates: {} }))),
-    /v9.json: grounding file version 9; this imagesent reads 1 to 3/,
+    /v9.json: grounding file version 9; this imagesent reads 1 to 4/,
   );
   assert.throws(
     () =>
@@ -180,7 +182,7 @@ test("a bad grounding file is refused naming the file and field", () => {
     /norates.json: rates: expected an object of words, missing$/,
   );
   assert.throws(() => loadGroundingKnowledge(join(dir, "absent.json")), /absent.json: cannot read/);
-  const saved = join(dir, "v3.json");
+  const saved = join(dir, "v4.json");
   const empty = { classes: [], words: new Map() };
   const none = new Map<string, number>();
   saveGroundingKnowledge(saved, {
@@ -188,9 +190,21 @@ test("a bad grounding file is refused naming the file and field", () => {
     rates: new Map(),
     worn: none,
     several: none,
+    place: none,
   });
-  const v3 = JSON.parse(readFileSync(saved, "utf8"));
-  assert.equal(v3.version, 3);
+  const v4 = JSON.parse(readFileSync(saved, "utf8"));
+  assert.equal(v4.version, 4);
+  // Version 3 had no place shares: it reads, with none.
+  const v3 = { ...v4, version: 3, place: undefined };
+  assert.equal(loadGroundingKnowledge(write("v3.json", JSON.stringify(v3))).place.size, 0);
+  assert.throws(
+    () => loadGroundingKnowledge(write("place.json", JSON.stringify({ ...v4, place: { sea: 2 } }))),
+    /place.json: place.sea: .*2/,
+  );
+  assert.throws(
+    () => loadGroundingKnowledge(write("noplace.json", JSON.stringify({ ...v3, version: 4 }))),
+    /noplace.json: place: expected an object of words, missing$/,
+  );
   assert.throws(
     () => loadGroundingKnowledge(write("worn.json", JSON.stringify({ ...v3, worn: { hat: 2 } }))),
     /worn.json: worn.hat: .*2/,

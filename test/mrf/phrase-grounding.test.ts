@@ -33,6 +33,7 @@ test("groundPhrases puts each noun phrase of a caption on its region, with a con
     rates,
     worn: new Map(),
     several: new Map(),
+    place: new Map(),
   });
   assert.deepEqual(
     grounded.map((g) => [tokens.slice(g.start, g.end).join(" "), g.region]),
@@ -74,7 +75,10 @@ test("a phrase naming several people goes on their group, one naming one person 
   assert.equal(several.get("girls"), 1);
   assert.equal(several.has("girl"), false);
   const scores = { matrix: { scores: new Float32Array(0), regions: 4, words: 0 }, positions: [] };
-  const ground = (sentence: string, knowledge = { association, worn: new Map(), several }) => {
+  const ground = (
+    sentence: string,
+    knowledge = { association, worn: new Map(), several, place: new Map() },
+  ) => {
     const tokens = sentence.split(" ");
     return groundSpans(tokens, regions, scores, [{ start: 0, end: tokens.length }], knowledge)[0]
       .region;
@@ -82,6 +86,12 @@ test("a phrase naming several people goes on their group, one naming one person 
   assert.equal(ground("a girl"), 1);
   assert.equal(ground("the girls"), 3);
   // A number word alone says several; without the shares "the girls" is one more person.
-  assert.equal(ground("three girl", { association, worn: new Map(), several: new Map() }), 3);
-  assert.equal(ground("the girls", { association, worn: new Map(), several: new Map() }), 1);
+  assert.equal(
+    ground("three girl", { association, worn: new Map(), several: new Map(), place: new Map() }),
+    3,
+  );
+  assert.equal(
+    ground("the girls", { association, worn: new Map(), several: new Map(), place: new Map() }),
+    1,
+  );
 });

@@ -63,11 +63,13 @@ test("groundSpans puts what is worn on the person an earlier phrase went to", ()
     association,
     worn: new Map(),
     several: new Map(),
+    place: new Map(),
   });
   const worn = groundSpans(tokens, regions, scores, spans, {
     association,
     worn: new Map([["shirt", 0.3]]),
     several: new Map(),
+    place: new Map(),
   });
   assert.equal(plain[0].region, 1);
   assert.deepEqual(worn[0], plain[0]);
@@ -78,6 +80,7 @@ test("groundSpans puts what is worn on the person an earlier phrase went to", ()
     association,
     worn: new Map([["shirt", 0.3]]),
     several: new Map(),
+    place: new Map(),
   });
   assert.deepEqual(
     alone,
@@ -85,6 +88,7 @@ test("groundSpans puts what is worn on the person an earlier phrase went to", ()
       association,
       worn: new Map(),
       several: new Map(),
+      place: new Map(),
     }),
   );
 });

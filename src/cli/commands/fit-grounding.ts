@@ -61,7 +61,7 @@ export const fitGroundingCommand: Command = {
     const knowledge = fitGroundingKnowledge(dataset.images, store, regions);
     saveGroundingKnowledge(values.out, knowledge);
     console.log(
-      `${values.out}: ${knowledge.association.words.size} words on ${knowledge.association.classes.length} classes from ${stored} train images; ${knowledge.rates.size} chunker rates, ${knowledge.worn.size} worn and ${knowledge.several.size} counted head words`,
+      `${values.out}: ${knowledge.association.words.size} words on ${knowledge.association.classes.length} classes from ${stored} train images; ${knowledge.rates.size} chunker rates, ${knowledge.worn.size} worn, ${knowledge.several.size} counted and ${knowledge.place.size} place head words`,
     );
     return 0;
   },
