@@ -114,7 +114,12 @@ export function loadGroundingKnowledge(path: string): GroundingKnowledge {
     throw new InputError(`${path}: not a grounding file (format ${GROUNDING_FORMAT})`);
   }
   const version = root.get("version");
-  if (version !== VERSION && version !== 1 && version !== 2 && version !== 3) {
+  if (
+    typeof version !== "number" ||
+    !Number.isInteger(version) ||
+    version < 1 ||
+    version > VERSION
+  ) {
     throw new InputError(
       `${path}: grounding file version ${shown(version)}; this imagesent reads 1 to ${VERSION}`,
     );
@@ -133,7 +138,7 @@ export function loadGroundingKnowledge(path: string): GroundingKnowledge {
   }
   const shares = (key: string, since: number) => {
     const out = new Map<string, number>();
-    if ((version as number) < since) return out;
+    if (version < since) return out;
     const table = root.child(key, { want: "an object of words" });
     for (const w of table.keys()) out.set(w, table.number(w, { min: 0, max: 1 }));
     return out;
