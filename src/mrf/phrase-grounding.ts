@@ -251,7 +251,7 @@ export function groundSpans(
       const region = wearerRegion(regions, wearer.region, alignment);
       grounded = { start, end, region, confidence: wearer.confidence };
     } else {
-      const place = namesPlace(knowledge.place, words, tokens[start - 1]);
+      const place = namesPlace(knowledge, words, tokens[start - 1]);
       const s = learnedScores(regions, alignment, words, place, knowledge.association, weights);
       let best = 0;
       for (let i = 1; i < s.length; i++) if (s[i] > s[best]) best = i;

@@ -29,6 +29,14 @@ export const POSSESSIVES: ReadonlySet<string> = new Set(["his", "her", "its", "t
  */
 export const PLACE_SHARE = 0.5;
 
+/**
+ * A phrase whose last word has at least this share of the worn shares (wornShares in
+ * worn-phrases.ts: "in [pink]", "in [a red shirt]") names what someone wears, not a place, even
+ * after a locative preposition; chosen on Flickr30k Entities val (0.01 to 0.5 tried; 0.03 and
+ * 0.05 best, docs/phrase-alignment.md).
+ */
+export const WORN_NOT_PLACE_SHARE = 0.05;
+
 /** The share of each word's noun phrases right after a locative preposition, over `captions`. */
 export function placeShares(
   captions: Iterable<readonly string[]>,
@@ -39,16 +47,24 @@ export function placeShares(
   );
 }
 
+/** The head shares namesPlace reads: of places (placeShares) and of what is worn (wornShares). */
+export interface PlaceAndWornShares {
+  readonly place: HeadShares;
+  readonly worn: HeadShares;
+}
+
 /**
  * Whether a phrase after the word `previous` (undefined at the start of a sentence) names a
- * place: it does not open with a possessive, and it follows a locative preposition or, not opening
- * the sentence, its last word has PLACE_SHARE or more of `place`.
+ * place: it does not open with a possessive, its last word has less than WORN_NOT_PLACE_SHARE of
+ * `worn`, and it follows a locative preposition or, not opening the sentence, its last word has
+ * PLACE_SHARE or more of `place`.
  */
 export function namesPlace(
-  place: HeadShares,
+  { place, worn }: PlaceAndWornShares,
   words: readonly string[],
   previous: string | undefined,
 ): boolean {
   if (previous === undefined || POSSESSIVES.has(words[0])) return false;
+  if (headShare(worn, words) >= WORN_NOT_PLACE_SHARE) return false;
   return LOCATIVE_PREPOSITIONS.has(previous) || headShare(place, words) >= PLACE_SHARE;
 }

@@ -330,7 +330,7 @@ test("groundSpans is learnedRegion on each span, and on the noun phrases it is g
         columnSums(matrix.scores, matrix.regions, matrix.words, columns),
         tokens.slice(spans[k].start, spans[k].end),
         namesPlace(
-          knowledge.place,
+          knowledge,
           tokens.slice(spans[k].start, spans[k].end),
           tokens[spans[k].start - 1],
         ),

@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { determinerRates } from "../../src/mrf/noun-phrases.js";
 import { groundSpans } from "../../src/mrf/phrase-grounding.js";
-import { namesPlace, PLACE_SHARE, placeShares } from "../../src/mrf/place-phrases.js";
+import {
+  namesPlace,
+  PLACE_SHARE,
+  placeShares,
+  WORN_NOT_PLACE_SHARE,
+} from "../../src/mrf/place-phrases.js";
 import type { WordClassAssociation } from "../../src/mrf/word-class-association.js";
 import type { Region } from "../../src/vision/image.js";
 
@@ -14,12 +19,13 @@ test("placeShares: the share of a word's noun phrases right after a locative pre
     ...Array.from({ length: 10 }, () => "the grass is green".split(" ")),
     ...Array.from({ length: 5 }, () => "a boy in the snow".split(" ")),
   ];
-  const shares = placeShares(captions, determinerRates(captions));
+  const place = placeShares(captions, determinerRates(captions));
+  const shares = { place, worn: new Map([["pink", 0.4]]) };
   // "grass" heads 40 phrases, 30 after "on"; "dog" heads 30, none after a preposition.
-  assert.equal(shares.get("grass"), 30 / 40);
-  assert.equal(shares.has("dog"), false);
+  assert.equal(place.get("grass"), 30 / 40);
+  assert.equal(place.has("dog"), false);
   // "snow" heads only 5: too few to judge.
-  assert.equal(shares.has("snow"), false);
+  assert.equal(place.has("snow"), false);
   assert.ok(PLACE_SHARE < 0.75);
   // A place word names a place wherever it stands but at the start of a sentence ...
   assert.equal(namesPlace(shares, ["the", "grass"], "of"), true);
@@ -28,6 +34,9 @@ test("placeShares: the share of a word's noun phrases right after a locative pre
   assert.equal(namesPlace(shares, ["a", "dog"], "on"), true);
   assert.equal(namesPlace(shares, ["a", "dog"], "and"), false);
   assert.equal(namesPlace(shares, ["his", "grass"], "on"), false);
+  // What is worn is not a place, whatever comes before it ("a girl in [pink]").
+  assert.ok(WORN_NOT_PLACE_SHARE <= 0.4);
+  assert.equal(namesPlace(shares, ["pink"], "in"), false);
 });
 
 test("groundSpans puts a place word the captions use after prepositions on the ground box", () => {
