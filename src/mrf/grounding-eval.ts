@@ -97,6 +97,8 @@ export type Chooser = (typeof CHOOSERS)[number];
 export interface GroundingImage {
   /** The regions the model scores, boxes in the stored image's pixels. */
   readonly regions: readonly Region[];
+  /** Their CNN codes (regions x dim) for the word probe; null for none. */
+  readonly codes: Float32Array | null;
   readonly sentences: readonly {
     /** v_i·s_t of the sentence's tokens against `regions` (scoreSentence). */
     readonly scores: SentenceScores;
@@ -168,7 +170,14 @@ export function countGrounding(
     }
     const segments = matrix.words > 0 ? alignScored(sentence.scores, into.beta) : [];
     const learned = knowledge
-      ? groundSpans(sentence.tokens, regions, sentence.scores, sentence.phrases, knowledge)
+      ? groundSpans(
+          sentence.tokens,
+          regions,
+          sentence.scores,
+          sentence.phrases,
+          knowledge,
+          image.codes,
+        )
       : undefined;
     sentence.phrases.forEach((phrase, k) => {
       const columns = spanColumns(positions, phrase.start, phrase.end);

@@ -50,8 +50,8 @@ export function groundingView(
   } else {
     const { knowledge } = grounding;
     const grounded = annotated
-      ? groundSpans(tokens, regions, scores, annotated, knowledge)
-      : groundPhrases(tokens, regions, scores, knowledge);
+      ? groundSpans(tokens, regions, scores, annotated, knowledge, stored.features)
+      : groundPhrases(tokens, regions, scores, knowledge, stored.features);
     segments = grounded.map((g) => ({
       start: g.start,
       end: g.end,

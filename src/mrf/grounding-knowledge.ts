@@ -12,26 +12,28 @@ import {
   fitWordClassAssociation,
   type WordClassAssociation,
 } from "./word-class-association.js";
+import { fitWordProbe, packWordProbe, unpackWordProbe, type WordProbe } from "./word-probe.js";
 import { wornShares } from "./worn-phrases.js";
 
 /**
  * What phrase grounding learns from training captions and the detector's labels, with no box or
  * phrase annotation: the word-class table (word-class-association.ts), the noun-phrase
  * chunker's determiner rates (noun-phrases.ts), which words name what is worn (worn-phrases.ts)
- * which name several (people-group.ts) and which name places (place-phrases.ts). A bundle ships
- * it as one JSON file:
+ * which name several (people-group.ts), which name places (place-phrases.ts), and the word probe
+ * on the CNN's codes (word-probe.ts). A bundle ships it as one JSON file:
  *
- *   {"format": "imagesent-grounding", "version": 4,
+ *   {"format": "imagesent-grounding", "version": 5,
  *    "association": the packed table (packed-word-table.ts),
  *    "rates": {word: [uses, share after a determiner]},
  *    "worn": {word: share of its noun phrases after a verb of wearing},
  *    "several": {word: share of its noun phrases holding a number word},
- *    "place": {word: share of its noun phrases after a locative preposition}}
+ *    "place": {word: share of its noun phrases after a locative preposition},
+ *    "probe": {"dim", "words", "weights"} (packWordProbe) or null}
  *
  * Version 1 files, whose association is {"classes": [...], "words": {word: {class: [naming,
- * lift, given]}}}, version 2 files, without "worn" and "several", and version 3 files, without
- * "place", still read (no phrase then names what is worn, several or, but after a locative
- * preposition, a place).
+ * lift, given]}}}, version 2 files, without "worn" and "several", version 3 files, without
+ * "place", and version 4 files, without "probe", still read (no phrase then names what is worn,
+ * several or, but after a locative preposition, a place; no probe).
  */
 export interface GroundingKnowledge {
   readonly association: WordClassAssociation;
@@ -42,20 +44,23 @@ export interface GroundingKnowledge {
   readonly several: HeadShares;
   /** Head word -> the share of its noun phrases after a locative preposition (place-phrases.ts). */
   readonly place: HeadShares;
+  /** The word probe on the codes of the CNN the store was made with; null without one. */
+  readonly probe: WordProbe | null;
 }
 
 export const GROUNDING_FORMAT = "imagesent-grounding";
 /**
  * Version 2 packs the association (packed-word-table.ts), 3 adds "worn" and "several", 4
- * "place".
+ * "place", 5 "probe".
  */
-const VERSION = 4;
+const VERSION = 5;
 
 /**
  * Fits it all on the train images of `images`: the association from the captions of those
  * `store` holds and the labels of their first `regions` stored regions (associationLabels), the
- * rates and the worn, several and place shares from every train caption. Without train images in the store the table is empty, and the
- * learned chooser falls back to where boxes lie.
+ * rates and the worn, several and place shares from every train caption, and the word probe
+ * from the whole-image codes of those it holds (fitWordProbe). Without train images in the store
+ * the table is empty, there is no probe, and the learned chooser falls back to where boxes lie.
  */
 export function fitGroundingKnowledge(
   images: readonly ImageEntry[],
@@ -75,12 +80,21 @@ export function fitGroundingKnowledge(
   );
   const captions = train.flatMap((im) => im.sentences.map((s) => s.tokens));
   const rates = determinerRates(captions);
+  const coded = train.flatMap((im) => {
+    const stored = store.get(im.filename);
+    const whole = stored?.regions.findIndex((r) => r.source === "whole") ?? -1;
+    if (!stored || whole < 0) return [];
+    const { dim } = store.meta;
+    const code = stored.features.subarray(whole * dim, (whole + 1) * dim);
+    return [{ code, captions: im.sentences.map((s) => s.tokens) }];
+  });
   return {
     association,
     rates,
     worn: wornShares(captions, rates),
     several: severalShares(captions, rates),
     place: placeShares(captions, rates),
+    probe: coded.length > 0 ? fitWordProbe(coded, store.meta.dim) : null,
   };
 }
 
@@ -98,6 +112,7 @@ export function saveGroundingKnowledge(path: string, k: GroundingKnowledge): voi
       worn: sharesJson(k.worn),
       several: sharesJson(k.several),
       place: sharesJson(k.place),
+      probe: k.probe ? packWordProbe(k.probe) : null,
     })}\n`,
   );
 }
@@ -149,5 +164,9 @@ export function loadGroundingKnowledge(path: string): GroundingKnowledge {
     worn: shares("worn", 3),
     several: shares("several", 3),
     place: shares("place", 4),
+    probe:
+      version < 5 || root.get("probe") === null
+        ? null
+        : unpackWordProbe(root.get("probe"), path, { path: "probe", error }),
   };
 }

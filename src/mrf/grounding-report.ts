@@ -31,7 +31,7 @@ export function chooserLabel(c: Chooser, regions: number, beta: number): string 
     case "wordLabel":
       return "the largest detection whose class the phrase's words name, else the largest region (no annotation)";
     case "learned":
-      return "learned without boxes: word-class association and reliability from train captions and detector labels (people groups included), alignment z-score, place words and the ground box, size and centre priors, worn things on their wearer, several people on their group, a second person on another person (no box or type annotation)";
+      return "learned without boxes: word-class association and reliability from train captions and detector labels (people groups included), alignment z-score, a word probe on the regions' codes fitted on whole images, place words and the ground box, size and centre priors, worn things on their wearer, several people on their group, a second person on another person (no box or type annotation)";
     case "upperBound":
       return `the best possible among the ${regions} regions (proposal upper bound)`;
   }

@@ -48,9 +48,9 @@ export function packAssociation(assoc: WordClassAssociation): PackedAssociation 
   return {
     classes: assoc.classes,
     words,
-    counts: base64(Uint16Array.from(counts)),
-    classIds: base64(Uint16Array.from(classIds)),
-    values: base64(Float64Array.from(values)),
+    counts: base64Of(Uint16Array.from(counts)),
+    classIds: base64Of(Uint16Array.from(classIds)),
+    values: base64Of(Float64Array.from(values)),
   };
 }
 
@@ -66,9 +66,9 @@ export function unpackAssociation(
   const r = JsonFields.of(value, where, options);
   const classes = r.strings("classes", { want: "a list of class names" });
   const words = r.strings("words", { want: "a list of words" });
-  const counts = decoded(r, "counts", Uint16Array);
-  const classIds = decoded(r, "classIds", Uint16Array);
-  const values = decoded(r, "values", Float64Array);
+  const counts = decodedArray(r, "counts", Uint16Array);
+  const classIds = decodedArray(r, "classIds", Uint16Array);
+  const values = decodedArray(r, "values", Float64Array);
   if (counts.length !== words.length) {
     throw r.errorAt("counts", `${counts.length} counts for ${words.length} words`);
   }
@@ -98,7 +98,7 @@ export function unpackAssociation(
 }
 
 /** A typed array from field `key`'s base64 of its little-endian bytes. */
-function decoded<T extends Uint16Array | Float64Array>(
+export function decodedArray<T extends Uint16Array | Float64Array>(
   r: JsonFields,
   key: string,
   Kind: { new (b: ArrayBuffer): T; readonly BYTES_PER_ELEMENT: number },
@@ -112,7 +112,8 @@ function decoded<T extends Uint16Array | Float64Array>(
   return new Kind(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
 }
 
-function base64(a: Uint16Array | Float64Array): string {
+/** The base64 of a typed array's little-endian bytes. */
+export function base64Of(a: Uint16Array | Float64Array): string {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString("base64");
 }
 

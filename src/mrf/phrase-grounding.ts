@@ -17,6 +17,7 @@ import {
   phraseClassScores,
   type WordClassAssociation,
 } from "./word-class-association.js";
+import { probeScores } from "./word-probe.js";
 import { namesWorn, wearerRegion } from "./worn-phrases.js";
 
 /**
@@ -54,6 +55,8 @@ export interface LearnedWeights {
   /** Of the detector's score. */
   readonly score: number;
   readonly alignment: number;
+  /** Of the word probe's z-score (word-probe.ts). */
+  readonly probe: number;
   readonly logArea: number;
   /** Of the distance of the box's centre from the image's. */
   readonly centre: number;
@@ -71,6 +74,7 @@ export const LEARNED_WEIGHTS: LearnedWeights = {
   given: 1,
   score: 2,
   alignment: 0.3,
+  probe: 0.15,
   logArea: 0.3,
   centre: 2,
   placeWhole: 2.5,
@@ -85,7 +89,7 @@ const GROUND_IOU = 0.9;
 
 /**
  * The learned chooser: each region i scores
- *   s_i = w_s log(area_i / image) - w_c |centre_i - image centre| + w_a z_i
+ *   s_i = w_s log(area_i / image) - w_c |centre_i - image centre| + w_a z_i + w_p p_i
  *       + [i has a label] (A(label_i) + w_g G(label_i) + w_d score_i - τ)
  *       + [the phrase names a place (`place`, namesPlace in place-phrases.ts)]
  *         (w_pw [i is whole] + w_pl y_i [i is a box of no class covering PLACE_AREA or more]
@@ -94,6 +98,8 @@ const GROUND_IOU = 0.9;
  * phraseClassGiven; fitted on train captions and the detector's labels, the people-group region
  * labelled PEOPLE_GROUP; no box or type annotation), z_i the alignment model's Σ_t v_i·s_t over the
  * phrase's words, z-scored over the image's regions (0 when the model knows none of its words),
+ * p_i the word probe of the phrase's last word on region i's code (probeScores), z-scored the
+ * same way (0 without a probe or when it has no such word),
  * y_i the height of the box's centre as a share of the image's (0 at the top), and the ground box
  * the bottom two thirds of the image (GROUND_FRACTION, where places lie). The highest
  * score wins, the lowest index on a tie.
@@ -101,12 +107,13 @@ const GROUND_IOU = 0.9;
 export function learnedRegion(
   regions: readonly Region[],
   alignment: Float64Array | null,
+  probe: Float64Array | null,
   words: readonly string[],
   place: boolean,
   association: WordClassAssociation,
   weights: LearnedWeights = LEARNED_WEIGHTS,
 ): number {
-  const scores = learnedScores(regions, alignment, words, place, association, weights);
+  const scores = learnedScores(regions, alignment, probe, words, place, association, weights);
   let best = 0;
   for (let i = 1; i < scores.length; i++) if (scores[i] > scores[best]) best = i;
   return best;
@@ -116,6 +123,7 @@ export function learnedRegion(
 export function learnedScores(
   regions: readonly Region[],
   alignment: Float64Array | null,
+  probe: Float64Array | null,
   words: readonly string[],
   place: boolean,
   association: WordClassAssociation,
@@ -125,13 +133,8 @@ export function learnedScores(
   const present = [...new Set(labels.flatMap((l) => (l ? [l] : [])))];
   const assoc = phraseClassScores(association, words, present, weights.decay);
   const given = phraseClassGiven(association, words, present, weights.decay);
-  let mean = 0;
-  let sd = 0;
-  if (alignment) {
-    for (const v of alignment) mean += v / alignment.length;
-    for (const v of alignment) sd += (v - mean) ** 2 / alignment.length;
-    sd = Math.sqrt(sd);
-  }
+  const aligned = alignment ? zScores(alignment) : null;
+  const probed = probe ? zScores(probe) : null;
   const width = Math.max(1, ...regions.map((r) => r.box.x2));
   const height = Math.max(1, ...regions.map((r) => r.box.y2));
   const [ground] = fractionBoxes(width, height, [GROUND_FRACTION]);
@@ -151,10 +154,21 @@ export function learnedScores(
     if (place && !label && r.source === "fallback" && area >= PLACE_AREA)
       s += weights.placeLow * cy;
     if (place && !label && iou(box, ground) >= GROUND_IOU) s += weights.placeGround;
-    if (alignment) s += (weights.alignment * (alignment[i] - mean)) / (sd + 1e-6);
+    if (aligned) s += weights.alignment * aligned[i];
+    if (probed) s += weights.probe * probed[i];
     scores[i] = s;
   });
   return scores;
+}
+
+/** (x_i - mean) / (sd + 1e-6) over the values of x. */
+function zScores(x: Float64Array): Float64Array {
+  let mean = 0;
+  let sd = 0;
+  for (const v of x) mean += v / x.length;
+  for (const v of x) sd += (v - mean) ** 2 / x.length;
+  sd = Math.sqrt(sd);
+  return x.map((v) => (v - mean) / (sd + 1e-6));
 }
 
 /**
@@ -178,27 +192,24 @@ export interface GroundedPhrase {
 }
 
 /** What grounding a sentence's spans reads of a grounding file. */
-export type SpanKnowledge = Pick<GroundingKnowledge, "association" | "worn" | "several" | "place">;
+export type SpanKnowledge = Pick<GroundingKnowledge, "association" | "worn" | "several" | "place"> &
+  Partial<Pick<GroundingKnowledge, "probe">>;
 
 /**
  * Every noun phrase of a sentence (nounPhrases) on its region, as groundSpans puts them. `scores`
- * are the alignment model's v_i·s_t for the sentence against `regions` (scoreSentence).
+ * are the alignment model's v_i·s_t for the sentence against `regions` (scoreSentence), `codes`
+ * the regions' CNN codes (regions x dim) for the word probe, null for none.
  */
 export function groundPhrases(
   tokens: readonly string[],
   regions: readonly Region[],
   scores: SentenceScores,
   knowledge: SpanKnowledge & Pick<GroundingKnowledge, "rates">,
+  codes: Float32Array | null,
   weights: LearnedWeights = LEARNED_WEIGHTS,
 ): GroundedPhrase[] {
-  return groundSpans(
-    tokens,
-    regions,
-    scores,
-    nounPhrases(tokens, knowledge.rates),
-    knowledge,
-    weights,
-  );
+  const spans = nounPhrases(tokens, knowledge.rates);
+  return groundSpans(tokens, regions, scores, spans, knowledge, codes, weights);
 }
 
 /**
@@ -213,7 +224,8 @@ export function groundSentence(
   tokens: readonly string[],
 ): GroundedPhrase[] {
   const scores = scoreSentence(scorer, features, tokens);
-  return groundPhrases(tokens, regions.slice(0, scores.matrix.regions), scores, knowledge);
+  const scored = regions.slice(0, scores.matrix.regions);
+  return groundPhrases(tokens, scored, scores, knowledge, features);
 }
 
 /**
@@ -224,7 +236,8 @@ export function groundSentence(
  * naming a person (namesPerson) that learnedRegion puts on the person of an earlier span with
  * another head word may go on another person (otherPersonRegion), and a span naming several
  * (namesSeveral) that learnedRegion puts on a person detection goes on the people group when the
- * image has one (peopleGroupRegion). A span names a place as namesPlace says.
+ * image has one (peopleGroupRegion). A span names a place as namesPlace says. The word probe
+ * reads `codes`, the regions' CNN codes (regions x the probe's dim), when both are given.
  */
 export function groundSpans(
   tokens: readonly string[],
@@ -232,8 +245,15 @@ export function groundSpans(
   scores: SentenceScores,
   spans: readonly { readonly start: number; readonly end: number }[],
   knowledge: SpanKnowledge,
+  codes: Float32Array | null,
   weights: LearnedWeights = LEARNED_WEIGHTS,
 ): GroundedPhrase[] {
+  const { probe } = knowledge;
+  if (probe && codes && codes.length < regions.length * probe.dim) {
+    throw new RangeError(
+      `groundSpans: ${codes.length} code values for ${regions.length} regions of ${probe.dim}`,
+    );
+  }
   const { matrix, positions } = scores;
   let wearer: GroundedPhrase | undefined;
   const people: PersonMention[] = [];
@@ -252,7 +272,9 @@ export function groundSpans(
       grounded = { start, end, region, confidence: wearer.confidence };
     } else {
       const place = namesPlace(knowledge, words, tokens[start - 1]);
-      const s = learnedScores(regions, alignment, words, place, knowledge.association, weights);
+      const probed = probe && codes ? probeScores(probe, codes, regions.length, words) : null;
+      const { association } = knowledge;
+      const s = learnedScores(regions, alignment, probed, words, place, association, weights);
       let best = 0;
       for (let i = 1; i < s.length; i++) if (s[i] > s[best]) best = i;
       const head = words[words.length - 1];

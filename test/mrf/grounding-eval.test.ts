@@ -123,6 +123,7 @@ const phrase = (start: number, end: number, types: string[], truth: Box): Ground
  */
 const IMAGE: GroundingImage = {
   regions: REGIONS,
+  codes: null,
   sentences: [
     {
       tokens: ["a", "man", "with", "a", "dog"],
@@ -210,6 +211,7 @@ test("a phrase is one MRF segment when its known words are exactly a segment's, 
   // "dog" prefers region 2, "runs" region 1 (regions 0 to 3).
   const image: GroundingImage = {
     regions: REGIONS.slice(0, 4),
+    codes: null,
     sentences: [
       {
         tokens: ["dog", "runs"],
@@ -252,7 +254,7 @@ test("the random chooser is seeded and right about as often as one region in R i
   }));
   const run = (seed: number) => {
     const counts = emptyGroundingCounts(1);
-    countGrounding({ regions, sentences }, new Rng(seed), counts);
+    countGrounding({ regions, codes: null, sentences }, new Rng(seed), counts);
     return counts.choosers.random.overall;
   };
   const a = run(7);
@@ -265,6 +267,7 @@ test("the random chooser is seeded and right about as often as one region in R i
 test("scores for another number of regions than the image has are refused", () => {
   const image: GroundingImage = {
     regions: REGIONS,
+    codes: null,
     sentences: [{ tokens: ["a"], scores: scored([[1, 2]], [0], 2), phrases: [] }],
   };
   assert.throws(() => countGrounding(image, new Rng(1), emptyGroundingCounts(1)), /2 regions/);

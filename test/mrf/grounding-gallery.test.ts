@@ -21,6 +21,7 @@ import {
   learnedRegion,
 } from "../../src/mrf/phrase-grounding.js";
 import { namesPlace } from "../../src/mrf/place-phrases.js";
+import { probeScores } from "../../src/mrf/word-probe.js";
 import { iou } from "../../src/vision/boxes.js";
 import { FeatureStore, type StoredImage } from "../../src/vision/feature-store.js";
 import type { Box, Region } from "../../src/vision/image.js";
@@ -223,6 +224,14 @@ test("--grounding puts each annotated phrase on learnedRegion's region; both are
     const expected = learnedRegion(
       c.stored.regions,
       columnSums(matrix.scores, matrix.regions, matrix.words, columns),
+      knowledge.probe
+        ? probeScores(
+            knowledge.probe,
+            c.stored.features,
+            c.stored.regions.length,
+            tokens.slice(0, 2),
+          )
+        : null,
       tokens.slice(0, 2),
       false,
       knowledge.association,
@@ -262,6 +271,7 @@ test("--grounding FILE without --entities grounds a sentence's noun phrases as g
     stored.regions,
     scoreSentence(model, stored.features, tokens),
     knowledge,
+    stored.features,
   );
   assert.ok(grounded.length >= 2);
   const drawn = [
@@ -312,13 +322,16 @@ test("groundSpans is learnedRegion on each span, and on the noun phrases it is g
   const stored = data.stored[0];
   const tokens = tokenize("a red dog runs on the beach");
   const scores = scoreSentence(model, stored.features, tokens);
-  const nouns = groundPhrases(tokens, stored.regions, scores, knowledge);
-  assert.deepEqual(groundSpans(tokens, stored.regions, scores, nouns, knowledge), nouns);
+  const nouns = groundPhrases(tokens, stored.regions, scores, knowledge, stored.features);
+  assert.deepEqual(
+    groundSpans(tokens, stored.regions, scores, nouns, knowledge, stored.features),
+    nouns,
+  );
   const spans = [
     { start: 1, end: 3 },
     { start: 5, end: 7 },
   ];
-  groundSpans(tokens, stored.regions, scores, spans, knowledge).forEach((g, k) => {
+  groundSpans(tokens, stored.regions, scores, spans, knowledge, stored.features).forEach((g, k) => {
     const { matrix, positions } = scores;
     const columns = positions.flatMap((p, t) =>
       p >= spans[k].start && p < spans[k].end ? [t] : [],
@@ -328,6 +341,14 @@ test("groundSpans is learnedRegion on each span, and on the noun phrases it is g
       learnedRegion(
         stored.regions,
         columnSums(matrix.scores, matrix.regions, matrix.words, columns),
+        knowledge.probe
+          ? probeScores(
+              knowledge.probe,
+              stored.features,
+              stored.regions.length,
+              tokens.slice(spans[k].start, spans[k].end),
+            )
+          : null,
         tokens.slice(spans[k].start, spans[k].end),
         namesPlace(
           knowledge,

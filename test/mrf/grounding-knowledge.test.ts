@@ -9,6 +9,7 @@ import {
 } from "../../src/mrf/grounding-knowledge.js";
 import { determinerRates } from "../../src/mrf/noun-phrases.js";
 import { fitWordClassAssociation } from "../../src/mrf/word-class-association.js";
+import { fitWordProbe } from "../../src/mrf/word-probe.js";
 
 const dir = mkdtempSync(join(tmpdir(), "imagesent-grounding-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -36,8 +37,18 @@ test("the grounding file survives a save and a load", () => {
   ]);
   const several = new Map([["girls", 0.8]]);
   const place = new Map([["grass", 0.97]]);
-  saveGroundingKnowledge(path, { association, rates, worn, several, place });
+  const probe = fitWordProbe(
+    [
+      { code: Float32Array.of(1, 0), captions: [["a", "dog"]] },
+      { code: Float32Array.of(0, 1), captions: [["a", "cat"]] },
+    ],
+    2,
+    1,
+  );
+  saveGroundingKnowledge(path, { association, rates, worn, several, place, probe });
   const back = loadGroundingKnowledge(path);
+  assert.deepEqual(back.probe?.words, probe.words);
+  assert.deepEqual(back.probe?.weights, probe.weights);
   assert.deepEqual(back.association.classes, association.classes);
   // Version 2 stores the table's numbers exactly.
   assert.equal(back.association.words.size, association.words.size);
@@ -149,7 +160,7 @@ test("a bad grounding file is refused naming the file and field", () => {
   assert.throws(
     () =>
       loadGroundingKnowledge(write("v9.json", JSON.stringify({ ...ok, version: 9, rates: {} }))),
-    /v9.json: grounding file version 9; this imagesent reads 1 to 4/,
+    /v9.json: grounding file version 9; this imagesent reads 1 to 5/,
   );
   assert.throws(
     () =>
@@ -191,9 +202,23 @@ test("a bad grounding file is refused naming the file and field", () => {
     worn: none,
     several: none,
     place: none,
+    probe: null,
   });
-  const v4 = JSON.parse(readFileSync(saved, "utf8"));
-  assert.equal(v4.version, 4);
+  const v5 = JSON.parse(readFileSync(saved, "utf8"));
+  assert.equal(v5.version, 5);
+  assert.equal(v5.probe, null);
+  // Version 4 had no probe: it reads, with none.
+  const v4 = { ...v5, version: 4, probe: undefined };
+  assert.equal(loadGroundingKnowledge(write("v4.json", JSON.stringify(v4))).probe, null);
+  const bad = {
+    dim: 2,
+    words: ["dog"],
+    weights: Buffer.from(Uint16Array.of(0).buffer).toString("base64"),
+  };
+  assert.throws(
+    () => loadGroundingKnowledge(write("probe.json", JSON.stringify({ ...v5, probe: bad }))),
+    /probe.json: probe.weights: 1 weights for 2 x 1/,
+  );
   // Version 3 had no place shares: it reads, with none.
   const v3 = { ...v4, version: 3, place: undefined };
   assert.equal(loadGroundingKnowledge(write("v3.json", JSON.stringify(v3))).place.size, 0);

@@ -58,9 +58,9 @@ test("groundSpans: in 'a man and a woman' the two go to two people", () => {
     { start: 3, end: 5 },
   ];
   const knowledge = { association, worn: none, several: none, place: none };
-  const [man, woman] = groundSpans(tokens, regions, scores, spans, knowledge);
+  const [man, woman] = groundSpans(tokens, regions, scores, spans, knowledge, null);
   assert.equal(man.region, 1);
   assert.equal(woman.region, 3);
-  const alone = groundSpans(tokens, regions, scores, [spans[1]], knowledge);
+  const alone = groundSpans(tokens, regions, scores, [spans[1]], knowledge, null);
   assert.equal(alone[0].region, 1);
 });

@@ -28,13 +28,19 @@ test("groundPhrases puts each noun phrase of a caption on its region, with a con
     matrix: { scores: new Float32Array(0), regions: 3, words: 0 },
     positions: [],
   };
-  const grounded = groundPhrases(tokens, regions, scores, {
-    association: assoc,
-    rates,
-    worn: new Map(),
-    several: new Map(),
-    place: new Map(),
-  });
+  const grounded = groundPhrases(
+    tokens,
+    regions,
+    scores,
+    {
+      association: assoc,
+      rates,
+      worn: new Map(),
+      several: new Map(),
+      place: new Map(),
+    },
+    null,
+  );
   assert.deepEqual(
     grounded.map((g) => [tokens.slice(g.start, g.end).join(" "), g.region]),
     [
@@ -80,8 +86,14 @@ test("a phrase naming several people goes on their group, one naming one person 
     knowledge = { association, worn: new Map(), several, place: new Map() },
   ) => {
     const tokens = sentence.split(" ");
-    return groundSpans(tokens, regions, scores, [{ start: 0, end: tokens.length }], knowledge)[0]
-      .region;
+    return groundSpans(
+      tokens,
+      regions,
+      scores,
+      [{ start: 0, end: tokens.length }],
+      knowledge,
+      null,
+    )[0].region;
   };
   assert.equal(ground("a girl"), 1);
   assert.equal(ground("the girls"), 3);

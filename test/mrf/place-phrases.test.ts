@@ -52,9 +52,9 @@ test("groundSpans puts a place word the captions use after prepositions on the g
   const spans = [{ start: 4, end: 6 }];
   const none = new Map<string, number>();
   const knowledge = { association, worn: none, several: none };
-  const plain = groundSpans(tokens, regions, scores, spans, { ...knowledge, place: none });
+  const plain = groundSpans(tokens, regions, scores, spans, { ...knowledge, place: none }, null);
   const place = new Map([["water", 0.8]]);
-  const placed = groundSpans(tokens, regions, scores, spans, { ...knowledge, place });
+  const placed = groundSpans(tokens, regions, scores, spans, { ...knowledge, place }, null);
   assert.notEqual(plain[0].region, 2);
   assert.equal(placed[0].region, 2);
 });

@@ -62,14 +62,14 @@ test("the learned chooser puts a named phrase on its detection, a place on the i
     classes: ["person"],
     words: new Map([["man", new Map([["person", { naming: 1, lift: 2, given: 0.95 }]])]]),
   };
-  assert.equal(learnedRegion(regions, null, ["a", "man"], false, assoc), 1);
+  assert.equal(learnedRegion(regions, null, null, ["a", "man"], false, assoc), 1);
   // "on the grass": a place, so the whole image; the same words as a subject are not.
-  assert.equal(learnedRegion(regions, null, ["the", "grass"], true, assoc), 0);
-  assert.notEqual(learnedRegion(regions, null, ["the", "grass"], false, assoc), 0);
+  assert.equal(learnedRegion(regions, null, null, ["the", "grass"], true, assoc), 0);
+  assert.notEqual(learnedRegion(regions, null, null, ["the", "grass"], false, assoc), 0);
   // A strong alignment score can move an unnamed phrase to another box.
   const weights = { ...LEARNED_WEIGHTS, alignment: 20 };
   assert.equal(
-    learnedRegion(regions, new Float64Array([0, 0, 5]), ["grass"], false, assoc, weights),
+    learnedRegion(regions, new Float64Array([0, 0, 5]), null, ["grass"], false, assoc, weights),
     2,
   );
 });
@@ -96,9 +96,9 @@ test("given: a word that reliably comes with a class outweighs one that names an
     ]),
   };
   const noArea = { ...LEARNED_WEIGHTS, logArea: 0, centre: 0 };
-  assert.equal(learnedRegion(regions, null, ["a", "skier"], false, assoc, noArea), 1);
+  assert.equal(learnedRegion(regions, null, null, ["a", "skier"], false, assoc, noArea), 1);
   assert.equal(
-    learnedRegion(regions, null, ["a", "skier"], false, assoc, { ...noArea, given: 0 }),
+    learnedRegion(regions, null, null, ["a", "skier"], false, assoc, { ...noArea, given: 0 }),
     2,
   );
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { determinerRates } from "../../src/mrf/noun-phrases.js";
-import { groundSpans } from "../../src/mrf/phrase-grounding.js";
+import { groundSpans, learnedRegion, learnedScores } from "../../src/mrf/phrase-grounding.js";
 import type { WordClassAssociation } from "../../src/mrf/word-class-association.js";
 import { namesWorn, wearerRegion, wornShares } from "../../src/mrf/worn-phrases.js";
 import type { Region } from "../../src/vision/image.js";
@@ -59,36 +59,57 @@ test("groundSpans puts what is worn on the person an earlier phrase went to", ()
     { start: 0, end: 2 },
     { start: 3, end: 6 },
   ];
-  const plain = groundSpans(tokens, regions, scores, spans, {
-    association,
-    worn: new Map(),
-    several: new Map(),
-    place: new Map(),
-  });
-  const worn = groundSpans(tokens, regions, scores, spans, {
-    association,
-    worn: new Map([["shirt", 0.3]]),
-    several: new Map(),
-    place: new Map(),
-  });
-  assert.equal(plain[0].region, 1);
-  assert.deepEqual(worn[0], plain[0]);
-  // The shirt rides on the man's box with his phrase's confidence.
-  assert.deepEqual(worn[1], { start: 3, end: 6, region: 1, confidence: plain[0].confidence });
-  // Without an earlier person the worn phrase is grounded as any other.
-  const alone = groundSpans(tokens, regions, scores, [spans[1]], {
-    association,
-    worn: new Map([["shirt", 0.3]]),
-    several: new Map(),
-    place: new Map(),
-  });
-  assert.deepEqual(
-    alone,
-    groundSpans(tokens, regions, scores, [spans[1]], {
+  const plain = groundSpans(
+    tokens,
+    regions,
+    scores,
+    spans,
+    {
       association,
       worn: new Map(),
       several: new Map(),
       place: new Map(),
-    }),
+    },
+    null,
   );
+  const worn = groundSpans(
+    tokens,
+    regions,
+    scores,
+    spans,
+    {
+      association,
+      worn: new Map([["shirt", 0.3]]),
+      several: new Map(),
+      place: new Map(),
+    },
+    null,
+  );
+  assert.equal(plain[0].region, 1);
+  assert.deepEqual(worn[0], plain[0]);
+  // The shirt rides on the man's box with his phrase's confidence.
+  assert.deepEqual(worn[1], { start: 3, end: 6, region: 1, confidence: plain[0].confidence });
+  // Without an earlier person the worn phrase is grounded as any other, though not as a place:
+  // it follows "in", but names what is worn.
+  const alone = groundSpans(
+    tokens,
+    regions,
+    scores,
+    [spans[1]],
+    {
+      association,
+      worn: new Map([["shirt", 0.3]]),
+      several: new Map(),
+      place: new Map(),
+    },
+    null,
+  );
+  assert.equal(
+    alone[0].region,
+    learnedRegion(regions, null, null, tokens.slice(3, 6), false, association),
+  );
+  const [first, second] = [
+    ...learnedScores(regions, null, null, tokens.slice(3, 6), false, association),
+  ].sort((a, b) => b - a);
+  assert.equal(alone[0].confidence, first - second);
 });

@@ -207,6 +207,7 @@ function groundSplit(
     countGrounding(
       {
         regions,
+        codes: features,
         sentences: entity.sentences.map((s) => ({
           tokens: s.tokens,
           scores: scoreSentence(model, features, s.tokens),

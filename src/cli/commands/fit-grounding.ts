@@ -11,8 +11,9 @@ const USAGE = renderHelp({
   description: `Fits what phrase grounding learns without boxes (docs/phrase-alignment.md, "A
     chooser learned without boxes") on the dataset's train split: the word-class association of
     its captions with the detector labels stored in the feature store (people groups included),
-    the noun-phrase chunker's determiner rates, and which head words name what is worn or name
-    several, from the captions' word order. The file goes into a bundle (models bundle
+    the noun-phrase chunker's determiner rates, which head words name what is worn, several or a
+    place, from the captions' word order, and a word probe from the whole images' CNN codes to
+    the words their captions say (ridge regression). The file goes into a bundle (models bundle
     create --grounding), where describe and search ground phrases with it; eval-grounding takes
     it with --grounding. No box or phrase annotation is read.`,
   flags: [
@@ -61,7 +62,7 @@ export const fitGroundingCommand: Command = {
     const knowledge = fitGroundingKnowledge(dataset.images, store, regions);
     saveGroundingKnowledge(values.out, knowledge);
     console.log(
-      `${values.out}: ${knowledge.association.words.size} words on ${knowledge.association.classes.length} classes from ${stored} train images; ${knowledge.rates.size} chunker rates, ${knowledge.worn.size} worn, ${knowledge.several.size} counted and ${knowledge.place.size} place head words`,
+      `${values.out}: ${knowledge.association.words.size} words on ${knowledge.association.classes.length} classes from ${stored} train images; ${knowledge.rates.size} chunker rates, ${knowledge.worn.size} worn, ${knowledge.several.size} counted and ${knowledge.place.size} place head words; a word probe for ${knowledge.probe?.words.length ?? 0} words`,
     );
     return 0;
   },
