@@ -68,25 +68,23 @@ export function fitGroundingKnowledge(
   regions: number,
 ): GroundingKnowledge {
   const train = images.filter((im) => im.split === "train");
+  const { dim } = store.meta;
+  const stored = train.flatMap((im) => {
+    const entry = store.get(im.filename);
+    return entry ? [{ entry, captions: im.sentences.map((s) => s.tokens) }] : [];
+  });
   const association = fitWordClassAssociation(
-    train
-      .filter((im) => store.has(im.filename))
-      .map((im) => ({
-        labels: associationLabels(store.get(im.filename)!.regions.slice(0, regions)).flatMap((l) =>
-          l ? [l] : [],
-        ),
-        captions: im.sentences.map((s) => s.tokens),
-      })),
+    stored.map(({ entry, captions }) => ({
+      labels: associationLabels(entry.regions.slice(0, regions)).flatMap((l) => (l ? [l] : [])),
+      captions,
+    })),
   );
   const captions = train.flatMap((im) => im.sentences.map((s) => s.tokens));
   const rates = determinerRates(captions);
-  const coded = train.flatMap((im) => {
-    const stored = store.get(im.filename);
-    const whole = stored?.regions.findIndex((r) => r.source === "whole") ?? -1;
-    if (!stored || whole < 0) return [];
-    const { dim } = store.meta;
-    const code = stored.features.subarray(whole * dim, (whole + 1) * dim);
-    return [{ code, captions: im.sentences.map((s) => s.tokens) }];
+  const coded = stored.flatMap(({ entry, captions }) => {
+    const whole = entry.regions.findIndex((r) => r.source === "whole");
+    if (whole < 0) return [];
+    return [{ code: entry.features.subarray(whole * dim, (whole + 1) * dim), captions }];
   });
   return {
     association,
@@ -94,7 +92,7 @@ export function fitGroundingKnowledge(
     worn: wornShares(captions, rates),
     several: severalShares(captions, rates),
     place: placeShares(captions, rates),
-    probe: coded.length > 0 ? fitWordProbe(coded, store.meta.dim) : null,
+    probe: coded.length > 0 ? fitWordProbe(coded, dim) : null,
   };
 }
 

@@ -278,7 +278,7 @@ export function groundSpans(
       let best = 0;
       for (let i = 1; i < s.length; i++) if (s[i] > s[best]) best = i;
       const head = words[words.length - 1];
-      if (isPersonRegion(regions[best]) && namesPerson(knowledge.association, words)) {
+      if (isPersonRegion(regions[best]) && namesPerson(association, words)) {
         best = otherPersonRegion(regions, s, best, head, people);
       }
       let second = Number.NEGATIVE_INFINITY;
