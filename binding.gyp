@@ -10,6 +10,7 @@
         "native/gemm.cc",
         "native/halves.cc",
         "native/huge_pages.cc",
+        "native/int8_dot.cc",
         "native/int8_max_dot.cc",
         "native/max_product.cc",
         "native/microkernel_avx512.cc",

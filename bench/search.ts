@@ -12,12 +12,12 @@
  *
  *   npm run bench:search [-- --sizes real,100000,1000000] [--queries 200] [--codec int8|fp16]
  *                        [--dir /tmp/x] [--keep] [--reuse] [--write-calibration] [--json]
- *                        [--candidates N] [--scan-below N] [--per-query N] [--probe-fraction F]
+ *                        [--candidates N] [--scan-below N] [--shortlist N]
  *
  * --keep leaves each index in --dir with its exact top 10 per query beside it (NAME.truth.json);
  * --reuse measures such a kept index again instead of building it (same queries and codec), so a
  * change to the search can be measured without the build.
- * --candidates, --scan-below, --per-query and --probe-fraction override DEFAULT_RANKING's.
+ * --candidates, --scan-below and --shortlist override DEFAULT_RANKING's.
  * --write-calibration also writes the packaged bundle's search-calibration.json from Flickr8k val.
  * Prints a table and, with --json, one JSON object on the last line. Skips (exit 0) without
  * ../shared (IMAGESENT_SHARED) or the feature store.
@@ -63,8 +63,7 @@ const { values } = parseArgs({
     reuse: { type: "boolean", default: false },
     candidates: { type: "string" },
     "scan-below": { type: "string" },
-    "per-query": { type: "string" },
-    "probe-fraction": { type: "string" },
+    shortlist: { type: "string" },
     "write-calibration": { type: "boolean", default: false },
     json: { type: "boolean", default: false },
     // Internal: the warm query process (a fresh process, the index opened once).
@@ -115,8 +114,7 @@ const ranking: RankingOptions = Object.fromEntries(
     [
       ["candidates", values.candidates],
       ["scanBelow", values["scan-below"]],
-      ["perQuery", values["per-query"]],
-      ["probeFraction", values["probe-fraction"]],
+      ["shortlist", values.shortlist],
     ] as const
   )
     .filter(([, v]) => v !== undefined)
@@ -196,6 +194,7 @@ async function build(dir: string, count: number, real: boolean): Promise<string[
       detector: store.meta.detector,
     },
     members: embedder.members.map((m) => ({ regions: m.regions, embed: m.model.config.embed })),
+    weights: embedder.members.map((m) => m.weight),
     codec,
   });
   const qs = queries.map((q) => embedder.words(tokenize(q)).queries);

@@ -13,6 +13,7 @@
 #include "gemm.h"
 #include "halves.h"
 #include "huge_pages.h"
+#include "int8_dot.h"
 #include "int8_max_dot.h"
 #include "max_product.h"
 #include "microkernel.h"
@@ -309,6 +310,27 @@ napi_value Int8MaxDotSum(napi_env env, napi_callback_info info) {
   });
 }
 
+napi_value Int8Dot(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args args(env, info, 8);
+    size_t bytesLen, qLen, outLen;
+    const uint8_t* bytes = args.array<uint8_t>(0, napi_uint8_array, &bytesLen);
+    const int64_t rows = args.dim(1), recordBytes = args.dim(2), width = args.dim(3);
+    const int64_t valuesAt = args.dim(4), scaleAt = args.dim(5);
+    const float* q = args.array<float>(6, napi_float32_array, &qLen);
+    float* out = args.array<float>(7, napi_float32_array, &outLen);
+    if (rows > 0 && (valuesAt + width > recordBytes || scaleAt + 4 > recordBytes)) {
+      throw Error{"range", "int8Dot: a row does not fit in its record"};
+    }
+    requireLength("bytes", bytesLen, rows, recordBytes, recordBytes);
+    requireLength("q", qLen, 1, width, width);
+    requireLength("out", outLen, 1, rows, rows);
+    std::lock_guard<std::mutex> lock(callMutex);
+    int8Dot(pool(), bytes, rows, recordBytes, width, valuesAt, scaleAt, q, out);
+    return undefinedValue(env);
+  });
+}
+
 napi_value HalvesToFloats(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Args args(env, info, 2);
@@ -481,6 +503,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"maxProductBackward", nullptr, MaxProductBackward, nullptr, nullptr, nullptr, napi_default,
        nullptr},
       {"int8MaxDotSum", nullptr, Int8MaxDotSum, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"int8Dot", nullptr, Int8Dot, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"allocateFloats", nullptr, AllocateFloats, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"halvesToFloats", nullptr, HalvesToFloats, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"rmspropUpdate", nullptr, RmspropUpdate, nullptr, nullptr, nullptr, napi_default, nullptr},

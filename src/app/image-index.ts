@@ -14,11 +14,11 @@ import { join } from "node:path";
 import * as lancedb from "@lancedb/lancedb";
 import { writeFileAtomic } from "../core/atomic-file.js";
 import { kernels } from "../core/kernels/index.js";
-import { PrincipalProjection } from "../core/principal-projection.js";
 import { CorruptFileError, InputError } from "../errors.js";
 import { JsonFields, parseJson, readJsonFile, shown } from "../json-fields.js";
 import type { Region } from "../vision/image.js";
-import { RecordFile } from "./record-file.js";
+import { ImageSummary } from "./image-summary.js";
+import { NO_RECORD, RecordFile } from "./record-file.js";
 import {
   decodeRows,
   encodeRows,
@@ -44,19 +44,21 @@ const arrow = createRequire(import.meta.url)("apache-arrow") as typeof import("a
  *   INDEX/sketch.bin      one record per image id: each model's region vectors in its own small
  *                         space (RegionSketch, int8): the candidate stage
  *   INDEX/sketch-projection.bin  those spaces, fitted on the first images added
- *   INDEX/projection.bin  the joined ANN space (core/principal-projection.ts) of regions.lance
+ *   INDEX/summary.bin     one record per image id: its sketch rows averaged over its regions
+ *                         (ImageSummary, int8): the first candidate stage of a large index
  *   INDEX/db/images.lance one row per image: id, key (absolute path or given name), file size
  *                         and mtime, width, height, regions (JSON: boxes, sources, detector
  *                         labels and scores), features (the raw CNN codes, float16, for
  *                         --rebuild and the MRF)
- *   INDEX/db/regions.lance one row per region: image id, region, its joined vector in the ANN
- *                         space, under an IVF-PQ index (dot product) once there are enough
  *   INDEX/sentences.json  the sentences that search by image ranks (absent when none)
  *   INDEX/LOCK            while a writer has it open
  *
  * Version 1 (imagesent 0.1: a feature store of raw codes in INDEX/features/) and version 2 (the
  * region vectors in images.lance) are refused with the command that converts them (`imagesent
- * index --rebuild`, which re-embeds the stored codes).
+ * index --rebuild`, which re-embeds the stored codes). A version 3 index written before summary.bin
+ * (summaryDims absent; it kept a regions.lance table and projection.bin for an IVF-PQ search that
+ * found too few of the right images) is searched by its sketches alone until a writer opens it,
+ * which writes summary.bin from sketch.bin and removes the old table and projection.
  */
 export const INDEX_FORMAT = "imagesent-index";
 export const INDEX_VERSION = 3;
@@ -65,15 +67,16 @@ export const LEGACY_INDEX_VERSION = 1;
 export const TABLE_VECTORS_INDEX_VERSION = 2;
 export const INDEX_LOCK = "LOCK";
 
-/** Regions in the ANN table before an IVF-PQ index is built over them; below, search is flat. */
-export const ANN_INDEX_MIN_ROWS = 20_000;
-/** Projected length of the joined region vectors for nearest-neighbour search. */
-export const DEFAULT_ANN_DIMS = 128;
 /**
  * Length of each model's sketch of a region vector: at 128, scoring every image of the Flickr8k
  * index by sketch and the best 200 exactly finds 0.99 of the exact top 10 (docs/search.md).
  */
 export const DEFAULT_SKETCH_DIMS = 128;
+/**
+ * Leading sketch values per search model in an image's summary (ImageSummary): 48 x 3 models =
+ * 144 values, 152 bytes an image (docs/search.md).
+ */
+export const DEFAULT_SUMMARY_DIMS = 48;
 /** The compression of stored region vectors (int8: bench:search, docs/search.md). */
 export const DEFAULT_CODEC: RegionCodec = "int8";
 
@@ -96,19 +99,20 @@ export interface IndexManifest {
   /** Each stored vector column: the regions and length of its member's v. */
   readonly members: readonly { readonly regions: number; readonly embed: number }[];
   readonly codec: RegionCodec;
-  readonly annDims: number;
   readonly sketchDims: number;
+  /** Leading sketch values per member in summary.bin; 0 in an index written before it. */
+  readonly summaryDims: number;
   /** The next image id to give. */
   readonly nextId: number;
-  /** Rows of the ANN table when its IVF-PQ index was last built (0: none). */
-  readonly annIndexedRows: number;
 }
 
 /** What a writer says the index holds; an existing index must agree. */
 export type IndexSpec = Pick<IndexManifest, "bundle" | "bundleName" | "vision" | "members"> & {
+  /** The members' fusion weights (in the fingerprint; the summaries are weighted by them). */
+  readonly weights: readonly number[];
   readonly codec?: RegionCodec;
-  readonly annDims?: number;
   readonly sketchDims?: number;
+  readonly summaryDims?: number;
 };
 
 /** An image to add: its key, file identity (size and mtime; -1 when not a file) and raw codes. */
@@ -126,16 +130,10 @@ export interface NewImage {
 /** An indexed image's metadata: what was added but its codes, and its id. */
 export type IndexedImage = Omit<NewImage, "features"> & { readonly id: number };
 
-/** A region the ANN search returned for query vector `query`: its image and v . q. */
-export interface RegionMatch {
-  readonly query: number;
-  readonly image: number;
-  readonly region: number;
-  readonly dot: number;
-}
-
 const IMAGES = "images";
-const REGIONS = "regions";
+/** What a version 3 index kept before summary.bin (removed by its next writer). */
+const OLD_REGIONS = "regions";
+const OLD_PROJECTION = "projection.bin";
 /** Rows read per batch when the whole table is scanned. */
 const SCAN_BATCH = 256;
 /** Sketch records read per step of the candidate stage when it reads its chosen images'. */
@@ -153,18 +151,23 @@ function scanChunk(slots: number): number {
 const VECTORS_FILE = "vectors.bin";
 const SKETCH_FILE = "sketch.bin";
 const SKETCH_PROJECTION = "sketch-projection.bin";
+const SUMMARY_FILE = "summary.bin";
 
 export class ImageIndex {
+  /** summary.bin's records read into memory so far (summaryRecords). */
+  private summaryMemory = new Uint8Array(0);
+  private summaryLoaded = 0;
+
   private constructor(
     readonly dir: string,
     private manifestNow: IndexManifest,
     private readonly db: lancedb.Connection,
     private images: lancedb.Table | undefined,
-    private regionsTable: lancedb.Table | undefined,
-    private projection: PrincipalProjection | undefined,
     private sketcher: RegionSketch | undefined,
     private readonly vectorFile: RecordFile | undefined,
     private sketchFile: RecordFile | undefined,
+    private summary: ImageSummary | undefined,
+    private summaryFile: RecordFile | undefined,
     private count: number,
     private readonly lock: string | undefined,
   ) {}
@@ -219,7 +222,9 @@ export class ImageIndex {
     const lock = acquireLock(dir);
     try {
       if (!existsSync(path)) writeManifest(dir, manifest);
-      return await ImageIndex.connect(dir, manifest, lock);
+      const index = await ImageIndex.connect(dir, manifest, lock);
+      await index.summariseOld(spec);
+      return index;
     } catch (err) {
       rmSync(lock, { force: true });
       throw err;
@@ -236,9 +241,6 @@ export class ImageIndex {
     const db = await lancedb.connect(join(dir, "db"));
     const names = new Set(await read(dir, db.tableNames()));
     const images = names.has(IMAGES) ? await read(dir, db.openTable(IMAGES)) : undefined;
-    const regions = names.has(REGIONS) ? await read(dir, db.openTable(REGIONS)) : undefined;
-    const projPath = join(dir, "projection.bin");
-    const projection = existsSync(projPath) ? readProjection(projPath, manifest) : undefined;
     const count = images ? await read(dir, images.countRows()) : 0;
     const current = records && manifest.version === INDEX_VERSION;
     const sketchPath = join(dir, SKETCH_PROJECTION);
@@ -252,6 +254,13 @@ export class ImageIndex {
     const sketchFile = sketcher
       ? RecordFile.open(join(dir, SKETCH_FILE), sketcher.recordBytes, writable)
       : undefined;
+    const summary =
+      sketcher && manifest.summaryDims > 0
+        ? new ImageSummary(sketcher, manifest.summaryDims)
+        : undefined;
+    const summaryFile = summary
+      ? RecordFile.open(join(dir, SUMMARY_FILE), summary.recordBytes, writable)
+      : undefined;
     if (current && count > 0 && !sketcher) {
       throw new CorruptFileError(
         `${sketchPath}: missing; build the index again with imagesent index --rebuild`,
@@ -262,11 +271,11 @@ export class ImageIndex {
       manifest,
       db,
       images,
-      regions,
-      projection,
       sketcher,
       vectorFile,
       sketchFile,
+      summary,
+      summaryFile,
       count,
       lock,
     );
@@ -276,8 +285,64 @@ export class ImageIndex {
   async close(): Promise<void> {
     this.vectorFile?.close();
     this.sketchFile?.close();
+    this.summaryFile?.close();
     if (this.lock) rmSync(this.lock, { force: true });
     this.db.close();
+  }
+
+  /**
+   * Writes summary.bin of an index written before it, from its sketches (a sequential read of
+   * sketch.bin), and removes the table and projection that index kept for an IVF-PQ search.
+   */
+  private async summariseOld(spec: IndexSpec): Promise<void> {
+    const file = this.sketchFile;
+    if (!this.sketcher || !file || this.summary) return;
+    rmSync(join(this.dir, SUMMARY_FILE), { force: true });
+    const dims = spec.summaryDims ?? DEFAULT_SUMMARY_DIMS;
+    this.openSummary(dims);
+    let at = 0;
+    for (const { records, bytes } of file.scan(scanChunk(file.slots))) {
+      this.summaryFile!.write(at, this.summary!.encode(bytes, records, spec.weights));
+      at += records;
+    }
+    if ((await read(this.dir, this.db.tableNames())).includes(OLD_REGIONS))
+      await read(this.dir, this.db.dropTable(OLD_REGIONS));
+    rmSync(join(this.dir, OLD_PROJECTION), { force: true });
+    this.manifestNow = { ...this.manifestNow, summaryDims: dims };
+    writeManifest(this.dir, this.manifestNow);
+  }
+
+  /** Opens (creating) summary.bin for writing, its summaries `dims` values per member. */
+  private openSummary(dims: number): void {
+    this.summary = new ImageSummary(this.sketcher!, dims);
+    this.summaryFile = RecordFile.open(
+      join(this.dir, SUMMARY_FILE),
+      this.summary.recordBytes,
+      true,
+    );
+  }
+
+  /**
+   * summary.bin in memory, read once and then only the records added since (a query scores
+   * every summary; 152 bytes an image, 152 MB at 10^6 images).
+   */
+  private summaryRecords(): { bytes: Uint8Array; records: number } {
+    const file = this.summaryFile!;
+    const size = file.recordBytes;
+    const slots = file.slots;
+    if (slots > this.summaryLoaded) {
+      if (this.summaryMemory.length < slots * size) {
+        const grown = new Uint8Array(Math.max(slots, 2 * this.summaryLoaded) * size);
+        grown.set(this.summaryMemory.subarray(0, this.summaryLoaded * size));
+        this.summaryMemory = grown;
+      }
+      file.readInto(
+        this.summaryLoaded,
+        this.summaryMemory.subarray(this.summaryLoaded * size, slots * size),
+      );
+      this.summaryLoaded = slots;
+    }
+    return { bytes: this.summaryMemory.subarray(0, slots * size), records: slots };
   }
 
   private writable(): void {
@@ -351,24 +416,6 @@ export class ImageIndex {
     const m = this.manifestNow;
     const R = m.vision.regionsPerImage;
     const dim = m.vision.dim;
-    const joined = embedder.join(vs, images.length);
-    const full = embedder.joinedDim;
-    if (!this.projection) {
-      // Rows with a NaN (a broken feature) are left out, so that one cannot spoil the basis.
-      const finite = Array.from({ length: images.length * R }, (_, i) => i).filter((i) =>
-        joined.subarray(i * full, (i + 1) * full).every(Number.isFinite),
-      );
-      const sample = new Float32Array(finite.length * full);
-      for (const [j, i] of finite.entries())
-        sample.set(joined.subarray(i * full, (i + 1) * full), j * full);
-      this.projection = PrincipalProjection.fit(
-        sample,
-        finite.length,
-        full,
-        Math.min(m.annDims, full),
-      );
-      writeFileAtomic(join(this.dir, "projection.bin"), this.projection.toBytes());
-    }
     if (!this.sketcher) {
       this.sketcher = RegionSketch.fit(vs, images.length, m.members, m.sketchDims);
       writeFileAtomic(join(this.dir, SKETCH_PROJECTION), this.sketcher.toBytes());
@@ -377,14 +424,7 @@ export class ImageIndex {
         this.sketcher.recordBytes,
         true,
       );
-    }
-    const ann = this.projection.apply(joined, images.length * R, true);
-    // A region whose vector is not finite is put at the origin, where no query finds it; its
-    // image's exact score (NaN) ranks it last wherever it is found.
-    const d = this.projection.dims;
-    for (let i = 0; i < images.length * R; i++) {
-      const row = ann.subarray(i * d, (i + 1) * d);
-      if (!row.every(Number.isFinite)) row.fill(0);
+      this.openSummary(m.summaryDims);
     }
     await this.remove(images.map((im) => im.key));
     const ids = Int32Array.from(images, (_, k) => m.nextId + k);
@@ -426,26 +466,13 @@ export class ImageIndex {
         new arrow.Binary(),
       ),
     });
-    const rows = images.length * R;
-    const regionRows = new arrow.Table({
-      image: arrow.makeVector(Int32Array.from({ length: rows }, (_, i) => ids[Math.floor(i / R)])),
-      region: arrow.makeVector(Int32Array.from({ length: rows }, (_, i) => i % R)),
-      vector: arrow.makeVector(
-        arrow.makeData({
-          type: new arrow.FixedSizeList(d, new arrow.Field("item", new arrow.Float32(), true)),
-          length: rows,
-          nullCount: 0,
-          child: arrow.makeData({ type: new arrow.Float32(), length: rows * d, data: ann }),
-        }),
-      ),
-    });
-    // The vectors and regions first: an image row is what makes an image found, so a crash
-    // between the writes leaves orphan records and regions (ignored: search looks their images
-    // up) at worst.
+    // The records first: an image row is what makes an image found, so a crash between the
+    // writes leaves orphan records (ignored: search looks their images up) at worst.
     this.vectorFile!.write(m.nextId, records);
-    this.sketchFile!.write(m.nextId, this.sketcher.encode(vs, ids));
-    if (this.regionsTable) await this.regionsTable.add(regionRows);
-    else this.regionsTable = await this.db.createTable(REGIONS, regionRows);
+    const sketches = this.sketcher.encode(vs, ids);
+    this.sketchFile!.write(m.nextId, sketches);
+    const weights = embedder.members.map((mem) => mem.weight);
+    this.summaryFile?.write(m.nextId, this.summary!.encode(sketches, images.length, weights));
     if (this.images) await this.images.add(imageRows);
     else this.images = await this.db.createTable(IMAGES, imageRows);
     this.count += images.length;
@@ -467,9 +494,12 @@ export class ImageIndex {
       if (rows.numRows === 0) continue;
       const ids = Array.from(rows.getChild("id")!.toArray() as Int32Array);
       await this.images.delete(`id IN (${ids.join(", ")})`);
-      await this.regionsTable?.delete(`image IN (${ids.join(", ")})`);
       this.vectorFile?.clear(ids);
       this.sketchFile?.clear(ids);
+      this.summaryFile?.clear(ids);
+      const stride = (this.summary?.recordBytes ?? 4) / 4;
+      const loaded = new Int32Array(this.summaryMemory.buffer, 0, this.summaryLoaded * stride);
+      for (const id of ids) if (id < this.summaryLoaded) loaded[id * stride] = NO_RECORD;
       removed += ids.length;
     }
     this.count -= removed;
@@ -477,35 +507,12 @@ export class ImageIndex {
   }
 
   /**
-   * Brings the tables' indexes up to date after writes: the IVF-PQ index over the region
-   * vectors is (re)built once there are ANN_INDEX_MIN_ROWS regions and whenever they have
-   * doubled since it was built (partitions grow with sqrt(rows)); otherwise new rows are merged
-   * into the existing indexes. Scalar indexes on the image key and id make lookups direct.
+   * Brings the image table's indexes up to date after writes: scalar indexes on the image key
+   * and id make lookups direct; new rows are merged into them.
    */
   async optimize(): Promise<void> {
     this.writable();
-    if (!this.images || !this.regionsTable) return;
-    const rows = await this.regionsTable.countRows();
-    const m = this.manifestNow;
-    if (rows >= ANN_INDEX_MIN_ROWS && rows >= 2 * m.annIndexedRows) {
-      const partitions = Math.max(16, Math.min(4096, Math.round(Math.sqrt(rows))));
-      await this.regionsTable.createIndex("vector", {
-        config: lancedb.Index.ivfPq({
-          numPartitions: partitions,
-          numSubVectors: Math.max(1, Math.floor(m.annDims / 8)),
-          distanceType: "dot",
-          maxIterations: 20,
-          sampleRate: 128,
-        }),
-        replace: true,
-      });
-      await this.regionsTable.createIndex("image", {
-        config: lancedb.Index.btree(),
-        replace: true,
-      });
-      this.manifestNow = { ...m, annIndexedRows: rows };
-      writeManifest(this.dir, this.manifestNow);
-    }
+    if (!this.images) return;
     const indexed = new Set((await this.images.listIndices()).map((i) => i.columns.join()));
     for (const column of ["id", "key"]) {
       if (!indexed.has(column)) {
@@ -513,55 +520,6 @@ export class ImageIndex {
       }
     }
     await this.images.optimize();
-    await this.regionsTable.optimize();
-  }
-
-  /** Whether the region vectors are under an ANN index (else nearest-neighbour search is flat). */
-  get annIndexed(): boolean {
-    return this.manifestNow.annIndexedRows > 0;
-  }
-
-  /** Query vectors (each the joined length) projected into the ANN space. */
-  project(queries: readonly Float32Array[]): Float32Array[] {
-    const p = this.projection;
-    if (!p) return [];
-    const flat = new Float32Array(queries.length * p.full);
-    for (const [i, q] of queries.entries()) flat.set(q, i * p.full);
-    const z = p.apply(flat, queries.length, false);
-    return queries.map((_, i) => z.slice(i * p.dims, (i + 1) * p.dims));
-  }
-
-  /**
-   * For each projected query vector, the `limit` regions with the largest dot product in the
-   * ANN space; `probes` IVF partitions are searched (ignored while the search is flat).
-   */
-  async nearestRegions(
-    queries: readonly Float32Array[],
-    limit: number,
-    probes: number,
-  ): Promise<RegionMatch[]> {
-    if (!this.regionsTable || queries.length === 0) return [];
-    let q = this.regionsTable.query().nearestTo(Array.from(queries[0]));
-    for (const v of queries.slice(1)) q = q.addQueryVector(Array.from(v));
-    const rows = await read(
-      this.dir,
-      q
-        .distanceType("dot")
-        .limit(limit)
-        .nprobes(probes)
-        .select(["image", "region", "_distance"])
-        .toArrow(),
-    );
-    const qi = rows.getChild("query_index");
-    const image = rows.getChild("image")!;
-    const region = rows.getChild("region")!;
-    const dist = rows.getChild("_distance")!;
-    return Array.from({ length: rows.numRows }, (_, i) => ({
-      query: qi ? Number(qi.get(i)) : 0,
-      image: Number(image.get(i)),
-      region: Number(region.get(i)),
-      dot: -Number(dist.get(i)),
-    }));
   }
 
   /**
@@ -678,18 +636,24 @@ export class ImageIndex {
 
   /**
    * The candidate stage's approximate fused score (RegionSketch.score) of every indexed image,
-   * scanning sketch.bin, or of the images `among` only (their records read by position).
+   * scanning sketch.bin, or, given a `shortlist` length and an index with summaries, of the
+   * images whose summaries score best (ImageSummary.best; their sketches read by position).
    */
   approximate(
     queries: readonly MemberQuery[],
     weights: readonly number[],
     unit: boolean,
-    among?: readonly number[],
+    shortlist?: number,
   ): { ids: Int32Array; scores: Float32Array } {
     const sketch = this.sketcher;
     const file = this.sketchFile;
     if (!sketch || !file) return { ids: new Int32Array(0), scores: new Float32Array(0) };
     const query = sketch.prepare(queries);
+    let among: number[] | undefined;
+    if (shortlist !== undefined && this.summary) {
+      const { bytes, records } = this.summaryRecords();
+      among = this.summary.best(bytes, records, this.summary.query(query), shortlist);
+    }
     const ids: Int32Array[] = [];
     const scores: Float32Array[] = [];
     const chunks = among
@@ -791,7 +755,7 @@ export async function installRebuilt(dir: string, fresh: ImageIndex): Promise<vo
   rmSync(old, { recursive: true, force: true });
   if (existsSync(join(dir, "db"))) renameSync(join(dir, "db"), old);
   renameSync(join(fresh.dir, "db"), join(dir, "db"));
-  for (const file of ["projection.bin", SKETCH_PROJECTION, SKETCH_FILE, VECTORS_FILE]) {
+  for (const file of [OLD_PROJECTION, SKETCH_PROJECTION, SKETCH_FILE, SUMMARY_FILE, VECTORS_FILE]) {
     if (existsSync(join(fresh.dir, file))) renameSync(join(fresh.dir, file), join(dir, file));
     else rmSync(join(dir, file), { force: true });
   }
@@ -868,10 +832,9 @@ function newManifest(spec: IndexSpec): IndexManifest {
     vision: spec.vision,
     members: spec.members,
     codec: spec.codec ?? DEFAULT_CODEC,
-    annDims: spec.annDims ?? DEFAULT_ANN_DIMS,
     sketchDims: spec.sketchDims ?? DEFAULT_SKETCH_DIMS,
+    summaryDims: spec.summaryDims ?? DEFAULT_SUMMARY_DIMS,
     nextId: 0,
-    annIndexedRows: 0,
   };
 }
 
@@ -928,10 +891,9 @@ function readManifest(path: string, dir: string, toRebuild = false): IndexManife
       embed: m.number("embed", positive),
     })),
     codec: r.oneOf("codec", REGION_CODECS),
-    annDims: r.number("annDims", positive),
     sketchDims: version === INDEX_VERSION ? r.number("sketchDims", positive) : DEFAULT_SKETCH_DIMS,
+    summaryDims: r.get("summaryDims") === undefined ? 0 : r.number("summaryDims", positive),
     nextId: r.number("nextId", count),
-    annIndexedRows: r.number("annIndexedRows", count),
   };
 }
 
@@ -986,14 +948,6 @@ function concat<T extends Int32Array | Float32Array>(
     at += p.length;
   }
   return out;
-}
-
-function readProjection(path: string, manifest: IndexManifest): PrincipalProjection {
-  const p = PrincipalProjection.fromBytes(readFileSync(path), path);
-  const full = manifest.members.reduce((s, m) => s + m.embed, 0);
-  if (p.full !== full)
-    throw new CorruptFileError(`${path}: projects ${p.full}-d vectors, the index's are ${full}-d`);
-  return p;
 }
 
 function checkSpec(m: IndexManifest, spec: IndexSpec, dir: string): void {

@@ -85,6 +85,16 @@ export class RecordFile {
     return out;
   }
 
+  /** Records [first, first + out.length / recordBytes) into `out`, in one sequential read. */
+  readInto(first: number, out: Uint8Array): void {
+    let got = 0;
+    while (got < out.length) {
+      const r = readSync(this.fd, out, got, out.length - got, first * this.recordBytes + got);
+      if (r === 0) throw new CorruptFileError(`${this.path}: shorter than it was a moment ago`);
+      got += r;
+    }
+  }
+
   /**
    * Every slot, `chunk` records at a time, in the scratch memory (see read): copy what must
    * outlive a step.
@@ -94,14 +104,9 @@ export class RecordFile {
     const buffer = this.scratch(Math.max(1, Math.min(chunk, slots)) * this.recordBytes);
     for (let at = 0; at < slots; at += chunk) {
       const n = Math.min(chunk, slots - at);
-      const want = n * this.recordBytes;
-      let got = 0;
-      while (got < want) {
-        const r = readSync(this.fd, buffer, got, want - got, at * this.recordBytes + got);
-        if (r === 0) throw new CorruptFileError(`${this.path}: shorter than it was a moment ago`);
-        got += r;
-      }
-      yield { records: n, bytes: buffer.subarray(0, want) };
+      const bytes = buffer.subarray(0, n * this.recordBytes);
+      this.readInto(at, bytes);
+      yield { records: n, bytes };
     }
   }
 

@@ -20,15 +20,11 @@ export interface MemberQuery {
 
 /**
  * The bundle's search models between the CNN codes and the index: each member's region vectors
- * v (section 3.1.1), the word vectors s_t of a sentence, and one vector per stored region that
- * joins the members for nearest-neighbour search, [w_1 v^1_r, ..., w_M v^M_r] (a member that
- * reads fewer regions contributes zeros past them), whose dot product with [s^1_t, ..., s^M_t]
- * is the fused score of word t on region r.
+ * v (section 3.1.1), the word vectors s_t of a sentence, and the fused score of images against
+ * a sentence.
  */
 export class RegionEmbedder {
   readonly members: readonly SearchMember[];
-  /** Length of a joined vector: the members' embedding sizes summed. */
-  readonly joinedDim: number;
 
   constructor(
     fusion: AlignmentFusion,
@@ -43,7 +39,6 @@ export class RegionEmbedder {
         weight: m.weight,
         regions: Math.min(m.model.config.regions, regions),
       }));
-    this.joinedDim = this.members.reduce((s, m) => s + m.model.config.embed, 0);
   }
 
   get featureDim(): number {
@@ -84,24 +79,6 @@ export class RegionEmbedder {
     });
   }
 
-  /** The joined vectors (images x this.regions rows) of member vectors from `embed`. */
-  join(vs: readonly Float32Array[], images: number): Float32Array {
-    const out = new Float32Array(images * this.regions * this.joinedDim);
-    let at = 0;
-    this.members.forEach((m, i) => {
-      const e = m.model.config.embed;
-      for (let k = 0; k < images; k++) {
-        for (let r = 0; r < m.regions; r++) {
-          const from = (k * m.regions + r) * e;
-          const to = (k * this.regions + r) * this.joinedDim + at;
-          for (let j = 0; j < e; j++) out[to + j] = m.weight * vs[i][from + j];
-        }
-      }
-      at += e;
-    });
-    return out;
-  }
-
   /**
    * A sentence's word vectors s_t for each member (its own vocabulary's words of `tokens`), and
    * which tokens each member knows.
@@ -116,33 +93,6 @@ export class RegionEmbedder {
       return { rows: ids.length, vectors: noGrad(() => m.model.embedWords([ids]).data) };
     });
     return { queries, known };
-  }
-
-  /**
-   * The joined query vector of each token that some member knows: [s^1_t, ..., s^M_t], zeros
-   * where a member does not know the token.
-   */
-  joinWords(
-    tokens: readonly string[],
-    q: { queries: MemberQuery[]; known: boolean[][] },
-  ): Float32Array[] {
-    const out: Float32Array[] = [];
-    const row = this.members.map(() => 0);
-    tokens.forEach((_, t) => {
-      if (!q.known.some((k) => k[t])) return;
-      const v = new Float32Array(this.joinedDim);
-      let at = 0;
-      this.members.forEach((m, i) => {
-        const e = m.model.config.embed;
-        if (q.known[i][t]) {
-          v.set(q.queries[i].vectors.subarray(row[i] * e, (row[i] + 1) * e), at);
-          row[i]++;
-        }
-        at += e;
-      });
-      out.push(v);
-    });
-    return out;
   }
 
   /**

@@ -141,14 +141,12 @@ export interface RankingOptions {
   /** Images scored exactly after the approximate stage. */
   readonly candidates?: number;
   /**
-   * Indexes of at most this many images have every image's sketch scored; larger ones, only the
-   * images of the regions the nearest-neighbour search nominates.
+   * Indexes of at most this many images have every image's sketch scored; larger ones, only
+   * those of the `shortlist` images whose summaries score best.
    */
   readonly scanBelow?: number;
-  /** Regions the nearest-neighbour search returns per query vector (word or region). */
-  readonly perQuery?: number;
-  /** IVF partitions searched, as a fraction of the index's partitions. */
-  readonly probeFraction?: number;
+  /** Images whose sketches are scored in an index past `scanBelow` (ImageSummary.best). */
+  readonly shortlist?: number;
   /** Indexes of at most this many images are scored exactly throughout. */
   readonly exactBelow?: number;
 }
@@ -168,14 +166,13 @@ export interface SearchOptions extends RankingOptions {
 export const DEFAULT_RANKING: Required<RankingOptions> = {
   candidates: 200,
   scanBelow: 100_000,
-  perQuery: 1000,
-  probeFraction: 0.05,
+  shortlist: 5000,
   exactBelow: 1000,
 };
 
 /** Sentences scored per BRNN pass in image search, to bound memory on large sentence sets. */
 const SENTENCE_CHUNK = 512;
-/** Images embedded per write; the first write of a new index also fits its ANN projection. */
+/** Images embedded per write; the first write of a new index also fits its sketch spaces. */
 const WRITE_BATCH = 64;
 const FIRST_WRITE_BATCH = 256;
 
@@ -186,9 +183,10 @@ export interface SearcherOptions extends LoadOptions {
 
 /**
  * Searches images with a sentence, images similar to an image, and sentences with an image, over
- * an on-disk index built with the bundle (ImageIndex, docs/search.md): each word's nearest
- * regions give candidate images, whose exact S_kl ranks them. Nothing is held per indexed image
- * in memory; the vision models load only when needed (indexing, queries by image file).
+ * an on-disk index built with the bundle (ImageIndex, docs/search.md): the images' summaries and
+ * sketches give candidates, whose exact S_kl ranks them. What is held per indexed image in memory
+ * is its summary (152 bytes), in an index large enough to use them; the vision models load only
+ * when needed (indexing, queries by image file).
  */
 export class Searcher {
   private vision: VisionModels | undefined;
@@ -249,6 +247,7 @@ export class Searcher {
       bundleName: this.bundleName,
       vision,
       members: embedder.members.map((m) => ({ regions: m.regions, embed: m.model.config.embed })),
+      weights: embedder.members.map((m) => m.weight),
       codec: this.options.codec,
     };
   }
@@ -469,8 +468,8 @@ export class Searcher {
       const fresh = await ImageIndex.openForWriting(freshDir, {
         ...this.spec(vision, embedder),
         codec: this.options.codec ?? source?.manifest.codec,
-        annDims: source?.manifest.annDims,
         sketchDims: source?.manifest.sketchDims,
+        summaryDims: source?.manifest.summaryDims || undefined,
       });
       let batch: NewImage[] = [];
       const write = async () => {
@@ -528,14 +527,7 @@ export class Searcher {
     const index = await this.openIndex();
     const embedder = this.embedder(index.manifest.vision.regionsPerImage);
     const q = embedder.words(tokens);
-    const ranked = await rank(
-      index,
-      embedder,
-      q.queries,
-      embedder.joinWords(tokens, q),
-      k,
-      options,
-    );
+    const ranked = await rank(index, embedder, q.queries, k, options);
     const withPhrases = options.withPhrases ?? 3;
     const c = this.calibration;
     const hits: ImageHit[] = [];
@@ -616,12 +608,8 @@ export class Searcher {
       rows: embedder.members[i].regions,
       vectors: v,
     }));
-    const joined = embedder.join(unit, 1);
-    const joinedRows = Array.from({ length: embedder.regions }, (_, r) =>
-      joined.subarray(r * embedder.joinedDim, (r + 1) * embedder.joinedDim),
-    );
     const total = embedder.members.reduce((s, m) => s + m.weight * m.regions, 0);
-    const ranked = await rank(index, embedder, queries, joinedRows, k + 1, options, true);
+    const ranked = await rank(index, embedder, queries, k + 1, options, true);
     return ranked
       .filter((h) => h.image.id !== indexed?.id)
       .slice(0, k)
@@ -679,19 +667,18 @@ export class Searcher {
 }
 
 /**
- * The k images with the largest fused score against a query (member query vectors, and the
- * joined ones for nearest-neighbour search), best first. The candidate stage scores images by
- * their sketches (ImageIndex.approximate: each model's max per query vector, in its own small
- * space): every image's, or in an index of more than `scanBelow` images those of the images
- * whose regions the joined query vectors' nearest neighbours are; the best `candidates` are
- * scored exactly from their stored vectors. Small indexes are scored exactly throughout.
- * `unit`: the region vectors are scaled to length 1 first (cosines).
+ * The k images with the largest fused score against a query (member query vectors), best first.
+ * The candidate stage scores images by their sketches (ImageIndex.approximate: each model's max
+ * per query vector, in its own small space): every image's, or in an index of more than
+ * `scanBelow` images those of the `shortlist` images whose summaries (one short vector per
+ * image: the regions' mean) score best against the query's summed word vectors; the best
+ * `candidates` are scored exactly from their stored vectors. Small indexes are scored exactly
+ * throughout. `unit`: the region vectors are scaled to length 1 first (cosines).
  */
 async function rank(
   index: ImageIndex,
   embedder: RegionEmbedder,
   queries: readonly MemberQuery[],
-  joined: readonly Float32Array[],
   k: number,
   options: RankingOptions,
   unit = false,
@@ -699,18 +686,8 @@ async function rank(
   const o = { ...DEFAULT_RANKING, ...options };
   if (index.size === 0 || k <= 0) return [];
   const weights = embedder.members.map((m) => m.weight);
-  let among: number[] | undefined;
-  if (index.size > o.scanBelow) {
-    const z = index.project(joined);
-    const partitions = Math.max(
-      16,
-      Math.min(4096, Math.round(Math.sqrt(index.manifest.annIndexedRows))),
-    );
-    const probes = Math.max(1, Math.ceil(partitions * o.probeFraction));
-    const matches = await index.nearestRegions(z, Math.max(o.perQuery, k), probes);
-    among = [...new Set(matches.map((m) => m.image))];
-  }
-  const approx = index.approximate(queries, weights, unit, among);
+  const shortlist = index.size > o.scanBelow ? Math.max(o.shortlist, o.candidates, k) : undefined;
+  const approx = index.approximate(queries, weights, unit, shortlist);
   const take = index.size <= o.exactBelow ? approx.ids.length : Math.max(o.candidates, k);
   const candidates = Array.from(approx.ids.keys())
     .sort(

@@ -1,8 +1,17 @@
 import assert from "node:assert/strict";
-import { cpSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import * as lancedb from "@lancedb/lancedb";
 import { AlignmentFusion } from "../../src/align/score-fusion.js";
 import { ImageIndex } from "../../src/app/image-index.js";
 import { loadBundle, type ModelBundle } from "../../src/app/model-bundle.js";
@@ -60,7 +69,7 @@ async function exactScores(indexDir: string, s: string): Promise<Map<string, num
   return scores;
 }
 
-test("the ANN stage and the exact S_kl of the candidates rank as exact S_kl over all images does", async () => {
+test("the candidate stages and the exact S_kl of the candidates rank as exact S_kl over all images does", async () => {
   const { indexDir, searcher } = await indexOf("ranking", tests);
   try {
     for (const im of tests.slice(0, 5)) {
@@ -83,6 +92,30 @@ test("the ANN stage and the exact S_kl of the candidates rank as exact S_kl over
       // With few candidates the approximate stage alone decides who is looked at: still the top.
       const few = await searcher.search(sentence(im), 3, { ...ann, candidates: 5, withPhrases: 0 });
       assert.equal(few.hits[0].image, order[0][0]);
+      // Through the summaries (the path of indexes past scanBelow): a shortlist of every image
+      // is the scan; a shorter one still gives exact scores to what it finds.
+      const listed = await searcher.search(sentence(im), 10, {
+        ...ann,
+        scanBelow: 0,
+        shortlist: tests.length,
+        withPhrases: 0,
+      });
+      assert.deepEqual(
+        listed.hits.map((h) => h.image),
+        hits.map((h) => h.image),
+      );
+      const short = await searcher.search(sentence(im), 10, {
+        ...ann,
+        scanBelow: 0,
+        shortlist: 20,
+        candidates: 20,
+        withPhrases: 0,
+      });
+      assert.equal(short.hits.length, 10);
+      for (const h of short.hits) {
+        const want = exact.get(h.image)!;
+        assert.ok(Math.abs(h.score - want) <= 0.01 * Math.abs(want) + 1e-3, `${h.image}`);
+      }
       // Exact throughout (the default for small indexes) agrees.
       const flat = await searcher.search(sentence(im), 10, { withPhrases: 0 });
       assert.deepEqual(
@@ -259,6 +292,48 @@ test("an index of the second format (vectors in images.lance) is refused with th
   delete manifest.sketchDims;
   writeFileSync(join(indexDir, "index.json"), JSON.stringify({ ...manifest, version: 2 }));
   await assertConverted(indexDir, fresh.searcher, images, /second format/, ann);
+});
+
+test("an index written before summary.bin is searched by its sketches; its next writer writes it and drops the old ANN table", async () => {
+  const images = tests.slice(0, 8);
+  const fresh = await indexOf("summary-source", images);
+  const want = await fresh.searcher.search(sentence(images[0]), 5, { ...ann, withPhrases: 0 });
+  await fresh.searcher.close();
+  const indexDir = join(dir, "before-summaries");
+  cpSync(fresh.indexDir, indexDir, { recursive: true });
+  rmSync(join(indexDir, "summary.bin"));
+  const manifest = JSON.parse(readFileSync(join(indexDir, "index.json"), "utf8"));
+  delete manifest.summaryDims;
+  writeFileSync(
+    join(indexDir, "index.json"),
+    JSON.stringify({ ...manifest, annDims: 128, annIndexedRows: 0 }),
+  );
+  writeFileSync(join(indexDir, "projection.bin"), "old");
+  const db = await lancedb.connect(join(indexDir, "db"));
+  await db.createTable("regions", [{ image: 0, region: 0 }]);
+  db.close();
+  const old = Searcher.open(bundle, indexDir);
+  try {
+    const got = await old.search(sentence(images[0]), 5, { ...ann, scanBelow: 0, withPhrases: 0 });
+    assert.deepEqual(got.hits, want.hits);
+    assert.deepEqual(await old.index([{ name: path(images[0]), image: path(images[0]) }]), {
+      added: 0,
+      reindexed: 0,
+      skipped: 1,
+      failures: [],
+    });
+  } finally {
+    await old.close();
+  }
+  assert.deepEqual(
+    readFileSync(join(indexDir, "summary.bin")),
+    readFileSync(join(fresh.indexDir, "summary.bin")),
+  );
+  assert.equal(JSON.parse(readFileSync(join(indexDir, "index.json"), "utf8")).summaryDims, 48);
+  assert.ok(!existsSync(join(indexDir, "projection.bin")));
+  const after = await lancedb.connect(join(indexDir, "db"));
+  assert.deepEqual(await after.tableNames(), ["images"]);
+  after.close();
 });
 
 test("an index whose vectors.bin is gone is refused naming it and --rebuild, which writes it again", async () => {

@@ -14,7 +14,7 @@ import { tinyAlignmentModel } from "../support/tiny-alignment-model.js";
 const dir = mkdtempSync(join(tmpdir(), "imagesent-search-rank-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-test("search ranks an image whose score is NaN last, not first, exactly and through the ANN stage", async () => {
+test("search ranks an image whose score is NaN last, not first, exactly, by sketch and through the summaries", async () => {
   const model = tinyAlignmentModel(1);
   const { featureDim, regions } = model.config;
   const fusion = new AlignmentFusion([{ model, checkpoint: "tiny", weight: 1 }]);
@@ -25,6 +25,7 @@ test("search ranks an image whose score is NaN last, not first, exactly and thro
     bundleName: "tiny",
     vision: { encoder: "test", dim: featureDim, regionsPerImage: regions, detector: null },
     members: embedder.members.map((m) => ({ regions: m.regions, embed: m.model.config.embed })),
+    weights: embedder.members.map((m) => m.weight),
   });
   const rng = new Rng(2);
   const box = { x1: 0, y1: 0, x2: 10, y2: 10 };
@@ -49,16 +50,20 @@ test("search ranks an image whose score is NaN last, not first, exactly and thro
   const bundle = { alignment: model, search: fusion, dir: undefined };
   const searcher = Searcher.open(bundle as unknown as ModelBundle, indexDir);
   try {
-    for (const exactBelow of [1000, 0]) {
+    for (const ranking of [
+      { exactBelow: 1000 },
+      { exactBelow: 0 },
+      { exactBelow: 0, scanBelow: 0, shortlist: 5 },
+    ]) {
       const { hits } = await searcher.search("a dog runs on the beach", 5, {
         withPhrases: 0,
-        exactBelow,
+        ...ranking,
       });
       assert.equal(hits.length, 5);
       assert.equal(hits[4].image, "image-0");
       assert.ok(Number.isNaN(hits[4].score));
       for (let i = 1; i < 4; i++) assert.ok(hits[i - 1].score >= hits[i].score, `hit ${i}`);
-      const four = await searcher.search("a dog", 4, { withPhrases: 0, exactBelow });
+      const four = await searcher.search("a dog", 4, { withPhrases: 0, ...ranking });
       assert.ok(!four.hits.some((h) => h.image === "image-0"));
     }
   } finally {

@@ -40,7 +40,8 @@ test("the index holds the images' tables plus their sentences; re-indexing skips
   const distinct = new Set(tests.flatMap((im) => im.sentences.map((s) => s.tokens.join(" "))));
   assert.equal(index.sentences().length, distinct.size);
   assert.ok(existsSync(join(dir, "index", "db", "images.lance")));
-  assert.ok(existsSync(join(dir, "index", "db", "regions.lance")));
+  assert.ok(existsSync(join(dir, "index", "summary.bin")));
+  assert.ok(!existsSync(join(dir, "index", "db", "regions.lance")));
   assert.ok(!existsSync(join(dir, "index", INDEX_LOCK)), "index() releases its lock");
   await index.close();
   const again = await searcher.index(

@@ -104,6 +104,17 @@ export interface Kernels {
   ): void;
 
   /**
+   * For each record r of `data` (one row of `width` int8 values v_r with a float32 scale) and a
+   * query q of `width` floats:
+   *
+   *   out[r] = scale_r (q . v_r)
+   *
+   * The search index's first candidate stage: each image's summary against the query's summed
+   * word vectors, over a million records in a few milliseconds.
+   */
+  int8Dot(data: Int8Rows, q: Float32Array, out: Float32Array): void;
+
+  /**
    * `n` zeroed floats for an array that is written once and kept (a loaded model's weights).
    * The native kernels put large ones on transparent huge pages where the system grants them:
    * first writes to fresh memory cost a page fault per 4 KB page, most of loading a model.
@@ -135,6 +146,20 @@ export interface Kernels {
   /** Threads used by multi-threaded kernels (1 for the TypeScript reference). */
   threads(): number;
   setThreads(n: number): void;
+}
+
+/**
+ * Records of one int8 row each stored in bytes (see `Kernels.int8Dot`): record r starts at byte
+ * r * recordBytes of `bytes`; in it, width values at valuesAt and a float32 scale at scaleAt
+ * (little-endian).
+ */
+export interface Int8Rows {
+  readonly bytes: Uint8Array;
+  readonly rows: number;
+  readonly recordBytes: number;
+  readonly width: number;
+  readonly valuesAt: number;
+  readonly scaleAt: number;
 }
 
 /**

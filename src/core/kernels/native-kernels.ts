@@ -2,10 +2,11 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { packageRoot } from "../../package-root.js";
-import type { Int8Groups, Kernels, RmspropHyper, SgdHyper } from "./kernels.js";
+import type { Int8Groups, Int8Rows, Kernels, RmspropHyper, SgdHyper } from "./kernels.js";
 import {
   validateAllocateFloats,
   validateHalvesToFloats,
+  validateInt8Dot,
   validateInt8MaxDotSum,
   validateMaxOverRows,
   validateMaxProductBackward,
@@ -92,6 +93,16 @@ interface Addon {
     momentum: number,
     weightDecay: number,
     clip: number,
+  ): void;
+  int8Dot(
+    bytes: Uint8Array,
+    rows: number,
+    recordBytes: number,
+    width: number,
+    valuesAt: number,
+    scaleAt: number,
+    q: Float32Array,
+    out: Float32Array,
   ): void;
   allocateFloats(n: number): Float32Array | undefined;
   halvesToFloats(bits: Uint16Array, out: Float32Array): number;
@@ -239,6 +250,12 @@ export class NativeKernels implements Kernels {
       weight,
       out,
     );
+  }
+
+  int8Dot(data: Int8Rows, q: Float32Array, out: Float32Array): void {
+    validateInt8Dot(data, q, out);
+    const { bytes, rows, recordBytes, width, valuesAt, scaleAt } = data;
+    this.addon.int8Dot(bytes, rows, recordBytes, width, valuesAt, scaleAt, q, out);
   }
 
   allocateFloats(n: number): Float32Array {

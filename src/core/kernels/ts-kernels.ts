@@ -1,8 +1,9 @@
 import { float16Values } from "../float16.js";
-import type { Int8Groups, Kernels, RmspropHyper, SgdHyper } from "./kernels.js";
+import type { Int8Groups, Int8Rows, Kernels, RmspropHyper, SgdHyper } from "./kernels.js";
 import {
   validateAllocateFloats,
   validateHalvesToFloats,
+  validateInt8Dot,
   validateInt8MaxDotSum,
   validateMaxOverRows,
   validateMaxProductBackward,
@@ -183,6 +184,19 @@ export class TsKernels implements Kernels {
       let sum = 0;
       for (let t = 0; t < rows; t++) sum += best[t];
       out[g] += weight * sum;
+    }
+  }
+
+  int8Dot(data: Int8Rows, q: Float32Array, out: Float32Array): void {
+    validateInt8Dot(data, q, out);
+    const { bytes, rows, recordBytes, width, valuesAt, scaleAt } = data;
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const values = new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let r = 0; r < rows; r++) {
+      const at = r * recordBytes;
+      let dot = 0;
+      for (let j = 0; j < width; j++) dot += q[j] * values[at + valuesAt + j];
+      out[r] = view.getFloat32(at + scaleAt, true) * dot;
     }
   }
 

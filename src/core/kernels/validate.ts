@@ -1,4 +1,4 @@
-import type { Int8Groups, RmspropHyper, SgdHyper } from "./kernels.js";
+import type { Int8Groups, Int8Rows, RmspropHyper, SgdHyper } from "./kernels.js";
 
 /**
  * Argument checks shared by every Kernels implementation, so a bad shape fails the same way, with
@@ -221,6 +221,20 @@ export function validateInt8MaxDotSum(
   matrix(op, "offsets", offsets.length, 1, rows, rows);
   matrix(op, "out", out.length, 1, groups, groups);
   if (!Number.isFinite(weight)) throw new RangeError(`${op}: weight must be finite, got ${weight}`);
+}
+
+export function validateInt8Dot(data: Int8Rows, q: Float32Array, out: Float32Array): void {
+  const op = "int8Dot";
+  const { bytes, rows, recordBytes, width, valuesAt, scaleAt } = data;
+  for (const [name, value] of Object.entries({ rows, recordBytes, width, valuesAt, scaleAt })) {
+    dim(`${op}: ${name}`, value);
+  }
+  if (rows > 0 && (valuesAt + width > recordBytes || scaleAt + 4 > recordBytes)) {
+    throw new RangeError(`${op}: a row does not fit in its ${recordBytes}-byte record`);
+  }
+  matrix(op, "bytes", bytes.length, rows, recordBytes, recordBytes);
+  matrix(op, "q", q.length, 1, width, width);
+  matrix(op, "out", out.length, 1, rows, rows);
 }
 
 export function validateSgdUpdate(

@@ -468,6 +468,67 @@ test("int8MaxDotSum (native and TS) is the sum over query rows of each group's b
   }
 });
 
+test("int8Dot (native and TS) is each record's scale times its int8 row's dot with the query", {
+  skip,
+}, () => {
+  const rnd = random(23);
+  // Rows of 5 (the tail alone), 48 (the 16-value loop), 128 and 131 (the 64-value loop and a
+  // tail), 3 bytes into a buffer so that nothing is aligned, after a 4-byte id and the scale.
+  for (const width of [5, 48, 128, 131]) {
+    const rows = 9;
+    const recordBytes = 8 + width + 1;
+    const bytes = new Uint8Array(3 + rows * recordBytes).subarray(3);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const values = new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const q = filled(width, rnd);
+    const want: number[] = [];
+    for (let r = 0; r < rows; r++) {
+      const scale = Math.fround(0.01 + Math.abs(rnd()) * 0.05);
+      view.setFloat32(r * recordBytes + 4, scale, true);
+      let dot = 0;
+      for (let j = 0; j < width; j++) {
+        const x = Math.round(rnd() * 127);
+        values[r * recordBytes + 8 + j] = x;
+        dot += q[j] * x;
+      }
+      want.push(scale * dot);
+    }
+    const data = { bytes, rows, recordBytes, width, valuesAt: 8, scaleAt: 4 };
+    for (const k of [native!, ts]) {
+      const out = new Float32Array(rows);
+      k.int8Dot(data, q, out);
+      out.forEach((x, r) => {
+        assert.ok(
+          Math.abs(x - want[r]) < 1e-4 * (1 + Math.abs(want[r])),
+          `${k.name} ${width} ${r}`,
+        );
+      });
+    }
+  }
+});
+
+test("int8Dot by hand, and a row past its record is refused", { skip }, () => {
+  // Two records of 8 bytes: scale 0.5 then (2, -3, 1, 0) and scale 2 then (1, 1, 1, 1); q = (1,
+  // 2, 3, 4): 0.5 x (2 - 6 + 3) = -0.5 and 2 x 10 = 20.
+  const bytes = new Uint8Array(16);
+  const view = new DataView(bytes.buffer);
+  view.setFloat32(0, 0.5, true);
+  bytes.set(Uint8Array.from(Int8Array.of(2, -3, 1, 0)), 4);
+  view.setFloat32(8, 2, true);
+  bytes.set([1, 1, 1, 1], 12);
+  const data = { bytes, rows: 2, recordBytes: 8, width: 4, valuesAt: 4, scaleAt: 0 };
+  for (const k of [native!, ts]) {
+    const out = new Float32Array(2);
+    k.int8Dot(data, Float32Array.of(1, 2, 3, 4), out);
+    assert.deepEqual(Array.from(out), [-0.5, 20], k.name);
+    assert.throws(
+      () => k.int8Dot({ ...data, valuesAt: 5 }, Float32Array.of(1, 2, 3, 4), out),
+      /int8Dot: a row does not fit in its 8-byte record/,
+    );
+    assert.throws(() => k.int8Dot(data, Float32Array.of(1, 2, 3), out), /int8Dot: q/);
+  }
+});
+
 test("int8MaxDotSum reads rows with their scale before their values; a NaN row makes a NaN", {
   skip,
 }, () => {
