@@ -112,40 +112,62 @@ export class ImageSummary {
    * summary that scores NaN.
    */
   best(bytes: Uint8Array, records: number, q: Float32Array, count: number): number[] {
+    if (count <= 0 || records === 0) return [];
     const scores = this.scores(bytes, records, q);
     const ids = new Int32Array(bytes.buffer, bytes.byteOffset, (records * this.recordBytes) / 4);
     const stride = this.recordBytes / 4;
-    let lo = Number.POSITIVE_INFINITY;
-    let hi = Number.NEGATIVE_INFINITY;
-    for (let k = 0; k < records; k++) {
-      if (ids[k * stride] === NO_RECORD) scores[k] = Number.NaN;
-      const s = scores[k];
-      if (s < lo) lo = s;
-      if (s > hi) hi = s;
+    // A floor from an evenly spaced sample of the scores, below which about 1.25 x count records
+    // are expected: every record at or above it is kept (one pass), and if fewer than `count`
+    // live ones are, the floor is lowered. What is kept holds the true best `count`, since each
+    // of them scores at least the count-th kept score, which is at least the floor.
+    const step = Math.max(1, Math.floor(records / 20_000));
+    const sample = new Float32Array(Math.floor(records / step));
+    for (let j = 0; j < sample.length; j++) sample[j] = scores[j * step];
+    // Ascending, NaN last: the floor is counted back from the last number.
+    sample.sort();
+    let numbers = sample.length;
+    while (numbers > 0 && Number.isNaN(sample[numbers - 1])) numbers--;
+    let above = Math.ceil((1.25 * count) / step);
+    let kept: number[] = [];
+    for (;;) {
+      const floor = above < numbers ? sample[numbers - 1 - above] : Number.NEGATIVE_INFINITY;
+      kept = [];
+      for (let k = 0; k < records; k++)
+        if (scores[k] >= floor && ids[k * stride] !== NO_RECORD) kept.push(k);
+      if (kept.length >= count || floor === Number.NEGATIVE_INFINITY) break;
+      above *= 2;
     }
-    // The count-th best score's bin of a histogram bounds what can be in the answer, so only the
-    // records of that bin and above are sorted.
-    const bins = 4096;
-    const binOf = (x: number) => Math.min(bins, Math.floor(((x - lo) / (hi - lo)) * bins));
-    let from = 0;
-    if (records > count && hi > lo) {
-      const counts = new Int32Array(bins + 1);
-      for (let k = 0; k < records; k++) if (!Number.isNaN(scores[k])) counts[binOf(scores[k])]++;
-      let above = 0;
-      for (from = bins; from > 0; from--) {
-        above += counts[from];
-        if (above >= count) break;
-      }
-    }
-    const live: number[] = [];
-    for (let k = 0; k < records; k++) {
-      const s = scores[k];
-      if (!Number.isNaN(s) && (hi === lo || binOf(s) >= from)) live.push(k);
-    }
-    live.sort((a, b) => scores[b] - scores[a] || a - b);
-    return live
-      .slice(0, Math.max(0, count))
-      .map((k) => ids[k * stride])
-      .sort((a, b) => a - b);
+    const keptScores = Float32Array.from(kept, (k) => scores[k]);
+    return largest(keptScores, count).map((j) => ids[kept[j] * stride]);
   }
+}
+
+/**
+ * The positions of the `n` largest of `scores`, in ascending order (ties: lower positions first);
+ * NaN is never among them.
+ */
+export function largest(scores: Float32Array, n: number): number[] {
+  const sorted = Float32Array.from(scores).sort();
+  let numbers = sorted.length;
+  while (numbers > 0 && Number.isNaN(sorted[numbers - 1])) numbers--;
+  const out: number[] = [];
+  if (n <= 0) return out;
+  if (n >= numbers) {
+    for (let k = 0; k < scores.length; k++) if (!Number.isNaN(scores[k])) out.push(k);
+    return out;
+  }
+  const last = sorted[numbers - n];
+  // How many of the n are ties at `last`: n less those above it.
+  let lo = 0;
+  let hi = numbers;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] <= last) lo = mid + 1;
+    else hi = mid;
+  }
+  let ties = n - (numbers - lo);
+  for (let k = 0; k < scores.length; k++) {
+    if (scores[k] > last || (scores[k] === last && ties-- > 0)) out.push(k);
+  }
+  return out;
 }

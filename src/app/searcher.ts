@@ -159,14 +159,14 @@ export interface SearchOptions extends RankingOptions {
 /**
  * Chosen with bench:search (docs/search.md): on the 8,000-image Flickr8k index 200 candidates
  * find 0.986 of the exact top 10 (100: 0.969). scanBelow bounds the sketch scan's cost (linear
- * in the index); on the synthetic 10^5-image index scanning every sketch found 0.962 (p50 503 ms,
- * p99 721 ms, 872 MB) where the ANN path found 0.744 (347 ms, 1,250 ms, 2.1 GB), so indexes up to
- * 10^5 images are scanned and the ANN path takes over past them.
+ * in the index): on the synthetic 10^5-image index scanning every sketch found 0.968 at p50 462
+ * ms, a shortlist of 10,000 by the images' summaries 0.95 at about 100 ms (5,000: 0.94, 70 ms),
+ * and the two cost the same near 20,000 images.
  */
 export const DEFAULT_RANKING: Required<RankingOptions> = {
   candidates: 200,
-  scanBelow: 100_000,
-  shortlist: 5000,
+  scanBelow: 20_000,
+  shortlist: 10_000,
   exactBelow: 1000,
 };
 
@@ -185,7 +185,7 @@ export interface SearcherOptions extends LoadOptions {
  * Searches images with a sentence, images similar to an image, and sentences with an image, over
  * an on-disk index built with the bundle (ImageIndex, docs/search.md): the images' summaries and
  * sketches give candidates, whose exact S_kl ranks them. What is held per indexed image in memory
- * is its summary (152 bytes), in an index large enough to use them; the vision models load only
+ * is its summary (200 bytes), in an index large enough to use them; the vision models load only
  * when needed (indexing, queries by image file).
  */
 export class Searcher {

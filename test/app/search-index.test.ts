@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import * as lancedb from "@lancedb/lancedb";
 import { AlignmentFusion } from "../../src/align/score-fusion.js";
-import { ImageIndex } from "../../src/app/image-index.js";
+import { DEFAULT_SUMMARY_DIMS, ImageIndex } from "../../src/app/image-index.js";
 import { loadBundle, type ModelBundle } from "../../src/app/model-bundle.js";
 import { calibrateSearch, writeCalibration } from "../../src/app/search-calibration.js";
 import { Searcher } from "../../src/app/searcher.js";
@@ -329,7 +329,10 @@ test("an index written before summary.bin is searched by its sketches; its next 
     readFileSync(join(indexDir, "summary.bin")),
     readFileSync(join(fresh.indexDir, "summary.bin")),
   );
-  assert.equal(JSON.parse(readFileSync(join(indexDir, "index.json"), "utf8")).summaryDims, 48);
+  assert.equal(
+    JSON.parse(readFileSync(join(indexDir, "index.json"), "utf8")).summaryDims,
+    DEFAULT_SUMMARY_DIMS,
+  );
   assert.ok(!existsSync(join(indexDir, "projection.bin")));
   const after = await lancedb.connect(join(indexDir, "db"));
   assert.deepEqual(await after.tableNames(), ["images"]);
