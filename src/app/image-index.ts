@@ -17,7 +17,7 @@ import { kernels } from "../core/kernels/index.js";
 import { CorruptFileError, InputError } from "../errors.js";
 import { JsonFields, parseJson, readJsonFile, shown } from "../json-fields.js";
 import type { Region } from "../vision/image.js";
-import { ImageSummary, largest } from "./image-summary.js";
+import { ImageSummary } from "./image-summary.js";
 import { NO_RECORD, RecordFile } from "./record-file.js";
 import {
   decodeRows,
@@ -140,12 +140,6 @@ const OLD_PROJECTION = "projection.bin";
 const SCAN_BATCH = 256;
 /** Sketch records scored per step of a small index's scan. */
 const SKETCH_CHUNK = 256;
-/**
- * A shortlist's sketches are first scored on their rows' first 64 values (half the work), and
- * the best 1,000 of them on all 128 (docs/search.md).
- */
-const SHORTLIST_VALUES = 64;
-const SHORTLIST_RESCORED = 1000;
 
 /**
  * Sketch records scored per step of a scan of `slots` records: at 10^5 images 1,024 (5.7 MB of
@@ -660,18 +654,7 @@ export class ImageIndex {
     if (shortlist !== undefined && this.summary) {
       const { bytes, records } = this.summaryRecords();
       const among = this.summary.best(bytes, records, this.summary.query(query), shortlist);
-      // The shortlist scored on its sketches' first SHORTLIST_VALUES values, the best
-      // SHORTLIST_RESCORED of those on all of them.
-      const read = file.read(among, true);
-      const coarse = sketch.score(read, among.length, query, weights, unit, SHORTLIST_VALUES);
-      const at = new Map(among.map((id, k) => [id, k]));
-      const chosen = largest(coarse.scores, SHORTLIST_RESCORED).map((j) => at.get(coarse.ids[j])!);
-      const size = sketch.recordBytes;
-      const picked = new Uint8Array(chosen.length * size);
-      chosen.forEach((k, j) => {
-        picked.set(read.subarray(k * size, (k + 1) * size), j * size);
-      });
-      return sketch.score(picked, chosen.length, query, weights, unit);
+      return sketch.score(file.read(among, true), among.length, query, weights, unit);
     }
     const ids: Int32Array[] = [];
     const scores: Float32Array[] = [];

@@ -146,7 +146,7 @@ export class ImageSummary {
  * The positions of the `n` largest of `scores`, in ascending order (ties: lower positions first);
  * NaN is never among them.
  */
-export function largest(scores: Float32Array, n: number): number[] {
+function largest(scores: Float32Array, n: number): number[] {
   const sorted = Float32Array.from(scores).sort();
   let numbers = sorted.length;
   while (numbers > 0 && Number.isNaN(sorted[numbers - 1])) numbers--;

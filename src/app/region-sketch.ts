@@ -162,9 +162,7 @@ export class RegionSketch {
   /**
    * The approximate fused score of each image of `records` records (RecordFile bytes) against a
    * prepared query: sum_m w_m sum_t max_i (mean_m . s_t + z_i . P_m^T s_t), each region's score
-   * divided by its full length when `unit` (the exact stage's cosines), from the first `leading`
-   * values of each sketch row where given (a coarser score at a fraction of the work). Holes are
-   * left out.
+   * divided by its full length when `unit` (the exact stage's cosines). Holes are left out.
    */
   score(
     bytes: Uint8Array,
@@ -172,24 +170,20 @@ export class RegionSketch {
     query: SketchQuery,
     weights: readonly number[],
     unit: boolean,
-    leading?: number,
   ): { ids: Int32Array; scores: Float32Array } {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const S = new Float32Array(records);
-    query.forEach((full, i) => {
-      if (full.rows === 0) return;
-      const dims = this.projections[i].dims;
-      const width = Math.min(leading ?? dims, dims);
-      const q = width === dims ? full : narrowed(full, dims, width);
+    query.forEach((q, i) => {
+      if (q.rows === 0) return;
       kernels().int8MaxDotSum(
         {
           bytes,
           groups: records,
           groupBytes: this.recordBytes,
           per: this.regions[i],
-          width,
+          width: this.projections[i].dims,
           valuesAt: this.valuesAt[i],
-          valueStride: dims,
+          valueStride: this.projections[i].dims,
           scalesAt: 4 + 4 * this.firstRow[i],
           scaleStride: 4,
           lengthsAt: 4 + 4 * (this.rows + this.firstRow[i]),
@@ -245,11 +239,4 @@ export class RegionSketch {
     if (at !== copy.length) throw new RangeError(`${where}: ${copy.length - at} bytes too many`);
     return new RegionSketch(projections, regions);
   }
-}
-
-/** A member's prepared query rows cut to their first `width` of `dims` values. */
-function narrowed(q: SketchQuery[number], dims: number, width: number): SketchQuery[number] {
-  const z = new Float32Array(q.rows * width);
-  for (let t = 0; t < q.rows; t++) z.set(q.z.subarray(t * dims, t * dims + width), t * width);
-  return { rows: q.rows, z, offsets: q.offsets };
 }
