@@ -370,7 +370,8 @@ test("similar images: a copy of the query under another name first, the query it
       ...images.map((im) => ({ name: im.filename, image: path(im), regions: im.regions })),
       { name: "copy.jpg", image: path(images[3]), regions: images[3].regions },
     ]);
-    for (const opts of [{}, ann]) {
+    // Exactly, by every sketch, and through a shortlist of half the images by their summaries.
+    for (const opts of [{}, ann, { ...ann, scanBelow: 0, shortlist: 6, candidates: 6 }]) {
       const hits = await searcher.similar(images[3].filename, 5, opts);
       assert.equal(hits.length, 5);
       assert.equal(hits[0].image, "copy.jpg");
