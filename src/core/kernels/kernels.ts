@@ -105,12 +105,14 @@ export interface Kernels {
 
   /**
    * For each record r of `data` (one row of `width` int8 values v_r with a float32 scale) and a
-   * query q of `width` floats:
+   * query q of `width` floats, rounded to int8 with one scale first (s_q = max |q| / 127 and
+   * q8 = round(q / s_q), halves away from zero, in float32):
    *
-   *   out[r] = scale_r (q . v_r)
+   *   out[r] = scale_r s_q (q8 . v_r)
    *
-   * The search index's first candidate stage: each image's summary against the query's summed
-   * word vectors, over a million records in a few milliseconds.
+   * the dot product in integers (exact), so that it runs as widening integer multiply-adds, 32
+   * values an instruction. The search index's first candidate stage: each image's summary
+   * against the query's summed word vectors, a million records a query.
    */
   int8Dot(data: Int8Rows, q: Float32Array, out: Float32Array): void;
 

@@ -192,11 +192,18 @@ export class TsKernels implements Kernels {
     const { bytes, rows, recordBytes, width, valuesAt, scaleAt } = data;
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const values = new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    let max = 0;
+    for (let j = 0; j < width; j++) max = Math.max(max, Math.abs(q[j]));
+    const qScale = Math.fround(max / 127);
+    // Rounded half away from zero, from the float32 quotient, as the native kernel does.
+    const q8 = Int8Array.from(q.subarray(0, width), (x) =>
+      qScale > 0 ? Math.sign(x) * Math.round(Math.abs(Math.fround(x / qScale))) : 0,
+    );
     for (let r = 0; r < rows; r++) {
       const at = r * recordBytes;
       let dot = 0;
-      for (let j = 0; j < width; j++) dot += q[j] * values[at + valuesAt + j];
-      out[r] = view.getFloat32(at + scaleAt, true) * dot;
+      for (let j = 0; j < width; j++) dot += q8[j] * values[at + valuesAt + j];
+      out[r] = Math.fround(Math.fround(view.getFloat32(at + scaleAt, true) * qScale) * dot);
     }
   }
 

@@ -468,12 +468,12 @@ test("int8MaxDotSum (native and TS) is the sum over query rows of each group's b
   }
 });
 
-test("int8Dot (native and TS) is each record's scale times its int8 row's dot with the query", {
+test("int8Dot (native and TS) is each record's scale times its int8 row's dot with the int8-rounded query", {
   skip,
 }, () => {
   const rnd = random(23);
-  // Rows of 5 (the tail alone), 48 (the 16-value loop), 128 and 131 (the 64-value loop and a
-  // tail), 3 bytes into a buffer so that nothing is aligned, after a 4-byte id and the scale.
+  // Rows of 5, 48, 128 and 131 values (whole vectors and tails), 3 bytes into a buffer so that
+  // nothing is aligned, after a 4-byte id and the scale.
   for (const width of [5, 48, 128, 131]) {
     const rows = 9;
     const recordBytes = 8 + width + 1;
@@ -481,17 +481,26 @@ test("int8Dot (native and TS) is each record's scale times its int8 row's dot wi
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const values = new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const q = filled(width, rnd);
+    const qScale = Math.fround(Math.max(...Array.from(q, Math.abs)) / 127);
+    const q8 = Array.from(q, (x) => Math.sign(x) * Math.round(Math.abs(Math.fround(x / qScale))));
     const want: number[] = [];
+    const bound: { float: number; slack: number }[] = [];
     for (let r = 0; r < rows; r++) {
       const scale = Math.fround(0.01 + Math.abs(rnd()) * 0.05);
       view.setFloat32(r * recordBytes + 4, scale, true);
       let dot = 0;
+      let float = 0;
+      let mass = 0;
       for (let j = 0; j < width; j++) {
         const x = Math.round(rnd() * 127);
         values[r * recordBytes + 8 + j] = x;
-        dot += q[j] * x;
+        dot += q8[j] * x;
+        float += q[j] * x;
+        mass += Math.abs(x);
       }
-      want.push(scale * dot);
+      want.push(scale * qScale * dot);
+      // The query's rounding moves each value by at most half its scale.
+      bound.push({ float: scale * float, slack: scale * (qScale / 2) * mass + 1e-6 });
     }
     const data = { bytes, rows, recordBytes, width, valuesAt: 8, scaleAt: 4 };
     for (const k of [native!, ts]) {
@@ -499,8 +508,12 @@ test("int8Dot (native and TS) is each record's scale times its int8 row's dot wi
       k.int8Dot(data, q, out);
       out.forEach((x, r) => {
         assert.ok(
-          Math.abs(x - want[r]) < 1e-4 * (1 + Math.abs(want[r])),
+          Math.abs(x - want[r]) < 1e-5 * (1 + Math.abs(want[r])),
           `${k.name} ${width} ${r}`,
+        );
+        assert.ok(
+          Math.abs(x - bound[r].float) <= bound[r].slack,
+          `${k.name} ${width} ${r}: near q . v`,
         );
       });
     }
@@ -508,8 +521,9 @@ test("int8Dot (native and TS) is each record's scale times its int8 row's dot wi
 });
 
 test("int8Dot by hand, and a row past its record is refused", { skip }, () => {
-  // Two records of 8 bytes: scale 0.5 then (2, -3, 1, 0) and scale 2 then (1, 1, 1, 1); q = (1,
-  // 2, 3, 4): 0.5 x (2 - 6 + 3) = -0.5 and 2 x 10 = 20.
+  // Two records of 8 bytes: scale 0.5 then (2, -3, 1, 0) and scale 2 then (1, 1, 1, 1). The
+  // query (1, 2, 3, 127) is its own int8 rounding (scale 127 / 127 = 1): 0.5 x (2 - 6 + 3) = -0.5
+  // and 2 x 133 = 266; a query of zeros scores 0.
   const bytes = new Uint8Array(16);
   const view = new DataView(bytes.buffer);
   view.setFloat32(0, 0.5, true);
@@ -517,12 +531,15 @@ test("int8Dot by hand, and a row past its record is refused", { skip }, () => {
   view.setFloat32(8, 2, true);
   bytes.set([1, 1, 1, 1], 12);
   const data = { bytes, rows: 2, recordBytes: 8, width: 4, valuesAt: 4, scaleAt: 0 };
+  const q = Float32Array.of(1, 2, 3, 127);
   for (const k of [native!, ts]) {
     const out = new Float32Array(2);
-    k.int8Dot(data, Float32Array.of(1, 2, 3, 4), out);
-    assert.deepEqual(Array.from(out), [-0.5, 20], k.name);
+    k.int8Dot(data, q, out);
+    assert.deepEqual(Array.from(out), [-0.5, 266], k.name);
+    k.int8Dot(data, new Float32Array(4), out);
+    assert.deepEqual(Array.from(out), [0, 0], k.name);
     assert.throws(
-      () => k.int8Dot({ ...data, valuesAt: 5 }, Float32Array.of(1, 2, 3, 4), out),
+      () => k.int8Dot({ ...data, valuesAt: 5 }, q, out),
       /int8Dot: a row does not fit in its 8-byte record/,
     );
     assert.throws(() => k.int8Dot(data, Float32Array.of(1, 2, 3), out), /int8Dot: q/);
