@@ -27,6 +27,8 @@ export class ImageSummary {
   private readonly kept: readonly number[];
   /** Where each member's values start among a record's. */
   private readonly startsAt: readonly number[];
+  /** best's scores, reused. */
+  private scratch = new Float32Array(0);
 
   constructor(
     readonly sketch: RegionSketch,
@@ -88,9 +90,16 @@ export class ImageSummary {
     return q;
   }
 
-  /** u_k . q of each of `records` summary records (a hole's is its old image's, or 0). */
-  scores(bytes: Uint8Array, records: number, q: Float32Array): Float32Array {
-    const out = new Float32Array(records);
+  /**
+   * u_k . q of each of `records` summary records (a hole's is its old image's, or 0), into `out`
+   * where given (at least `records` long).
+   */
+  scores(
+    bytes: Uint8Array,
+    records: number,
+    q: Float32Array,
+    out = new Float32Array(records),
+  ): Float32Array {
     kernels().int8Dot(
       {
         bytes,
@@ -101,7 +110,7 @@ export class ImageSummary {
         scaleAt: 4,
       },
       q,
-      out,
+      out.subarray(0, records),
     );
     return out;
   }
@@ -113,7 +122,10 @@ export class ImageSummary {
    */
   best(bytes: Uint8Array, records: number, q: Float32Array, count: number): number[] {
     if (count <= 0 || records === 0) return [];
-    const scores = this.scores(bytes, records, q);
+    // The scores go in memory kept from query to query: 4 MB of fresh memory at 10^6 images
+    // would cost a page fault per 4 KB.
+    if (this.scratch.length < records) this.scratch = new Float32Array(records);
+    const scores = this.scores(bytes, records, q, this.scratch);
     const ids = new Int32Array(bytes.buffer, bytes.byteOffset, (records * this.recordBytes) / 4);
     const stride = this.recordBytes / 4;
     // A floor from an evenly spaced sample of the scores, below which about 1.25 x count records
