@@ -1,6 +1,9 @@
 #include "int8_max_dot.h"
 
+#include <immintrin.h>
+
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <vector>
@@ -37,6 +40,11 @@ struct Job {
   float* out;
   // Per thread: one row's values as floats and the best score of each (padded) query row.
   std::vector<std::vector<float>>* scratch;
+  // The integer path (null where not taken): each query row rounded to int16 with a scale of
+  // its own, laid out for _mm512_madd_epi16 (per block of 16 rows and pair of values, the 16
+  // rows' two values), and those scales, padded.
+  const int16_t* qPairs;
+  const float* qScales;
 };
 
 constexpr int64_t kGroupsPerChunk = 64;
@@ -89,12 +97,82 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void scoreGroups(
   }
 }
 
+// acc + the 16 query rows' dots with one pair of a row's values: `pair` holds the two int16
+// values, q the 16 rows' two int16 values each.
+__attribute__((target("avx512f,avx512bw"), always_inline)) inline __m512i addPair(
+    __m512i acc, int32_t pair, const int16_t* q) {
+  return _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_set1_epi32(pair), _mm512_loadu_si512(q)));
+}
+
+// scoreGroups with the dots in integers: each row's int8 values widened to int16 once, then per
+// pair of values one broadcast and one multiply-add of 32 int16 into 16 int32 sums (16 query rows
+// at once), four accumulators; the sums to floats with their rows' scales, then as scoreGroups.
+// |q| <= 32767, |v| <= 128 and width <= 256 keep each sum within int32.
+__attribute__((target("avx512f,avx512bw"))) void scoreGroupsInt16(const Job& j, int64_t first,
+                                                                   int64_t end,
+                                                                   float* __restrict scratch,
+                                                                   float* __restrict best) {
+  const Int8Layout& l = j.l;
+  const int64_t width = l.width, padded = j.padded, pairs = (width + 1) / 2;
+  int16_t* values = reinterpret_cast<int16_t*>(scratch);
+  const float inf = std::numeric_limits<float>::infinity();
+  for (int64_t g = first; g < end; g++) {
+    const uint8_t* group = j.bytes + g * l.groupBytes;
+    for (int64_t t = 0; t < padded; t++) best[t] = -inf;
+    for (int64_t r = 0; r < l.per; r++) {
+      const int8_t* v = reinterpret_cast<const int8_t*>(group + l.valuesAt + r * l.valueStride);
+      for (int64_t k = 0; k < width; k++) values[k] = v[k];
+      values[width] = 0;
+      const float scale = readFloat(group + l.scalesAt + r * l.scaleStride);
+      float div = 1.0f;
+      if (j.unit) {
+        const float length = readFloat(group + l.lengthsAt + r * l.lengthStride);
+        div = length > 0 ? 1.0f / length : 0.0f;
+      }
+      for (int64_t tb = 0; tb < padded; tb += 16) {
+        const int16_t* q = j.qPairs + (tb / 16) * pairs * 32;
+        __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
+        int64_t p = 0;
+        for (; p + 4 <= pairs; p += 4) {
+          int32_t w[4];
+          std::memcpy(w, values + 2 * p, sizeof w);
+          a0 = addPair(a0, w[0], q + 32 * p);
+          a1 = addPair(a1, w[1], q + 32 * (p + 1));
+          a2 = addPair(a2, w[2], q + 32 * (p + 2));
+          a3 = addPair(a3, w[3], q + 32 * (p + 3));
+        }
+        for (; p < pairs; p++) {
+          int32_t w;
+          std::memcpy(&w, values + 2 * p, sizeof w);
+          a0 = addPair(a0, w, q + 32 * p);
+        }
+        const __m512i sum = _mm512_add_epi32(_mm512_add_epi32(a0, a1), _mm512_add_epi32(a2, a3));
+        Floats16 dots, offset, old;
+        const __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(sum), _mm512_loadu_ps(j.qScales + tb));
+        std::memcpy(&dots, &f, sizeof dots);
+        std::memcpy(&offset, j.offsets + tb, sizeof offset);
+        std::memcpy(&old, best + tb, sizeof old);
+        const Floats16 score = (offset + scale * dots) * div;
+        const Floats16 next = (score > old) | (score != score) ? score : old;
+        std::memcpy(best + tb, &next, sizeof next);
+      }
+    }
+    float sum = 0;
+    for (int64_t t = 0; t < j.rows; t++) sum += best[t];
+    j.out[g] += j.weight * sum;
+  }
+}
+
 void groupBlock(void* ctx, int64_t chunk, int tid) {
   const Job& j = *static_cast<const Job*>(ctx);
   std::vector<float>& s = (*j.scratch)[tid];
   const int64_t first = chunk * kGroupsPerChunk;
   const int64_t end = std::min(j.l.groups, first + kGroupsPerChunk);
-  scoreGroups(j, first, end, s.data(), s.data() + j.l.width);
+  if (j.qPairs != nullptr) {
+    scoreGroupsInt16(j, first, end, s.data(), s.data() + j.l.width);
+  } else {
+    scoreGroups(j, first, end, s.data(), s.data() + j.l.width);
+  }
 }
 
 }  // namespace
@@ -114,9 +192,29 @@ void int8MaxDotSum(ThreadPool& pool, const uint8_t* bytes, const Int8Layout& lay
   }
   std::vector<float> paddedOffsets(padded, 0.0f);
   std::copy(offsets, offsets + rows, paddedOffsets.begin());
-  std::vector<std::vector<float>> scratch(pool.threads(), std::vector<float>(width + padded));
-  Job job{bytes, layout, qT, rows, padded, paddedOffsets.data(), unit, weight, out,
-          &scratch};
+  std::vector<std::vector<float>> scratch(pool.threads(), std::vector<float>(width + 1 + padded));
+  // Rows of at most 256 values, on a CPU with AVX-512BW: the dots in integers.
+  const int64_t pairs = (width + 1) / 2;
+  std::vector<int16_t> qPairs;
+  std::vector<float> qScales;
+  const bool finite = std::all_of(q, q + rows * width, [](float x) { return std::isfinite(x); });
+  if (finite && width <= 256 && __builtin_cpu_supports("avx512bw")) {
+    qPairs.assign(padded / 16 * pairs * 32, 0);
+    qScales.assign(padded, 0.0f);
+    for (int64_t t = 0; t < rows; t++) {
+      float max = 0;
+      for (int64_t k = 0; k < width; k++) max = std::max(max, std::fabs(q[t * width + k]));
+      const float s = max > 0 ? max / 32767.0f : 0.0f;
+      qScales[t] = s;
+      if (s == 0) continue;
+      for (int64_t k = 0; k < width; k++) {
+        const int64_t at = ((t / 16) * pairs + k / 2) * 32 + 2 * (t % 16) + k % 2;
+        qPairs[at] = static_cast<int16_t>(std::round(q[t * width + k] / s));
+      }
+    }
+  }
+  Job job{bytes, layout, qT, rows, padded, paddedOffsets.data(), unit, weight, out, &scratch,
+          qPairs.empty() ? nullptr : qPairs.data(), qScales.data()};
   pool.run((layout.groups + kGroupsPerChunk - 1) / kGroupsPerChunk, groupBlock, &job);
 }
 

@@ -14,7 +14,8 @@ namespace imagesent {
 // only when `unit`):
 //   out[g] += weight * sum_t max_r (offsets[t] + scale_r * (q_t . v_r)) * div_r
 // with div_r = 1 / length_r (0 for a length of 0) when `unit`, else 1; a max over values one of
-// which is not a number is NaN.
+// which is not a number is NaN. Rows of at most 256 values on a CPU with AVX-512BW take q_t
+// rounded to 15 bits (its own scale) and the dots in integers.
 struct Int8Layout {
   int64_t groups, groupBytes, per, width;
   int64_t valuesAt, valueStride, scalesAt, scaleStride, lengthsAt, lengthStride;

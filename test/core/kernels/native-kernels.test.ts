@@ -546,14 +546,45 @@ test("int8Dot by hand, and a row past its record is refused", { skip }, () => {
   }
 });
 
+test("int8MaxDotSum's widest integer rows do not overflow: 256 values of -128 against the largest query", {
+  skip,
+}, () => {
+  // One group of one row: 256 x -128 x (the query's 32767 levels) is near int32's bound.
+  const width = 256;
+  const bytes = new Uint8Array(8 + width);
+  const view = new DataView(bytes.buffer);
+  view.setFloat32(4, 0.5, true);
+  bytes.fill(0x80, 8);
+  const data = {
+    bytes,
+    groups: 1,
+    groupBytes: bytes.length,
+    per: 1,
+    width,
+    valuesAt: 8,
+    valueStride: width,
+    scalesAt: 4,
+    scaleStride: 4,
+    lengthsAt: 0,
+    lengthStride: 0,
+  };
+  const q = new Float32Array(width).fill(3);
+  for (const k of [native!, ts]) {
+    const out = new Float32Array(1);
+    k.int8MaxDotSum(data, q, 1, Float32Array.of(0), false, 1, out);
+    assert.ok(Math.abs(out[0] - 0.5 * 3 * -128 * width) < 1e-3, `${k.name}: ${out[0]}`);
+  }
+});
+
 test("int8MaxDotSum reads rows with their scale before their values; a NaN row makes a NaN", {
   skip,
 }, () => {
   // Two groups of two rows of two values, each row its float32 scale then its int8 values (the
   // search index's vectors), after a 4-byte id: 16 bytes a group, the second row's scale at an
-  // unaligned byte. Query (2, 1): row 0 = 1 x (2 x 3 + 1 x 4) = 10, row 1 = 0.5 x (2 x 5 + 1 x 5)
-  // = 7.5, so group 0 scores 10; group 1's row 1 has a NaN scale, so it scores NaN. Lengths are
-  // not read without `unit`.
+  // unaligned byte. Query (32767, 4), its own 15-bit rounding (the native integer path's): row 0
+  // = 1 x (32767 x 3 + 4 x 4) = 98317, row 1 = 0.5 x (32767 x 5 + 4 x 5) = 81927.5, so group 0
+  // scores 98317; group 1's row 1 has a NaN scale, so it scores NaN. Lengths are not read
+  // without `unit`.
   const bytes = new Uint8Array(32);
   const view = new DataView(bytes.buffer);
   for (const [g, second] of [0.5, Number.NaN].entries()) {
@@ -575,14 +606,17 @@ test("int8MaxDotSum reads rows with their scale before their values; a NaN row m
     lengthsAt: 0,
     lengthStride: 0,
   };
-  const q = Float32Array.of(2, 1);
+  const q = Float32Array.of(32767, 4);
   for (const k of [native!, ts]) {
     const out = new Float32Array(2);
     k.int8MaxDotSum(data, q, 1, Float32Array.of(0), false, 1, out);
-    assert.equal(out[0], 10, k.name);
+    assert.equal(out[0], 98317, k.name);
     assert.ok(Number.isNaN(out[1]), `${k.name}: ${out[1]}`);
     k.int8MaxDotSum(data, new Float32Array(0), 0, new Float32Array(0), false, 1, out);
-    assert.equal(out[0], 10, `${k.name}: no query rows add nothing`);
+    assert.equal(out[0], 98317, `${k.name}: no query rows add nothing`);
+    const broken = new Float32Array(2);
+    k.int8MaxDotSum(data, Float32Array.of(Number.NaN, 1), 1, Float32Array.of(0), false, 1, broken);
+    assert.ok(Number.isNaN(broken[0]), `${k.name}: a NaN in the query makes a NaN`);
     assert.throws(
       () => k.int8MaxDotSum({ ...data, groupBytes: 15 }, q, 1, Float32Array.of(0), false, 1, out),
       /int8MaxDotSum: a group's rows do not fit in its 15 bytes/,
