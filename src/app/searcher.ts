@@ -160,7 +160,7 @@ export interface SearchOptions extends RankingOptions {
  * Chosen with bench:search (docs/search.md): on the 8,000-image Flickr8k index 200 candidates
  * find 0.986 of the exact top 10 (100: 0.969). scanBelow bounds the sketch scan's cost (linear
  * in the index): on the synthetic 10^5-image index scanning every sketch found 0.968 at p50 462
- * ms, a shortlist of 10,000 by the images' summaries 0.956 at 92 ms (5,000: 0.943, 68 ms), and
+ * ms, a shortlist of 10,000 by the images' summaries 0.956 at 69 ms (5,000: 0.943, 42 ms), and
  * the two cost the same near 20,000 images.
  */
 export const DEFAULT_RANKING: Required<RankingOptions> = {
