@@ -12,12 +12,12 @@
  *
  *   npm run bench:search [-- --sizes real,100000,1000000] [--queries 200] [--codec int8|fp16]
  *                        [--dir /tmp/x] [--keep] [--reuse] [--write-calibration] [--json]
- *                        [--candidates N] [--scan-below N] [--shortlist N]
+ *                        [--candidates N] [--scan-below N] [--shortlist N] [--shortlist-share F]
  *
  * --keep leaves each index in --dir with its exact top 10 per query beside it (NAME.truth.json);
  * --reuse measures such a kept index again instead of building it (same queries and codec), so a
  * change to the search can be measured without the build.
- * --candidates, --scan-below and --shortlist override DEFAULT_RANKING's.
+ * --candidates, --scan-below, --shortlist and --shortlist-share override DEFAULT_RANKING's.
  * --write-calibration also writes the packaged bundle's search-calibration.json from Flickr8k val.
  * Prints a table and, with --json, one JSON object on the last line. Skips (exit 0) without
  * ../shared (IMAGESENT_SHARED) or the feature store.
@@ -64,6 +64,7 @@ const { values } = parseArgs({
     candidates: { type: "string" },
     "scan-below": { type: "string" },
     shortlist: { type: "string" },
+    "shortlist-share": { type: "string" },
     "write-calibration": { type: "boolean", default: false },
     json: { type: "boolean", default: false },
     // Internal: the warm query process (a fresh process, the index opened once).
@@ -115,6 +116,7 @@ const ranking: RankingOptions = Object.fromEntries(
       ["candidates", values.candidates],
       ["scanBelow", values["scan-below"]],
       ["shortlist", values.shortlist],
+      ["shortlistShare", values["shortlist-share"]],
     ] as const
   )
     .filter(([, v]) => v !== undefined)

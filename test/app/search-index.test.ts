@@ -104,6 +104,18 @@ test("the candidate stages and the exact S_kl of the candidates rank as exact S_
         listed.hits.map((h) => h.image),
         hits.map((h) => h.image),
       );
+      // So is a shortlist of a share of 1 of the index, whatever the count.
+      const share = await searcher.search(sentence(im), 10, {
+        ...ann,
+        scanBelow: 0,
+        shortlist: 1,
+        shortlistShare: 1,
+        withPhrases: 0,
+      });
+      assert.deepEqual(
+        share.hits.map((h) => h.image),
+        hits.map((h) => h.image),
+      );
       const short = await searcher.search(sentence(im), 10, {
         ...ann,
         scanBelow: 0,
