@@ -14,6 +14,7 @@ namespace {
 // Sixteen floats as one value: GCC lowers its arithmetic to the widest vectors the function's
 // target has (one AVX-512 register, two AVX2 ones, four SSE ones).
 typedef float Floats16 __attribute__((vector_size(64)));
+typedef int32_t Ints16 __attribute__((vector_size(64)));
 
 // x += the 16 floats at p times s.
 inline __attribute__((always_inline)) void addScaled(Floats16& x, const float* p, float s) {
@@ -49,12 +50,38 @@ struct Job {
 
 constexpr int64_t kGroupsPerChunk = 64;
 
+// best[0..16) = the larger of it and (offset + scale * dots) * div for 16 query rows. A NaN wins
+// and stays, as in Math.max: x replaces best when x > best or x is NaN, and nothing replaces a NaN.
+inline __attribute__((always_inline)) void keepBest(const float* offsets, const Floats16& dots,
+                                                    float scale, float div, float* best) {
+  Floats16 offset, old;
+  std::memcpy(&offset, offsets, sizeof offset);
+  std::memcpy(&old, best, sizeof old);
+  const Floats16 score = (offset + scale * dots) * div;
+  const Floats16 next = (score > old) | (score != score) ? score : old;
+  std::memcpy(best, &next, sizeof next);
+}
+
+// What row r's scores are divided by: 1 / its length (0 for a length of 0) when `unit`, else 1.
+inline __attribute__((always_inline)) float rowDivisor(const Job& j, const uint8_t* group,
+                                                       int64_t r) {
+  if (!j.unit) return 1.0f;
+  const float length = readFloat(group + j.l.lengthsAt + r * j.l.lengthStride);
+  return length > 0 ? 1.0f / length : 0.0f;
+}
+
+// out[g] += weight * the sum of the query rows' bests.
+inline __attribute__((always_inline)) void addGroup(const Job& j, int64_t g, const float* best) {
+  float sum = 0;
+  for (int64_t t = 0; t < j.rows; t++) sum += best[t];
+  j.out[g] += j.weight * sum;
+}
+
 // out[g] += weight * sum_t best_t for groups [first, end): per row, its int8 values widened to
 // floats, their dots with 16 query rows at once (the query transposed and padded to a multiple
 // of 16, eight accumulators over the values to hide the multiply-add latency), then each query
-// row's best updated 16 at a time. A NaN wins and stays, as in Math.max: x replaces
-// best when x > best or x is NaN, and nothing replaces a NaN. target_clones picks the widest
-// vectors the CPU runs.
+// row's best updated 16 at a time (keepBest). target_clones picks the widest vectors the CPU
+// runs.
 __attribute__((target_clones("avx512f", "avx2", "default"))) void scoreGroups(
     const Job& j, int64_t first, int64_t end, float* __restrict values, float* __restrict best) {
   const Int8Layout& l = j.l;
@@ -69,11 +96,7 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void scoreGroups(
       // were read back (one at a time, below) 1.6 times slower, waiting on those stores.
       for (int64_t k = 0; k < width; k++) values[k] = static_cast<float>(v[k]);
       const float scale = readFloat(group + l.scalesAt + r * l.scaleStride);
-      float div = 1.0f;
-      if (j.unit) {
-        const float length = readFloat(group + l.lengthsAt + r * l.lengthStride);
-        div = length > 0 ? 1.0f / length : 0.0f;
-      }
+      const float div = rowDivisor(j, group, r);
       for (int64_t tb = 0; tb < padded; tb += 16) {
         Floats16 a[8] = {};
         const float* q = j.qT + tb;
@@ -83,17 +106,10 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void scoreGroups(
         }
         for (; x < width; x++) addScaled(a[0], q + x * padded, values[x]);
         const Floats16 dots = ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
-        Floats16 offset, old;
-        std::memcpy(&offset, j.offsets + tb, sizeof offset);
-        std::memcpy(&old, best + tb, sizeof old);
-        const Floats16 score = (offset + scale * dots) * div;
-        const Floats16 next = (score > old) | (score != score) ? score : old;
-        std::memcpy(best + tb, &next, sizeof next);
+        keepBest(j.offsets + tb, dots, scale, div, best + tb);
       }
     }
-    float sum = 0;
-    for (int64_t t = 0; t < j.rows; t++) sum += best[t];
-    j.out[g] += j.weight * sum;
+    addGroup(j, g, best);
   }
 }
 
@@ -124,11 +140,7 @@ __attribute__((target("avx512f,avx512bw"))) void scoreGroupsInt16(const Job& j, 
       for (int64_t k = 0; k < width; k++) values[k] = v[k];
       values[width] = 0;
       const float scale = readFloat(group + l.scalesAt + r * l.scaleStride);
-      float div = 1.0f;
-      if (j.unit) {
-        const float length = readFloat(group + l.lengthsAt + r * l.lengthStride);
-        div = length > 0 ? 1.0f / length : 0.0f;
-      }
+      const float div = rowDivisor(j, group, r);
       for (int64_t tb = 0; tb < padded; tb += 16) {
         const int16_t* q = j.qPairs + (tb / 16) * pairs * 32;
         __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
@@ -147,19 +159,15 @@ __attribute__((target("avx512f,avx512bw"))) void scoreGroupsInt16(const Job& j, 
           a0 = addPair(a0, w, q + 32 * p);
         }
         const __m512i sum = _mm512_add_epi32(_mm512_add_epi32(a0, a1), _mm512_add_epi32(a2, a3));
-        Floats16 dots, offset, old;
-        const __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(sum), _mm512_loadu_ps(j.qScales + tb));
-        std::memcpy(&dots, &f, sizeof dots);
-        std::memcpy(&offset, j.offsets + tb, sizeof offset);
-        std::memcpy(&old, best + tb, sizeof old);
-        const Floats16 score = (offset + scale * dots) * div;
-        const Floats16 next = (score > old) | (score != score) ? score : old;
-        std::memcpy(best + tb, &next, sizeof next);
+        Ints16 sums;
+        Floats16 rowScales;
+        std::memcpy(&sums, &sum, sizeof sums);
+        std::memcpy(&rowScales, j.qScales + tb, sizeof rowScales);
+        keepBest(j.offsets + tb, __builtin_convertvector(sums, Floats16) * rowScales, scale, div,
+                 best + tb);
       }
     }
-    float sum = 0;
-    for (int64_t t = 0; t < j.rows; t++) sum += best[t];
-    j.out[g] += j.weight * sum;
+    addGroup(j, g, best);
   }
 }
 
