@@ -165,7 +165,7 @@ export interface SearchOptions extends RankingOptions {
  * ms, a shortlist of 10,000 by the images' summaries 0.956 at 69 ms (5,000: 0.943, 42 ms), and
  * the two cost the same near 20,000 images. On the synthetic 10^6-image index (500 near copies of
  * each real image) a shortlist of 10,000 and 200 candidates found 0.748 at 65 ms, 5% of the index
- * (50,000) and 1,000 candidates 0.914 at 264 ms: the shortlist grows with the index, and the
+ * (50,000) and 1,000 candidates 0.914 at 235 ms: the shortlist grows with the index, and the
  * exact stage with the shortlist.
  */
 export const DEFAULT_RANKING: Required<RankingOptions> = {
