@@ -32,6 +32,7 @@ float readFloat(const uint8_t* at) {
 struct Job {
   const uint8_t* bytes;
   Int8Layout l;
+  // The float path: the query transposed and padded (null on the integer path).
   const float* qT;
   int64_t rows, padded;
   // The query rows' offsets, padded with zeros to `padded`.
@@ -191,24 +192,18 @@ void int8MaxDotSum(ThreadPool& pool, const uint8_t* bytes, const Int8Layout& lay
   const int64_t width = layout.width;
   if (rows == 0) return;
   const int64_t padded = (rows + 15) / 16 * 16;
-  // 64-byte aligned, so that each 16 floats of a value's query rows are one cache line.
-  std::vector<float> qTStore(width * padded + 16, 0.0f);
-  float* qT = qTStore.data();
-  while (reinterpret_cast<uintptr_t>(qT) % 64 != 0) qT++;
-  for (int64_t t = 0; t < rows; t++) {
-    for (int64_t k = 0; k < width; k++) qT[k * padded + t] = q[t * width + k];
-  }
-  std::vector<float> paddedOffsets(padded, 0.0f);
-  std::copy(offsets, offsets + rows, paddedOffsets.begin());
-  std::vector<std::vector<float>> scratch(pool.threads(), std::vector<float>(width + 1 + padded));
-  // Rows of at most 256 values, on a CPU with AVX-512BW: the dots in integers.
+  // Rows of at most 256 values, on a CPU with AVX-512BW and a query of numbers: the dots in
+  // integers, from the query rounded to int16 pairs; otherwise in floats, from it transposed.
+  const bool integer =
+      width > 0 && width <= 256 && __builtin_cpu_supports("avx512bw") &&
+      std::all_of(q, q + rows * width, [](float x) { return std::isfinite(x); });
+  std::vector<float> qTStore;
+  float* qT = nullptr;
   const int64_t pairs = (width + 1) / 2;
   std::vector<int16_t> qPairs;
-  std::vector<float> qScales;
-  const bool finite = std::all_of(q, q + rows * width, [](float x) { return std::isfinite(x); });
-  if (finite && width <= 256 && __builtin_cpu_supports("avx512bw")) {
+  std::vector<float> qScales(padded, 0.0f);
+  if (integer) {
     qPairs.assign(padded / 16 * pairs * 32, 0);
-    qScales.assign(padded, 0.0f);
     for (int64_t t = 0; t < rows; t++) {
       float max = 0;
       for (int64_t k = 0; k < width; k++) max = std::max(max, std::fabs(q[t * width + k]));
@@ -220,9 +215,20 @@ void int8MaxDotSum(ThreadPool& pool, const uint8_t* bytes, const Int8Layout& lay
         qPairs[at] = static_cast<int16_t>(std::round(q[t * width + k] / s));
       }
     }
+  } else {
+    // 64-byte aligned, so that each 16 floats of a value's query rows are one cache line.
+    qTStore.assign(width * padded + 16, 0.0f);
+    qT = qTStore.data();
+    while (reinterpret_cast<uintptr_t>(qT) % 64 != 0) qT++;
+    for (int64_t t = 0; t < rows; t++) {
+      for (int64_t k = 0; k < width; k++) qT[k * padded + t] = q[t * width + k];
+    }
   }
+  std::vector<float> paddedOffsets(padded, 0.0f);
+  std::copy(offsets, offsets + rows, paddedOffsets.begin());
+  std::vector<std::vector<float>> scratch(pool.threads(), std::vector<float>(width + 1 + padded));
   Job job{bytes, layout, qT, rows, padded, paddedOffsets.data(), unit, weight, out, &scratch,
-          qPairs.empty() ? nullptr : qPairs.data(), qScales.data()};
+          integer ? qPairs.data() : nullptr, qScales.data()};
   pool.run((layout.groups + kGroupsPerChunk - 1) / kGroupsPerChunk, groupBlock, &job);
 }
 

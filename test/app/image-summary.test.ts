@@ -24,17 +24,33 @@ function queryOf(members: readonly { embed: number }[], rows: number, rng: Rng):
   }));
 }
 
-test("a summary is each member's sketch rows averaged over the regions, leading values, weighted", () => {
-  const rng = new Rng(3);
-  const members = [
-    { regions: 2, embed: 6 },
-    { regions: 1, embed: 5 },
-  ];
-  const images = 40;
+/** Random member vectors of `images` images, a sketch of 4 values fitted to them, their records. */
+function sketched(
+  members: readonly { regions: number; embed: number }[],
+  images: number,
+  rng: Rng,
+) {
   const vs = memberVectors(members, images, rng);
   const sketch = RegionSketch.fit(vs, images, members, 4);
-  const ids = Int32Array.from({ length: images }, (_, k) => k);
-  const sketches = sketch.encode(vs, ids);
+  return {
+    sketch,
+    sketches: sketch.encode(
+      vs,
+      Int32Array.from({ length: images }, (_, k) => k),
+    ),
+  };
+}
+
+test("a summary is each member's sketch rows averaged over the regions, leading values, weighted", () => {
+  const images = 40;
+  const { sketch, sketches } = sketched(
+    [
+      { regions: 2, embed: 6 },
+      { regions: 1, embed: 5 },
+    ],
+    images,
+    new Rng(3),
+  );
   const summary = new ImageSummary(sketch, 3);
   assert.equal(summary.width, 6);
   assert.equal(summary.recordBytes, 16);
@@ -72,12 +88,7 @@ test("with one region per image, the summary's score is the sketch's score less 
     { regions: 1, embed: 6 },
   ];
   const images = 30;
-  const vs = memberVectors(members, images, rng);
-  const sketch = RegionSketch.fit(vs, images, members, 4);
-  const sketches = sketch.encode(
-    vs,
-    Int32Array.from({ length: images }, (_, k) => k),
-  );
+  const { sketch, sketches } = sketched(members, images, rng);
   const summary = new ImageSummary(sketch, 4);
   const weights = [0.7, 1.3];
   const records = summary.encode(sketches, images, weights);

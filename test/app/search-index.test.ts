@@ -92,30 +92,22 @@ test("the candidate stages and the exact S_kl of the candidates rank as exact S_
       // With few candidates the approximate stage alone decides who is looked at: still the top.
       const few = await searcher.search(sentence(im), 3, { ...ann, candidates: 5, withPhrases: 0 });
       assert.equal(few.hits[0].image, order[0][0]);
-      // Through the summaries (the path of indexes past scanBelow): a shortlist of every image
-      // is the scan; a shorter one still gives exact scores to what it finds.
-      const listed = await searcher.search(sentence(im), 10, {
-        ...ann,
-        scanBelow: 0,
-        shortlist: tests.length,
-        withPhrases: 0,
-      });
-      assert.deepEqual(
-        listed.hits.map((h) => h.image),
-        hits.map((h) => h.image),
-      );
-      // So is a shortlist of a share of 1 of the index, whatever the count.
-      const share = await searcher.search(sentence(im), 10, {
-        ...ann,
-        scanBelow: 0,
-        shortlist: 1,
-        shortlistShare: 1,
-        withPhrases: 0,
-      });
-      assert.deepEqual(
-        share.hits.map((h) => h.image),
-        hits.map((h) => h.image),
-      );
+      // Through the summaries (the path of indexes past scanBelow): a shortlist of every image,
+      // by count or as a share of 1 of the index, is the scan; a shorter one still gives exact
+      // scores to what it finds.
+      for (const whole of [{ shortlist: tests.length }, { shortlist: 1, shortlistShare: 1 }]) {
+        const listed = await searcher.search(sentence(im), 10, {
+          ...ann,
+          scanBelow: 0,
+          ...whole,
+          withPhrases: 0,
+        });
+        assert.deepEqual(
+          listed.hits.map((h) => h.image),
+          hits.map((h) => h.image),
+          JSON.stringify(whole),
+        );
+      }
       const short = await searcher.search(sentence(im), 10, {
         ...ann,
         scanBelow: 0,
