@@ -13,11 +13,13 @@
  *   npm run bench:search [-- --sizes real,100000,1000000] [--queries 200] [--codec int8|fp16]
  *                        [--dir /tmp/x] [--keep] [--reuse] [--write-calibration] [--json]
  *                        [--candidates N] [--scan-below N] [--shortlist N] [--shortlist-share F]
+ *                        [--refine N] [--sketch-values N]
  *
  * --keep leaves each index in --dir with its exact top 10 per query beside it (NAME.truth.json);
  * --reuse measures such a kept index again instead of building it (same queries and codec), so a
  * change to the search can be measured without the build.
- * --candidates, --scan-below, --shortlist and --shortlist-share override DEFAULT_RANKING's.
+ * --candidates, --scan-below, --shortlist, --shortlist-share, --refine and --sketch-values
+ * override DEFAULT_RANKING's.
  * --write-calibration also writes the packaged bundle's search-calibration.json from Flickr8k val.
  * Prints a table and, with --json, one JSON object on the last line. Skips (exit 0) without
  * ../shared (IMAGESENT_SHARED) or the feature store.
@@ -37,7 +39,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { ImageIndex } from "../src/app/image-index.js";
+import { ImageIndex, type IndexSpec } from "../src/app/image-index.js";
 import { loadBundle, type ModelBundle } from "../src/app/model-bundle.js";
 import type { RegionCodec } from "../src/app/region-codes.js";
 import { RegionEmbedder } from "../src/app/region-vectors.js";
@@ -65,6 +67,8 @@ const { values } = parseArgs({
     "scan-below": { type: "string" },
     shortlist: { type: "string" },
     "shortlist-share": { type: "string" },
+    refine: { type: "string" },
+    "sketch-values": { type: "string" },
     "write-calibration": { type: "boolean", default: false },
     json: { type: "boolean", default: false },
     // Internal: the warm query process (a fresh process, the index opened once).
@@ -117,6 +121,8 @@ const ranking: RankingOptions = Object.fromEntries(
       ["scanBelow", values["scan-below"]],
       ["shortlist", values.shortlist],
       ["shortlistShare", values["shortlist-share"]],
+      ["refine", values.refine],
+      ["sketchValues", values["sketch-values"]],
     ] as const
   )
     .filter(([, v]) => v !== undefined)
@@ -152,6 +158,8 @@ for (const size of values.sizes.split(",")) {
   if (kept) {
     truth = kept.truth;
     buildStats.set(dir, kept.stats);
+    // A writer brings an index kept by an earlier version up to this one's files.
+    await (await ImageIndex.openForWriting(dir, indexSpec())).close();
   } else {
     rmSync(dir, { recursive: true, force: true });
     truth = await build(dir, count, size === "real");
@@ -186,19 +194,7 @@ if (values.json) console.log(JSON.stringify({ codec, queries: queries.length, ra
  * the exact top-10 keys of every query, from float32 vectors.
  */
 async function build(dir: string, count: number, real: boolean): Promise<string[][]> {
-  const index = await ImageIndex.openForWriting(dir, {
-    bundle: embedder.fingerprint(),
-    bundleName: "flickr8k",
-    vision: {
-      encoder: store.meta.encoder,
-      dim: DIM,
-      regionsPerImage: R,
-      detector: store.meta.detector,
-    },
-    members: embedder.members.map((m) => ({ regions: m.regions, embed: m.model.config.embed })),
-    weights: embedder.members.map((m) => m.weight),
-    codec,
-  });
+  const index = await ImageIndex.openForWriting(dir, indexSpec());
   const qs = queries.map((q) => embedder.words(tokenize(q)).queries);
   const best = queries.map(() => [] as { key: string; score: number }[]);
   const source = real ? undefined : syntheticSource();
@@ -249,6 +245,23 @@ async function build(dir: string, count: number, real: boolean): Promise<string[
   await index.close();
   buildStats.set(dir, { imagesPerSecond: count / (writing / 1000), optimizeMs });
   return best.map((b) => b.map((x) => x.key));
+}
+
+/** What the bench's indexes hold. */
+function indexSpec(): IndexSpec {
+  return {
+    bundle: embedder.fingerprint(),
+    bundleName: "flickr8k",
+    vision: {
+      encoder: store.meta.encoder,
+      dim: DIM,
+      regionsPerImage: R,
+      detector: store.meta.detector,
+    },
+    members: embedder.members.map((m) => ({ regions: m.regions, embed: m.model.config.embed })),
+    weights: embedder.members.map((m) => m.weight),
+    codec,
+  };
 }
 
 /**

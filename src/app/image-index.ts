@@ -14,6 +14,7 @@ import { join } from "node:path";
 import * as lancedb from "@lancedb/lancedb";
 import { writeFileAtomic } from "../core/atomic-file.js";
 import { kernels } from "../core/kernels/index.js";
+import { largest } from "../core/largest.js";
 import { CorruptFileError, InputError } from "../errors.js";
 import { JsonFields, parseJson, readJsonFile, shown } from "../json-fields.js";
 import type { Region } from "../vision/image.js";
@@ -46,6 +47,9 @@ const arrow = createRequire(import.meta.url)("apache-arrow") as typeof import("a
  *   INDEX/sketch-projection.bin  those spaces, fitted on the first images added
  *   INDEX/summary.bin     one record per image id: its sketch rows averaged over its regions
  *                         (ImageSummary, int8): the first candidate stage of a large index
+ *   INDEX/fine-sketch.bin one record per image id: each model's region vectors in a larger space
+ *                         of its own (RegionSketch, int8): what ranks the sketch stage's best
+ *   INDEX/fine-sketch-projection.bin  those spaces, fitted with the sketch's
  *   INDEX/db/images.lance one row per image: id, key (absolute path or given name), file size
  *                         and mtime, width, height, regions (JSON: boxes, sources, detector
  *                         labels and scores), features (the raw CNN codes, float16, for
@@ -58,7 +62,9 @@ const arrow = createRequire(import.meta.url)("apache-arrow") as typeof import("a
  * index --rebuild`, which re-embeds the stored codes). A version 3 index written before summary.bin
  * (summaryDims absent; it kept a regions.lance table and projection.bin for an IVF-PQ search that
  * found too few of the right images) is searched by its sketches alone until a writer opens it,
- * which writes summary.bin from sketch.bin and removes the old table and projection.
+ * which writes summary.bin from sketch.bin and removes the old table and projection. One written
+ * before fine-sketch.bin (fineSketchDims absent) is searched without it until a writer opens it,
+ * which writes it from vectors.bin.
  */
 export const INDEX_FORMAT = "imagesent-index";
 export const INDEX_VERSION = 3;
@@ -79,6 +85,12 @@ export const DEFAULT_SKETCH_DIMS = 128;
  * (docs/search.md).
  */
 export const DEFAULT_SUMMARY_DIMS = 64;
+/**
+ * Length of each model's fine sketch of a region vector (RegionSketch): on the synthetic
+ * 10^6-image index the best 300 of the sketch stage's 2,000 by fine sketches of 256 values held
+ * 0.96 of the exact top 10, where the best 1,000 by sketches held 0.93 (docs/search.md).
+ */
+export const DEFAULT_FINE_SKETCH_DIMS = 256;
 /** The compression of stored region vectors (int8: bench:search, docs/search.md). */
 export const DEFAULT_CODEC: RegionCodec = "int8";
 
@@ -104,6 +116,8 @@ export interface IndexManifest {
   readonly sketchDims: number;
   /** Leading sketch values per member in summary.bin; 0 in an index written before it. */
   readonly summaryDims: number;
+  /** Values per region in fine-sketch.bin; 0 in an index written before it. */
+  readonly fineSketchDims: number;
   /** The next image id to give. */
   readonly nextId: number;
 }
@@ -115,7 +129,11 @@ export type IndexSpec = Pick<IndexManifest, "bundle" | "bundleName" | "vision" |
   readonly codec?: RegionCodec;
   readonly sketchDims?: number;
   readonly summaryDims?: number;
+  readonly fineSketchDims?: number;
 };
+
+/** `images` more of `total` given their fine sketches by a writer of an index without them. */
+export type UpgradeProgress = (images: number, total: number) => void;
 
 /** An image to add: its key, file identity (size and mtime; -1 when not a file) and raw codes. */
 export interface NewImage {
@@ -138,6 +156,8 @@ const OLD_REGIONS = "regions";
 const OLD_PROJECTION = "projection.bin";
 /** Rows read per batch when the whole table is scanned. */
 const SCAN_BATCH = 256;
+/** Shortlisted sketch records read and scored per step. */
+const SHORTLIST_CHUNK = 1024;
 /** Sketch records scored per step of a small index's scan. */
 const SKETCH_CHUNK = 256;
 
@@ -154,6 +174,12 @@ const VECTORS_FILE = "vectors.bin";
 const SKETCH_FILE = "sketch.bin";
 const SKETCH_PROJECTION = "sketch-projection.bin";
 const SUMMARY_FILE = "summary.bin";
+/** Images whose vectors fit the fine sketch spaces of an index written before them. */
+const FINE_FIT_IMAGES = 256;
+/** Images re-sketched per step when fine-sketch.bin is written from vectors.bin. */
+const FINE_SKETCH_CHUNK = 256;
+const FINE_SKETCH_FILE = "fine-sketch.bin";
+const FINE_SKETCH_PROJECTION = "fine-sketch-projection.bin";
 
 export class ImageIndex {
   /** summary.bin's records read into memory so far (summaryRecords). */
@@ -170,6 +196,8 @@ export class ImageIndex {
     private sketchFile: RecordFile | undefined,
     private summary: ImageSummary | undefined,
     private summaryFile: RecordFile | undefined,
+    private fineSketcher: RegionSketch | undefined,
+    private fineSketchFile: RecordFile | undefined,
     private count: number,
     private readonly lock: string | undefined,
   ) {}
@@ -203,9 +231,14 @@ export class ImageIndex {
   /**
    * Opens the index at `dir` to change it, creating it when absent; an existing one must have
    * been built with the same bundle fingerprint and vision setup. Locked (INDEX/LOCK) until
-   * close(): a second writer is refused while the first lives.
+   * close(): a second writer is refused while the first lives. An index written before this
+   * version's files gets them first (`onUpgrade` hears of the fine sketches' progress).
    */
-  static async openForWriting(dir: string, spec: IndexSpec): Promise<ImageIndex> {
+  static async openForWriting(
+    dir: string,
+    spec: IndexSpec,
+    onUpgrade?: UpgradeProgress,
+  ): Promise<ImageIndex> {
     if (existsSync(dir) && !statSync(dir).isDirectory())
       throw new InputError(`${dir}: exists and is not a folder (an index is a folder)`);
     const path = join(dir, "index.json");
@@ -226,6 +259,7 @@ export class ImageIndex {
       if (!existsSync(path)) writeManifest(dir, manifest);
       const index = await ImageIndex.connect(dir, manifest, lock);
       await index.summariseOld(spec);
+      index.fineSketchOld(spec, onUpgrade);
       return index;
     } catch (err) {
       rmSync(lock, { force: true });
@@ -263,10 +297,23 @@ export class ImageIndex {
     const summaryFile = summary
       ? RecordFile.open(join(dir, SUMMARY_FILE), summary.recordBytes, writable)
       : undefined;
-    if (current && count > 0 && !sketcher) {
-      throw new CorruptFileError(
-        `${sketchPath}: missing; build the index again with imagesent index --rebuild`,
-      );
+    const finePath = join(dir, FINE_SKETCH_PROJECTION);
+    const fineSketcher =
+      current && manifest.fineSketchDims > 0 && existsSync(finePath)
+        ? readSketch(finePath, manifest)
+        : undefined;
+    const fineSketchFile = fineSketcher
+      ? RecordFile.open(join(dir, FINE_SKETCH_FILE), fineSketcher.recordBytes, writable)
+      : undefined;
+    for (const [path, wanted, got] of [
+      [sketchPath, true, sketcher],
+      [finePath, manifest.fineSketchDims > 0, fineSketcher],
+    ] as const) {
+      if (current && count > 0 && wanted && !got) {
+        throw new CorruptFileError(
+          `${path}: missing; build the index again with imagesent index --rebuild`,
+        );
+      }
     }
     return new ImageIndex(
       dir,
@@ -278,6 +325,8 @@ export class ImageIndex {
       sketchFile,
       summary,
       summaryFile,
+      fineSketcher,
+      fineSketchFile,
       count,
       lock,
     );
@@ -288,6 +337,7 @@ export class ImageIndex {
     this.vectorFile?.close();
     this.sketchFile?.close();
     this.summaryFile?.close();
+    this.fineSketchFile?.close();
     if (this.lock) rmSync(this.lock, { force: true });
     this.db.close();
   }
@@ -312,6 +362,52 @@ export class ImageIndex {
     rmSync(join(this.dir, OLD_PROJECTION), { force: true });
     this.manifestNow = { ...this.manifestNow, summaryDims: dims };
     writeManifest(this.dir, this.manifestNow);
+  }
+
+  /**
+   * Writes fine-sketch.bin of an index written before it from its stored vectors (a sequential
+   * read of vectors.bin), its spaces fitted to the first FINE_FIT_IMAGES images, as a new index
+   * fits them to its first write.
+   */
+  private fineSketchOld(spec: IndexSpec, onUpgrade?: UpgradeProgress): void {
+    const m = this.manifestNow;
+    if (m.fineSketchDims > 0 || !this.vectorFile) return;
+    const dims = spec.fineSketchDims ?? DEFAULT_FINE_SKETCH_DIMS;
+    rmSync(join(this.dir, FINE_SKETCH_FILE), { force: true });
+    const slots = this.vectorFile.slots;
+    const first = this.vectors(
+      Array.from({ length: Math.min(FINE_FIT_IMAGES, slots) }, (_, k) => k),
+    );
+    if (first.ids.length > 0) {
+      this.openFineSketch(RegionSketch.fit(first.vs, first.ids.length, m.members, dims));
+      const sketcher = this.fineSketcher!;
+      const size = sketcher.recordBytes;
+      for (let at = 0; at < slots; at += FINE_SKETCH_CHUNK) {
+        const n = Math.min(FINE_SKETCH_CHUNK, slots - at);
+        const { ids, vs } = this.vectors(Array.from({ length: n }, (_, k) => at + k));
+        const encoded = sketcher.encode(vs, Int32Array.from(ids));
+        const chunk = new Uint8Array(n * size);
+        const view = new DataView(chunk.buffer);
+        for (let k = 0; k < n; k++) view.setInt32(k * size, NO_RECORD, true);
+        for (const [k, id] of ids.entries())
+          chunk.set(encoded.subarray(k * size, (k + 1) * size), (id - at) * size);
+        this.fineSketchFile!.write(at, chunk);
+        onUpgrade?.(n, slots);
+      }
+    }
+    this.manifestNow = { ...this.manifestNow, fineSketchDims: dims };
+    writeManifest(this.dir, this.manifestNow);
+  }
+
+  /** Keeps `sketcher` as the fine sketch spaces and opens (creating) fine-sketch.bin. */
+  private openFineSketch(sketcher: RegionSketch): void {
+    writeFileAtomic(join(this.dir, FINE_SKETCH_PROJECTION), sketcher.toBytes());
+    this.fineSketcher = sketcher;
+    this.fineSketchFile = RecordFile.open(
+      join(this.dir, FINE_SKETCH_FILE),
+      sketcher.recordBytes,
+      true,
+    );
   }
 
   /** Opens (creating) summary.bin for writing, its summaries `dims` values per member. */
@@ -428,6 +524,8 @@ export class ImageIndex {
       );
       this.openSummary(m.summaryDims);
     }
+    if (!this.fineSketcher && m.fineSketchDims > 0)
+      this.openFineSketch(RegionSketch.fit(vs, images.length, m.members, m.fineSketchDims));
     await this.remove(images.map((im) => im.key));
     const ids = Int32Array.from(images, (_, k) => m.nextId + k);
     const vectorBytes = vectorRecordBytes(m);
@@ -475,6 +573,7 @@ export class ImageIndex {
     this.sketchFile!.write(m.nextId, sketches);
     const weights = embedder.members.map((mem) => mem.weight);
     this.summaryFile?.write(m.nextId, this.summary!.encode(sketches, images.length, weights));
+    this.fineSketchFile?.write(m.nextId, this.fineSketcher!.encode(vs, ids));
     if (this.images) await this.images.add(imageRows);
     else this.images = await this.db.createTable(IMAGES, imageRows);
     this.count += images.length;
@@ -499,6 +598,7 @@ export class ImageIndex {
       this.vectorFile?.clear(ids);
       this.sketchFile?.clear(ids);
       this.summaryFile?.clear(ids);
+      this.fineSketchFile?.clear(ids);
       const stride = (this.summary?.recordBytes ?? 4) / 4;
       const loaded = new Int32Array(this.summaryMemory.buffer, 0, this.summaryLoaded * stride);
       for (const id of ids) if (id < this.summaryLoaded) loaded[id * stride] = NO_RECORD;
@@ -637,35 +737,67 @@ export class ImageIndex {
   }
 
   /**
-   * The candidate stage's approximate fused score (RegionSketch.score) of every indexed image,
-   * scanning sketch.bin, or, given a `shortlist` length and an index with summaries, of the
-   * images whose summaries score best (ImageSummary.best; their sketches read by position).
+   * The candidate stage's approximate fused score (RegionSketch.score, of the leading
+   * `sketchValues` where given) of every indexed image, scanning sketch.bin, or, given a
+   * `shortlist` length and an index with summaries, of the images whose summaries score best
+   * (ImageSummary.best; their sketches read by position). Given `refine` and an index with fine
+   * sketches, only the best `refine` of those are returned, scored by their fine sketches.
    */
   approximate(
     queries: readonly MemberQuery[],
     weights: readonly number[],
     unit: boolean,
-    shortlist?: number,
+    options: { shortlist?: number; refine?: number; sketchValues?: number } = {},
+  ): { ids: Int32Array; scores: Float32Array } {
+    const sketched = this.sketchScores(queries, weights, unit, options);
+    const fine = this.fineSketcher;
+    if (options.refine === undefined || !fine || sketched.ids.length === 0) return sketched;
+    const best = largest(sketched.scores, options.refine).map((k) => sketched.ids[k]);
+    const bytes = this.fineSketchFile!.read(best, true);
+    return fine.score(bytes, best.length, fine.prepare(queries), weights, unit);
+  }
+
+  /** Whether fine sketches rank the sketch stage's best (`approximate`'s refine). */
+  get hasFineSketches(): boolean {
+    return this.fineSketcher !== undefined;
+  }
+
+  /** `approximate` before the fine sketches. */
+  private sketchScores(
+    queries: readonly MemberQuery[],
+    weights: readonly number[],
+    unit: boolean,
+    options: { shortlist?: number; sketchValues?: number },
   ): { ids: Int32Array; scores: Float32Array } {
     const sketch = this.sketcher;
     const file = this.sketchFile;
     if (!sketch || !file) return { ids: new Int32Array(0), scores: new Float32Array(0) };
     const query = sketch.prepare(queries);
-    if (shortlist !== undefined && this.summary) {
+    const score = (bytes: Uint8Array, records: number) =>
+      sketch.score(bytes, records, query, weights, unit, options.sketchValues);
+    const parts: { ids: Int32Array; scores: Float32Array }[] = [];
+    if (options.shortlist !== undefined && this.summary) {
       const { bytes, records } = this.summaryRecords();
-      const among = this.summary.best(bytes, records, this.summary.query(query), shortlist);
-      return sketch.score(file.read(among, true), among.length, query, weights, unit);
-    }
-    const ids: Int32Array[] = [];
-    const scores: Float32Array[] = [];
-    for (const { records, bytes } of file.scan(scanChunk(file.slots))) {
-      const part = sketch.score(bytes, records, query, weights, unit);
-      ids.push(part.ids);
-      scores.push(part.scores);
+      const q = this.summary.query(query);
+      const among = this.summary.best(bytes, records, q, options.shortlist);
+      // A chunk at a time, each scored while its records are still in the CPU's caches.
+      for (let at = 0; at < among.length; at += SHORTLIST_CHUNK) {
+        const ids = among.slice(at, at + SHORTLIST_CHUNK);
+        parts.push(score(file.read(ids, true), ids.length));
+      }
+    } else {
+      for (const { records, bytes } of file.scan(scanChunk(file.slots)))
+        parts.push(score(bytes, records));
     }
     return {
-      ids: concat(ids, (n) => new Int32Array(n)),
-      scores: concat(scores, (n) => new Float32Array(n)),
+      ids: concat(
+        parts.map((p) => p.ids),
+        (n) => new Int32Array(n),
+      ),
+      scores: concat(
+        parts.map((p) => p.scores),
+        (n) => new Float32Array(n),
+      ),
     };
   }
 
@@ -751,7 +883,15 @@ export async function installRebuilt(dir: string, fresh: ImageIndex): Promise<vo
   rmSync(old, { recursive: true, force: true });
   if (existsSync(join(dir, "db"))) renameSync(join(dir, "db"), old);
   renameSync(join(fresh.dir, "db"), join(dir, "db"));
-  for (const file of [OLD_PROJECTION, SKETCH_PROJECTION, SKETCH_FILE, SUMMARY_FILE, VECTORS_FILE]) {
+  for (const file of [
+    OLD_PROJECTION,
+    SKETCH_PROJECTION,
+    SKETCH_FILE,
+    SUMMARY_FILE,
+    FINE_SKETCH_PROJECTION,
+    FINE_SKETCH_FILE,
+    VECTORS_FILE,
+  ]) {
     if (existsSync(join(fresh.dir, file))) renameSync(join(fresh.dir, file), join(dir, file));
     else rmSync(join(dir, file), { force: true });
   }
@@ -830,6 +970,7 @@ function newManifest(spec: IndexSpec): IndexManifest {
     codec: spec.codec ?? DEFAULT_CODEC,
     sketchDims: spec.sketchDims ?? DEFAULT_SKETCH_DIMS,
     summaryDims: spec.summaryDims ?? DEFAULT_SUMMARY_DIMS,
+    fineSketchDims: spec.fineSketchDims ?? DEFAULT_FINE_SKETCH_DIMS,
     nextId: 0,
   };
 }
@@ -889,6 +1030,8 @@ function readManifest(path: string, dir: string, toRebuild = false): IndexManife
     codec: r.oneOf("codec", REGION_CODECS),
     sketchDims: version === INDEX_VERSION ? r.number("sketchDims", positive) : DEFAULT_SKETCH_DIMS,
     summaryDims: r.get("summaryDims") === undefined ? 0 : r.number("summaryDims", positive),
+    fineSketchDims:
+      r.get("fineSketchDims") === undefined ? 0 : r.number("fineSketchDims", positive),
     nextId: r.number("nextId", count),
   };
 }

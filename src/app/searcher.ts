@@ -18,6 +18,7 @@ import {
   installRebuilt,
   isLegacyIndex,
   type NewImage,
+  type UpgradeProgress,
 } from "./image-index.js";
 import { loadBundle, type ModelBundle } from "./model-bundle.js";
 import type { RegionCodec } from "./region-codes.js";
@@ -151,6 +152,13 @@ export interface RankingOptions {
   readonly shortlistShare?: number;
   /** Indexes of at most this many images are scored exactly throughout. */
   readonly exactBelow?: number;
+  /**
+   * In an index with fine sketches: images of the sketch stage's best that are scored by their
+   * fine sketches, at least (the exact stage takes the best of those), and the leading sketch
+   * values the sketch stage scores.
+   */
+  readonly refine?: number;
+  readonly sketchValues?: number;
 }
 
 export interface SearchOptions extends RankingOptions {
@@ -174,10 +182,16 @@ export const DEFAULT_RANKING: Required<RankingOptions> = {
   shortlist: 10_000,
   shortlistShare: 0.05,
   exactBelow: 1000,
+  refine: 2000,
+  sketchValues: 64,
 };
 
-/** A shortlist of N images sends N / 50 (at least `candidates`) to the exact stage. */
-const CANDIDATES_PER_SHORTLISTED = 50;
+/**
+ * A shortlist of N images sends N / 50 (at least `candidates`) to the exact stage, or N / 160 in
+ * an index whose fine sketches rank the sketch stage's best.
+ */
+const SHORTLISTED_PER_CANDIDATE = 50;
+const SHORTLISTED_PER_CANDIDATE_REFINED = 160;
 
 /** Sentences scored per BRNN pass in image search, to bound memory on large sentence sets. */
 const SENTENCE_CHUNK = 512;
@@ -294,7 +308,12 @@ export class Searcher {
    */
   async index(
     images: readonly IndexInput[],
-    options: { sentences?: readonly string[]; onImage?: () => void; source?: FeatureSource } = {},
+    options: {
+      sentences?: readonly string[];
+      onImage?: () => void;
+      source?: FeatureSource;
+      onUpgrade?: UpgradeProgress;
+    } = {},
   ): Promise<IndexResult> {
     const vision = await this.visionModels();
     const embedder = this.embedder(vision.regions);
@@ -309,6 +328,7 @@ export class Searcher {
         },
         embedder,
       ),
+      options.onUpgrade,
     );
     const failures: { image: string; error: string }[] = [];
     let pending: NewImage[] = [];
@@ -479,6 +499,7 @@ export class Searcher {
         codec: this.options.codec ?? source?.manifest.codec,
         sketchDims: source?.manifest.sketchDims,
         summaryDims: source?.manifest.summaryDims || undefined,
+        fineSketchDims: source?.manifest.fineSketchDims || undefined,
       });
       let batch: NewImage[] = [];
       const write = async () => {
@@ -695,15 +716,25 @@ async function rank(
   const o = { ...DEFAULT_RANKING, ...options };
   if (index.size === 0 || k <= 0) return [];
   const weights = embedder.members.map((m) => m.weight);
-  // Past scanBelow: the larger of `shortlist` and `shortlistShare` of the index, and one in
-  // CANDIDATES_PER_SHORTLISTED of those scored exactly where that is more than `candidates`.
+  // Past scanBelow: the larger of `shortlist` and `shortlistShare` of the index, and a share of
+  // those scored exactly where that is more than `candidates`.
   const shortlist =
     index.size > o.scanBelow
       ? Math.max(o.shortlist, Math.ceil(o.shortlistShare * index.size), o.candidates, k)
       : undefined;
-  const approx = index.approximate(queries, weights, unit, shortlist);
-  const exact = Math.max(o.candidates, Math.ceil((shortlist ?? 0) / CANDIDATES_PER_SHORTLISTED));
-  const take = index.size <= o.exactBelow ? approx.ids.length : Math.max(exact, k);
+  const everything = index.size <= o.exactBelow;
+  const refined = index.hasFineSketches && !everything;
+  const per = refined ? SHORTLISTED_PER_CANDIDATE_REFINED : SHORTLISTED_PER_CANDIDATE;
+  const exact = Math.max(o.candidates, Math.ceil((shortlist ?? 0) / per));
+  const approx = index.approximate(
+    queries,
+    weights,
+    unit,
+    refined
+      ? { shortlist, refine: Math.max(o.refine, exact, k), sketchValues: o.sketchValues }
+      : { shortlist },
+  );
+  const take = everything ? approx.ids.length : Math.max(exact, k);
   const candidates = Array.from(approx.ids.keys())
     .sort(
       (a, b) =>

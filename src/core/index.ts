@@ -30,6 +30,7 @@ export {
 } from "./gradcheck.js";
 export * as init from "./init.js";
 export { type Kernels, kernels, useKernels } from "./kernels/index.js";
+export { largest } from "./largest.js";
 export * from "./ops/index.js";
 export * from "./optim/index.js";
 export { type Param, type ParamOptions, Params } from "./params.js";

@@ -13,8 +13,13 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import * as lancedb from "@lancedb/lancedb";
 import { AlignmentFusion } from "../../src/align/score-fusion.js";
-import { DEFAULT_SUMMARY_DIMS, ImageIndex } from "../../src/app/image-index.js";
+import {
+  DEFAULT_FINE_SKETCH_DIMS,
+  DEFAULT_SUMMARY_DIMS,
+  ImageIndex,
+} from "../../src/app/image-index.js";
 import { loadBundle, type ModelBundle } from "../../src/app/model-bundle.js";
+import { RegionEmbedder } from "../../src/app/region-vectors.js";
 import { calibrateSearch, writeCalibration } from "../../src/app/search-calibration.js";
 import { Searcher } from "../../src/app/searcher.js";
 import { CorruptFileError, InputError } from "../../src/errors.js";
@@ -92,6 +97,18 @@ test("the candidate stages and the exact S_kl of the candidates rank as exact S_
       // With few candidates the approximate stage alone decides who is looked at: still the top.
       const few = await searcher.search(sentence(im), 3, { ...ann, candidates: 5, withPhrases: 0 });
       assert.equal(few.hits[0].image, order[0][0]);
+      // So too when the fine sketches of the sketch stage's best 8 (by its leading values or all
+      // of them) decide which 3 are scored exactly.
+      for (const sketchValues of [8, 128]) {
+        const fine = await searcher.search(sentence(im), 3, {
+          ...ann,
+          candidates: 3,
+          refine: 8,
+          sketchValues,
+          withPhrases: 0,
+        });
+        assert.equal(fine.hits[0].image, order[0][0], `sketchValues ${sketchValues}`);
+      }
       // Through the summaries (the path of indexes past scanBelow): a shortlist of every image,
       // by count or as a share of 1 of the index, is the scan; a shorter one still gives exact
       // scores to what it finds.
@@ -341,6 +358,58 @@ test("an index written before summary.bin is searched by its sketches; its next 
   const after = await lancedb.connect(join(indexDir, "db"));
   assert.deepEqual(await after.tableNames(), ["images"]);
   after.close();
+});
+
+test("an index written before fine-sketch.bin is searched without it; its next writer writes it from vectors.bin", async () => {
+  const images = tests.slice(0, 10);
+  const fresh = await indexOf("fine-source", images);
+  const options = { ...ann, candidates: 3, refine: 5, withPhrases: 0 };
+  const want = await fresh.searcher.search(sentence(images[0]), 3, options);
+  await fresh.searcher.close();
+  const indexDir = join(dir, "before-fine-sketches");
+  cpSync(fresh.indexDir, indexDir, { recursive: true });
+  rmSync(join(indexDir, "fine-sketch.bin"));
+  rmSync(join(indexDir, "fine-sketch-projection.bin"));
+  const manifest = JSON.parse(readFileSync(join(indexDir, "index.json"), "utf8"));
+  delete manifest.fineSketchDims;
+  writeFileSync(join(indexDir, "index.json"), JSON.stringify(manifest));
+  const before = await ImageIndex.open(indexDir);
+  assert.equal(before.hasFineSketches, false);
+  await before.close();
+  const old = Searcher.open(bundle, indexDir);
+  try {
+    const got = await old.search(sentence(images[0]), 3, options);
+    assert.equal(got.hits[0].image, want.hits[0].image);
+    await old.index([{ name: path(images[0]), image: path(images[0]) }]);
+    // The fine sketches written from the stored vectors score as the fresh index's do.
+    assert.deepEqual((await old.search(sentence(images[0]), 3, options)).hits, want.hits);
+  } finally {
+    await old.close();
+  }
+  const upgraded = JSON.parse(readFileSync(join(indexDir, "index.json"), "utf8"));
+  assert.equal(upgraded.fineSketchDims, DEFAULT_FINE_SKETCH_DIMS);
+  // Full length here (the test models' vectors are shorter than the fine sketches): their
+  // scores are the exact S_kl up to int8 rounding.
+  const exact = await exactScores(indexDir, sentence(images[0]));
+  const index = await ImageIndex.open(indexDir);
+  try {
+    assert.equal(index.hasFineSketches, true);
+    const embedder = new RegionEmbedder(bundle.search, index.manifest.vision.regionsPerImage);
+    const { queries } = embedder.words(sentence(images[0]).split(" "));
+    const weights = embedder.members.map((m) => m.weight);
+    const fine = index.approximate(queries, weights, false, { refine: images.length });
+    const keys = await index.imagesOf(Array.from(fine.ids));
+    assert.equal(keys.length, images.length);
+    keys.forEach((im, k) => {
+      const w = exact.get(im.key)!;
+      assert.ok(
+        Math.abs(fine.scores[k] - w) <= 0.02 * Math.abs(w) + 1e-2,
+        `${fine.scores[k]} vs ${w}`,
+      );
+    });
+  } finally {
+    await index.close();
+  }
 });
 
 test("an index whose vectors.bin is gone is refused naming it and --rebuild, which writes it again", async () => {

@@ -156,10 +156,19 @@ export const indexCommand: Command = {
           onImages: (n) => progress?.tick(n),
           log: (line) => console.error(line),
         });
+      // An index written before fine sketches gets them first, a bar of its own.
+      let upgrade: Progress | undefined;
+      let upgraded = 0;
       const result = await searcher.index(images, {
         sentences,
         onImage: source ? undefined : () => progress?.tick(),
         source,
+        onUpgrade: (n, total) => {
+          upgrade ??= new Progress({ label: "fine sketches", total, unit: "images" });
+          upgrade.tick(n);
+          upgraded += n;
+          if (upgraded >= total) upgrade.finish();
+        },
       });
       progress?.finish();
       const pruned = flags.values.prune

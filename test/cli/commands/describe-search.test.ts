@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -136,6 +144,22 @@ test("describe prints text, JSON and an HTML page; index and search find the ima
   assert.equal(await searchCommand.run([index, "--image", image, ...bundle, "--k", "3"]), 0);
   assert.equal(lines.join("\n").split("\n").length, 3);
   assert.match(lines[0], /^ {2}1\. +-?\d+\.\d{3} {2}\w/);
+
+  // An index written before fine sketches gets them from its next `index`, with a progress line.
+  rmSync(join(index, "fine-sketch.bin"));
+  rmSync(join(index, "fine-sketch-projection.bin"));
+  const manifest = JSON.parse(readFileSync(join(index, "index.json"), "utf8"));
+  delete manifest.fineSketchDims;
+  writeFileSync(join(index, "index.json"), JSON.stringify(manifest));
+  const logged: string[] = [];
+  t.mock.method(process.stderr, "write", (chunk: string) => logged.push(String(chunk)));
+  assert.equal(
+    await indexCommand.run([trained.world.imagesDir, "--out", index, ...bundle, "--limit", "6"]),
+    0,
+  );
+  t.mock.restoreAll();
+  assert.match(logged.join(""), /fine sketches 6\/6 \(100\.0%\)/);
+  assert.ok(existsSync(join(index, "fine-sketch.bin")));
 });
 
 test("describe reports each image it cannot describe, describes the rest, and exits 1", async (t) => {
