@@ -13,13 +13,13 @@
  *   npm run bench:search [-- --sizes real,100000,1000000] [--queries 200] [--codec int8|fp16]
  *                        [--dir /tmp/x] [--keep] [--reuse] [--write-calibration] [--json]
  *                        [--candidates N] [--scan-below N] [--shortlist N] [--shortlist-share F]
- *                        [--refine N] [--sketch-values N]
+ *                        [--refine N]
  *
  * --keep leaves each index in --dir with its exact top 10 per query beside it (NAME.truth.json);
  * --reuse measures such a kept index again instead of building it (same queries and codec), so a
  * change to the search can be measured without the build.
- * --candidates, --scan-below, --shortlist, --shortlist-share, --refine and --sketch-values
- * override DEFAULT_RANKING's.
+ * --candidates, --scan-below, --shortlist, --shortlist-share and --refine override
+ * DEFAULT_RANKING's.
  * --write-calibration also writes the packaged bundle's search-calibration.json from Flickr8k val.
  * Prints a table and, with --json, one JSON object on the last line. Skips (exit 0) without
  * ../shared (IMAGESENT_SHARED) or the feature store.
@@ -68,7 +68,6 @@ const { values } = parseArgs({
     shortlist: { type: "string" },
     "shortlist-share": { type: "string" },
     refine: { type: "string" },
-    "sketch-values": { type: "string" },
     "write-calibration": { type: "boolean", default: false },
     json: { type: "boolean", default: false },
     // Internal: the warm query process (a fresh process, the index opened once).
@@ -122,7 +121,6 @@ const ranking: RankingOptions = Object.fromEntries(
       ["shortlist", values.shortlist],
       ["shortlistShare", values["shortlist-share"]],
       ["refine", values.refine],
-      ["sketchValues", values["sketch-values"]],
     ] as const
   )
     .filter(([, v]) => v !== undefined)

@@ -737,17 +737,17 @@ export class ImageIndex {
   }
 
   /**
-   * The candidate stage's approximate fused score (RegionSketch.score, of the leading
-   * `sketchValues` where given) of every indexed image, scanning sketch.bin, or, given a
-   * `shortlist` length and an index with summaries, of the images whose summaries score best
-   * (ImageSummary.best; their sketches read by position). Given `refine` and an index with fine
-   * sketches, only the best `refine` of those are returned, scored by their fine sketches.
+   * The candidate stage's approximate fused score (RegionSketch.score) of every indexed image,
+   * scanning sketch.bin, or, given a `shortlist` length and an index with summaries, of the
+   * images whose summaries score best (ImageSummary.best; their sketches read by position).
+   * Given `refine` and an index with fine sketches, only the best `refine` of those are
+   * returned, scored by their fine sketches.
    */
   approximate(
     queries: readonly MemberQuery[],
     weights: readonly number[],
     unit: boolean,
-    options: { shortlist?: number; refine?: number; sketchValues?: number } = {},
+    options: { shortlist?: number; refine?: number } = {},
   ): { ids: Int32Array; scores: Float32Array } {
     const sketched = this.sketchScores(queries, weights, unit, options);
     const fine = this.fineSketcher;
@@ -767,14 +767,14 @@ export class ImageIndex {
     queries: readonly MemberQuery[],
     weights: readonly number[],
     unit: boolean,
-    options: { shortlist?: number; sketchValues?: number },
+    options: { shortlist?: number },
   ): { ids: Int32Array; scores: Float32Array } {
     const sketch = this.sketcher;
     const file = this.sketchFile;
     if (!sketch || !file) return { ids: new Int32Array(0), scores: new Float32Array(0) };
     const query = sketch.prepare(queries);
     const score = (bytes: Uint8Array, records: number) =>
-      sketch.score(bytes, records, query, weights, unit, options.sketchValues);
+      sketch.score(bytes, records, query, weights, unit);
     const parts: { ids: Int32Array; scores: Float32Array }[] = [];
     if (options.shortlist !== undefined && this.summary) {
       const { bytes, records } = this.summaryRecords();

@@ -162,9 +162,7 @@ export class RegionSketch {
   /**
    * The approximate fused score of each image of `records` records (RecordFile bytes) against a
    * prepared query: sum_m w_m sum_t max_i (mean_m . s_t + z_i . P_m^T s_t), each region's score
-   * divided by its full length when `unit` (the exact stage's cosines). With `values`, only the
-   * leading `values` of each z and P_m^T s_t (the top principal directions) are multiplied.
-   * Holes are left out.
+   * divided by its full length when `unit` (the exact stage's cosines). Holes are left out.
    */
   score(
     bytes: Uint8Array,
@@ -172,29 +170,26 @@ export class RegionSketch {
     query: SketchQuery,
     weights: readonly number[],
     unit: boolean,
-    values?: number,
   ): { ids: Int32Array; scores: Float32Array } {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const S = new Float32Array(records);
     query.forEach((q, i) => {
       if (q.rows === 0) return;
-      const dims = this.projections[i].dims;
-      const width = Math.min(values ?? dims, dims);
       kernels().int8MaxDotSum(
         {
           bytes,
           groups: records,
           groupBytes: this.recordBytes,
           per: this.regions[i],
-          width,
+          width: this.projections[i].dims,
           valuesAt: this.valuesAt[i],
-          valueStride: dims,
+          valueStride: this.projections[i].dims,
           scalesAt: 4 + 4 * this.firstRow[i],
           scaleStride: 4,
           lengthsAt: 4 + 4 * (this.rows + this.firstRow[i]),
           lengthStride: 4,
         },
-        width === dims ? q.z : leading(q.z, q.rows, dims, width),
+        q.z,
         q.rows,
         q.offsets,
         unit,
@@ -244,11 +239,4 @@ export class RegionSketch {
     if (at !== copy.length) throw new RangeError(`${where}: ${copy.length - at} bytes too many`);
     return new RegionSketch(projections, regions);
   }
-}
-
-/** The leading `width` of each of `rows` rows of `dims` values. */
-function leading(z: Float32Array, rows: number, dims: number, width: number): Float32Array {
-  const out = new Float32Array(rows * width);
-  for (let t = 0; t < rows; t++) out.set(z.subarray(t * dims, t * dims + width), t * width);
-  return out;
 }

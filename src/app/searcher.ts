@@ -154,11 +154,9 @@ export interface RankingOptions {
   readonly exactBelow?: number;
   /**
    * In an index with fine sketches: images of the sketch stage's best that are scored by their
-   * fine sketches, at least (the exact stage takes the best of those), and the leading sketch
-   * values the sketch stage scores.
+   * fine sketches, at least (the exact stage takes the best of those).
    */
   readonly refine?: number;
-  readonly sketchValues?: number;
 }
 
 export interface SearchOptions extends RankingOptions {
@@ -183,15 +181,14 @@ export const DEFAULT_RANKING: Required<RankingOptions> = {
   shortlistShare: 0.05,
   exactBelow: 1000,
   refine: 2000,
-  sketchValues: 64,
 };
 
 /**
- * A shortlist of N images sends N / 50 (at least `candidates`) to the exact stage, or N / 160 in
+ * A shortlist of N images sends N / 50 (at least `candidates`) to the exact stage, or N / 80 in
  * an index whose fine sketches rank the sketch stage's best.
  */
 const SHORTLISTED_PER_CANDIDATE = 50;
-const SHORTLISTED_PER_CANDIDATE_REFINED = 160;
+const SHORTLISTED_PER_CANDIDATE_REFINED = 80;
 
 /** Sentences scored per BRNN pass in image search, to bound memory on large sentence sets. */
 const SENTENCE_CHUNK = 512;
@@ -730,9 +727,7 @@ async function rank(
     queries,
     weights,
     unit,
-    refined
-      ? { shortlist, refine: Math.max(o.refine, exact, k), sketchValues: o.sketchValues }
-      : { shortlist },
+    refined ? { shortlist, refine: Math.max(o.refine, exact, k) } : { shortlist },
   );
   const take = everything ? approx.ids.length : Math.max(exact, k);
   const candidates = Array.from(approx.ids.keys())

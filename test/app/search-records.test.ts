@@ -128,60 +128,6 @@ test("region sketches at full length score as the exact fused S_kl does, dot pro
   assert.ok(!Array.from(without.ids).includes(102));
 });
 
-test("a sketch scored on its leading values: each row's max over its first values, by hand", () => {
-  const rng = new Rng(8);
-  const members = [
-    { regions: 3, embed: 7 },
-    { regions: 2, embed: 6 },
-  ];
-  const weights = [0.6, 0.5];
-  const images = 12;
-  const dims = 5;
-  const values = 2;
-  const vs = members.map((m) =>
-    Float32Array.from({ length: images * m.regions * m.embed }, () => rng.normal()),
-  );
-  const sketch = RegionSketch.fit(vs, images, members, dims);
-  const bytes = sketch.encode(
-    vs,
-    Int32Array.from({ length: images }, (_, k) => k),
-  );
-  const queries = members.map((m) => ({
-    rows: 2,
-    vectors: Float32Array.from({ length: 2 * m.embed }, () => rng.normal()),
-  }));
-  const prepared = sketch.prepare(queries);
-  const got = sketch.score(bytes, images, prepared, weights, false, values);
-  const full = sketch.score(bytes, images, prepared, weights, false);
-  const view = new DataView(bytes.buffer);
-  const int8 = new Int8Array(bytes.buffer);
-  let differs = false;
-  for (let k = 0; k < images; k++) {
-    const rec = k * sketch.recordBytes;
-    let want = 0;
-    let row = 0;
-    let at = rec + 4 + 8 * sketch.rows;
-    members.forEach((m, i) => {
-      const { z, offsets } = prepared[i];
-      for (let t = 0; t < 2; t++) {
-        let best = Number.NEGATIVE_INFINITY;
-        for (let r = 0; r < m.regions; r++) {
-          const scale = view.getFloat32(rec + 4 + 4 * (row + r), true);
-          let dot = offsets[t];
-          for (let j = 0; j < values; j++) dot += scale * int8[at + r * dims + j] * z[t * dims + j];
-          best = Math.max(best, dot);
-        }
-        want += weights[i] * best;
-      }
-      row += m.regions;
-      at += m.regions * dims;
-    });
-    assert.ok(Math.abs(got.scores[k] - want) < 1e-3 * (1 + Math.abs(want)), `image ${k}`);
-    differs ||= Math.abs(full.scores[k] - want) > 1e-2;
-  }
-  assert.ok(differs, "the values past the leading ones count in the full score");
-});
-
 test("decoded rows with their scales apart equal the rows decoded whole, for both codecs", () => {
   const rng = new Rng(9);
   const rows = 3;
