@@ -434,6 +434,31 @@ test("an index whose vectors.bin is gone is refused naming it and --rebuild, whi
   }
 });
 
+test("an index whose fine sketches are gone or cut short is refused naming the file and --rebuild", async () => {
+  const images = tests.slice(0, 4);
+  const { indexDir, searcher } = await indexOf("fine-gone", images);
+  await searcher.close();
+  const refused = async (file: string) => {
+    const again = Searcher.open(bundle, indexDir);
+    try {
+      await assert.rejects(
+        again.search(sentence(images[0]), 3),
+        (e: unknown) =>
+          e instanceof CorruptFileError &&
+          e.message.includes(join(indexDir, file)) &&
+          e.message.includes("imagesent index --rebuild"),
+      );
+    } finally {
+      await again.close();
+    }
+  };
+  const fine = join(indexDir, "fine-sketch.bin");
+  writeFileSync(fine, readFileSync(fine).subarray(0, 100));
+  await refused("fine-sketch.bin");
+  rmSync(join(indexDir, "fine-sketch-projection.bin"));
+  await refused("fine-sketch-projection.bin");
+});
+
 test("similar images: a copy of the query under another name first, the query itself left out", async () => {
   const images = tests.slice(0, 12);
   const indexDir = join(dir, "similar");
