@@ -191,6 +191,14 @@ test("re-indexing skips unchanged files, embeds changed ones again, and removes 
   }
 });
 
+/** Rebuilds the index of `searcher`, of `count` images; a search then finds every one. */
+async function rebuiltHits(searcher: Searcher, query: string, count: number) {
+  assert.deepEqual(await searcher.rebuild(), { images: count });
+  const { hits } = await searcher.search(query, count, { ...ann, withPhrases: 0 });
+  assert.equal(hits.length, count);
+  return hits;
+}
+
 test("an index of another bundle is refused; --rebuild re-embeds it for the new one", async () => {
   const images = tests.slice(0, 8);
   const { indexDir, searcher } = await indexOf("other-bundle", images);
@@ -210,9 +218,7 @@ test("an index of another bundle is refused; --rebuild re-embeds it for the new 
         /imagesent index --rebuild --out/.test(e.message),
     );
     await assert.rejects(other.index([path(images[0])]), /built with another bundle/);
-    assert.deepEqual(await other.rebuild(), { images: 8 });
-    const { hits } = await other.search(sentence(images[0]), 8, ann);
-    assert.equal(hits.length, 8);
+    const hits = await rebuiltHits(other, sentence(images[0]), 8);
     // Half the weight, half the score: the vectors were embedded again from the stored codes.
     for (const h of hits) {
       const was = first.hits.find((f) => f.image === h.image)!.score;
@@ -412,51 +418,32 @@ test("an index written before fine-sketch.bin is searched without it; its next w
   }
 });
 
-test("an index whose vectors.bin is gone is refused naming it and --rebuild, which writes it again", async () => {
+test("an index whose record files are gone or cut short is refused naming the file and --rebuild, which writes them again", async () => {
   const images = tests.slice(0, 4);
-  const { indexDir, searcher } = await indexOf("records-gone", images);
-  await searcher.close();
-  rmSync(join(indexDir, "vectors.bin"));
-  const again = Searcher.open(bundle, indexDir);
-  try {
-    await assert.rejects(
-      again.search(sentence(images[0]), 3),
-      (e: unknown) =>
-        e instanceof CorruptFileError &&
-        e.message.includes(join(indexDir, "vectors.bin")) &&
-        e.message.includes("imagesent index --rebuild"),
-    );
-    assert.deepEqual(await again.rebuild(), { images: 4 });
-    const { hits } = await again.search(sentence(images[0]), 4, { withPhrases: 0, ...ann });
-    assert.equal(hits.length, 4);
-  } finally {
-    await again.close();
-  }
-});
-
-test("an index whose fine sketches are gone or cut short is refused naming the file and --rebuild", async () => {
-  const images = tests.slice(0, 4);
-  const { indexDir, searcher } = await indexOf("fine-gone", images);
-  await searcher.close();
-  const refused = async (file: string) => {
+  const damages: [string, (file: string) => void][] = [
+    ["vectors.bin", (file) => rmSync(file)],
+    ["fine-sketch-projection.bin", (file) => rmSync(file)],
+    ["fine-sketch.bin", (file) => writeFileSync(file, readFileSync(file).subarray(0, 100))],
+  ];
+  for (const [name, damage] of damages) {
+    const { indexDir, searcher } = await indexOf(`records-gone-${name}`, images);
+    await searcher.close();
+    damage(join(indexDir, name));
     const again = Searcher.open(bundle, indexDir);
     try {
       await assert.rejects(
         again.search(sentence(images[0]), 3),
         (e: unknown) =>
           e instanceof CorruptFileError &&
-          e.message.includes(join(indexDir, file)) &&
+          e.message.includes(join(indexDir, name)) &&
           e.message.includes("imagesent index --rebuild"),
+        name,
       );
+      await rebuiltHits(again, sentence(images[0]), 4);
     } finally {
       await again.close();
     }
-  };
-  const fine = join(indexDir, "fine-sketch.bin");
-  writeFileSync(fine, readFileSync(fine).subarray(0, 100));
-  await refused("fine-sketch.bin");
-  rmSync(join(indexDir, "fine-sketch-projection.bin"));
-  await refused("fine-sketch-projection.bin");
+  }
 });
 
 test("similar images: a copy of the query under another name first, the query itself left out", async () => {
