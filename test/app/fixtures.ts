@@ -1,3 +1,4 @@
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadSplitFeatures } from "../../src/align/image-features.js";
 import { trainAlignment } from "../../src/align/train.js";
@@ -57,4 +58,13 @@ export async function trainedWorld(
     vision: PIXEL_STATS_SETUP,
   });
   return { world, alignment: align.bestPath, generator: gen.bestPath, bundleDir };
+}
+
+/** Makes the index at `dir` one written before fine sketches: their files and manifest field gone. */
+export function withoutFineSketches(dir: string): void {
+  rmSync(join(dir, "fine-sketch.bin"));
+  rmSync(join(dir, "fine-sketch-projection.bin"));
+  const manifest = JSON.parse(readFileSync(join(dir, "index.json"), "utf8"));
+  delete manifest.fineSketchDims;
+  writeFileSync(join(dir, "index.json"), JSON.stringify(manifest));
 }

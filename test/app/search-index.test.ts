@@ -25,7 +25,7 @@ import { Searcher } from "../../src/app/searcher.js";
 import { CorruptFileError, InputError } from "../../src/errors.js";
 import { FeatureStore } from "../../src/vision/feature-store.js";
 import type { WorldImage } from "../../src/world/world-file.js";
-import { type TrainedWorld, trainedWorld } from "./fixtures.js";
+import { type TrainedWorld, trainedWorld, withoutFineSketches } from "./fixtures.js";
 
 let dir: string;
 let trained: TrainedWorld;
@@ -373,11 +373,7 @@ test("an index written before fine-sketch.bin is searched without it; its next w
   await fresh.searcher.close();
   const indexDir = join(dir, "before-fine-sketches");
   cpSync(fresh.indexDir, indexDir, { recursive: true });
-  rmSync(join(indexDir, "fine-sketch.bin"));
-  rmSync(join(indexDir, "fine-sketch-projection.bin"));
-  const manifest = JSON.parse(readFileSync(join(indexDir, "index.json"), "utf8"));
-  delete manifest.fineSketchDims;
-  writeFileSync(join(indexDir, "index.json"), JSON.stringify(manifest));
+  withoutFineSketches(indexDir);
   const before = await ImageIndex.open(indexDir);
   assert.equal(before.hasFineSketches, false);
   await before.close();

@@ -16,7 +16,7 @@ import { describeCommand } from "../../../src/cli/commands/describe.js";
 import { indexCommand } from "../../../src/cli/commands/index-images.js";
 import { searchCommand } from "../../../src/cli/commands/search.js";
 import { InputError } from "../../../src/errors.js";
-import { type TrainedWorld, trainedWorld } from "../../app/fixtures.js";
+import { type TrainedWorld, trainedWorld, withoutFineSketches } from "../../app/fixtures.js";
 
 let dir: string;
 let trained: TrainedWorld;
@@ -146,11 +146,7 @@ test("describe prints text, JSON and an HTML page; index and search find the ima
   assert.match(lines[0], /^ {2}1\. +-?\d+\.\d{3} {2}\w/);
 
   // An index written before fine sketches gets them from its next `index`, with a progress line.
-  rmSync(join(index, "fine-sketch.bin"));
-  rmSync(join(index, "fine-sketch-projection.bin"));
-  const manifest = JSON.parse(readFileSync(join(index, "index.json"), "utf8"));
-  delete manifest.fineSketchDims;
-  writeFileSync(join(index, "index.json"), JSON.stringify(manifest));
+  withoutFineSketches(index);
   const logged: string[] = [];
   t.mock.method(process.stderr, "write", (chunk: string) => logged.push(String(chunk)));
   assert.equal(
