@@ -18,6 +18,8 @@ import { largest } from "../core/largest.js";
 import { CorruptFileError, InputError } from "../errors.js";
 import { JsonFields, parseJson, readJsonFile, shown } from "../json-fields.js";
 import type { Region } from "../vision/image.js";
+import { ClusterSummary } from "./cluster-summary.js";
+import { HeldRecords } from "./held-records.js";
 import { ImageSummary } from "./image-summary.js";
 import { NO_RECORD, RecordFile } from "./record-file.js";
 import {
@@ -47,6 +49,9 @@ const arrow = createRequire(import.meta.url)("apache-arrow") as typeof import("a
  *   INDEX/sketch-projection.bin  those spaces, fitted on the first images added
  *   INDEX/summary.bin     one record per image id: its sketch rows averaged over its regions
  *                         (ImageSummary, int8): the first candidate stage of a large index
+ *   INDEX/cluster-summary.bin  one record per image id: each model's sketch rows grouped into a
+ *                         few clusters, their means (ClusterSummary, int8): what ranks the
+ *                         summaries' shortlist before its sketches are read
  *   INDEX/fine-sketch.bin one record per image id: each model's region vectors in a larger space
  *                         of its own (RegionSketch, int8): what ranks the sketch stage's best
  *   INDEX/fine-sketch-projection.bin  those spaces, fitted with the sketch's
@@ -64,7 +69,8 @@ const arrow = createRequire(import.meta.url)("apache-arrow") as typeof import("a
  * found too few of the right images) is searched by its sketches alone until a writer opens it,
  * which writes summary.bin from sketch.bin and removes the old table and projection. One written
  * before fine-sketch.bin (fineSketchDims absent) is searched without it until a writer opens it,
- * which writes it from vectors.bin.
+ * which writes it from vectors.bin; one written before cluster-summary.bin (summaryClusters
+ * absent), the same, from sketch.bin.
  */
 export const INDEX_FORMAT = "imagesent-index";
 export const INDEX_VERSION = 3;
@@ -85,6 +91,13 @@ export const DEFAULT_SKETCH_DIMS = 128;
  * (docs/search.md).
  */
 export const DEFAULT_SUMMARY_DIMS = 64;
+/**
+ * Cluster means per search model in an image's cluster summary (ClusterSummary), of the summary's
+ * DEFAULT_SUMMARY_DIMS values: on the synthetic 10^6-image index the best 10,000 images by four
+ * cluster means held all of the exact top 10 that 50,000 summaries of the regions' mean held
+ * (docs/search.md).
+ */
+export const DEFAULT_SUMMARY_CLUSTERS = 4;
 /**
  * Length of each model's fine sketch of a region vector (RegionSketch): on the synthetic
  * 10^6-image index the best 625 of the sketch stage's best 2,500 by fine sketches of 256 values
@@ -119,6 +132,8 @@ export interface IndexManifest {
   readonly summaryDims: number;
   /** Values per region in fine-sketch.bin; 0 in an index written before it. */
   readonly fineSketchDims: number;
+  /** Cluster means per member in cluster-summary.bin; 0 in an index written before it. */
+  readonly summaryClusters: number;
   /** The next image id to give. */
   readonly nextId: number;
 }
@@ -131,10 +146,14 @@ export type IndexSpec = Pick<IndexManifest, "bundle" | "bundleName" | "vision" |
   readonly sketchDims?: number;
   readonly summaryDims?: number;
   readonly fineSketchDims?: number;
+  readonly summaryClusters?: number;
 };
 
-/** `images` more of `total` given their fine sketches by a writer of an index without them. */
-export type UpgradeProgress = (images: number, total: number) => void;
+/**
+ * `images` more of `total` given `what` ("fine sketches", "cluster summaries") by a writer of an
+ * index written before them.
+ */
+export type UpgradeProgress = (what: string, images: number, total: number) => void;
 
 /** An image to add: its key, file identity (size and mtime; -1 when not a file) and raw codes. */
 export interface NewImage {
@@ -175,6 +194,7 @@ const VECTORS_FILE = "vectors.bin";
 const SKETCH_FILE = "sketch.bin";
 const SKETCH_PROJECTION = "sketch-projection.bin";
 const SUMMARY_FILE = "summary.bin";
+const CLUSTER_FILE = "cluster-summary.bin";
 /** Images whose vectors fit the fine sketch spaces of an index written before them. */
 const FINE_FIT_IMAGES = 256;
 /** Images re-sketched per step when fine-sketch.bin is written from vectors.bin. */
@@ -183,10 +203,6 @@ const FINE_SKETCH_FILE = "fine-sketch.bin";
 const FINE_SKETCH_PROJECTION = "fine-sketch-projection.bin";
 
 export class ImageIndex {
-  /** summary.bin's records read into memory so far (summaryRecords). */
-  private summaryMemory = new Uint8Array(0);
-  private summaryLoaded = 0;
-
   private constructor(
     readonly dir: string,
     private manifestNow: IndexManifest,
@@ -197,6 +213,10 @@ export class ImageIndex {
     private sketchFile: RecordFile | undefined,
     private summary: ImageSummary | undefined,
     private summaryFile: RecordFile | undefined,
+    private summaryHeld: HeldRecords | undefined,
+    private clusters: ClusterSummary | undefined,
+    private clusterFile: RecordFile | undefined,
+    private clusterHeld: HeldRecords | undefined,
     private fineSketcher: RegionSketch | undefined,
     private fineSketchFile: RecordFile | undefined,
     private count: number,
@@ -259,7 +279,7 @@ export class ImageIndex {
     try {
       if (!existsSync(path)) writeManifest(dir, manifest);
       const index = await ImageIndex.connect(dir, manifest, lock);
-      await index.summariseOld(spec);
+      await index.summariseOld(spec, onUpgrade);
       index.fineSketchOld(spec, onUpgrade);
       return index;
     } catch (err) {
@@ -298,6 +318,13 @@ export class ImageIndex {
     const summaryFile = summary
       ? RecordFile.open(join(dir, SUMMARY_FILE), summary.recordBytes, writable)
       : undefined;
+    const clusters =
+      summary && manifest.summaryClusters > 0
+        ? new ClusterSummary(sketcher!, manifest.summaryDims, manifest.summaryClusters)
+        : undefined;
+    const clusterFile = clusters
+      ? RecordFile.open(join(dir, CLUSTER_FILE), clusters.recordBytes, writable)
+      : undefined;
     const finePath = join(dir, FINE_SKETCH_PROJECTION);
     const fineSketcher =
       current && manifest.fineSketchDims > 0 && existsSync(finePath)
@@ -326,6 +353,10 @@ export class ImageIndex {
       sketchFile,
       summary,
       summaryFile,
+      summaryFile && new HeldRecords(summaryFile),
+      clusters,
+      clusterFile,
+      clusterFile && new HeldRecords(clusterFile),
       fineSketcher,
       fineSketchFile,
       count,
@@ -338,30 +369,45 @@ export class ImageIndex {
     this.vectorFile?.close();
     this.sketchFile?.close();
     this.summaryFile?.close();
+    this.clusterFile?.close();
     this.fineSketchFile?.close();
     if (this.lock) rmSync(this.lock, { force: true });
     this.db.close();
   }
 
   /**
-   * Writes summary.bin of an index written before it, from its sketches (a sequential read of
-   * sketch.bin), and removes the table and projection that index kept for an IVF-PQ search.
+   * Writes summary.bin and cluster-summary.bin of an index written before them, from its
+   * sketches (one sequential read of sketch.bin), and removes the table and projection that an
+   * index without summaries kept for an IVF-PQ search.
    */
-  private async summariseOld(spec: IndexSpec): Promise<void> {
+  private async summariseOld(spec: IndexSpec, onUpgrade?: UpgradeProgress): Promise<void> {
     const file = this.sketchFile;
-    if (!this.sketcher || !file || this.summary) return;
-    rmSync(join(this.dir, SUMMARY_FILE), { force: true });
-    const dims = spec.summaryDims ?? DEFAULT_SUMMARY_DIMS;
-    this.openSummary(dims);
+    const means = !this.summary;
+    const clusters = !this.clusters;
+    if (!this.sketcher || !file || !(means || clusters)) return;
+    const dims = this.summary?.dims ?? spec.summaryDims ?? DEFAULT_SUMMARY_DIMS;
+    const k = spec.summaryClusters ?? DEFAULT_SUMMARY_CLUSTERS;
+    if (means) {
+      rmSync(join(this.dir, SUMMARY_FILE), { force: true });
+      this.openSummary(dims);
+    }
+    if (clusters) {
+      rmSync(join(this.dir, CLUSTER_FILE), { force: true });
+      this.openClusters(dims, k);
+    }
     let at = 0;
     for (const { records, bytes } of file.scan(scanChunk(file.slots))) {
-      this.summaryFile!.write(at, this.summary!.encode(bytes, records, spec.weights));
+      if (means) this.summaryFile!.write(at, this.summary!.encode(bytes, records, spec.weights));
+      if (clusters) {
+        this.clusterFile!.write(at, this.clusters!.encode(bytes, records));
+        onUpgrade?.("cluster summaries", records, file.slots);
+      }
       at += records;
     }
     if ((await read(this.dir, this.db.tableNames())).includes(OLD_REGIONS))
       await read(this.dir, this.db.dropTable(OLD_REGIONS));
     rmSync(join(this.dir, OLD_PROJECTION), { force: true });
-    this.manifestNow = { ...this.manifestNow, summaryDims: dims };
+    this.manifestNow = { ...this.manifestNow, summaryDims: dims, summaryClusters: k };
     writeManifest(this.dir, this.manifestNow);
   }
 
@@ -400,7 +446,7 @@ export class ImageIndex {
         for (const [k, id] of ids.entries())
           chunk.set(encoded.subarray(k * size, (k + 1) * size), (id - at) * size);
         this.fineSketchFile!.write(at, chunk);
-        onUpgrade?.(n, slots);
+        onUpgrade?.("fine sketches", n, slots);
       }
     }
     this.manifestNow = { ...this.manifestNow, fineSketchDims: dims };
@@ -426,29 +472,18 @@ export class ImageIndex {
       this.summary.recordBytes,
       true,
     );
+    this.summaryHeld = new HeldRecords(this.summaryFile);
   }
 
-  /**
-   * summary.bin in memory, read once and then only the records added since (a query scores
-   * every summary; 200 bytes an image, 200 MB at 10^6 images).
-   */
-  private summaryRecords(): { bytes: Uint8Array; records: number } {
-    const file = this.summaryFile!;
-    const size = file.recordBytes;
-    const slots = file.slots;
-    if (slots > this.summaryLoaded) {
-      if (this.summaryMemory.length < slots * size) {
-        const grown = new Uint8Array(Math.max(slots, 2 * this.summaryLoaded) * size);
-        grown.set(this.summaryMemory.subarray(0, this.summaryLoaded * size));
-        this.summaryMemory = grown;
-      }
-      file.readInto(
-        this.summaryLoaded,
-        this.summaryMemory.subarray(this.summaryLoaded * size, slots * size),
-      );
-      this.summaryLoaded = slots;
-    }
-    return { bytes: this.summaryMemory.subarray(0, slots * size), records: slots };
+  /** Opens (creating) cluster-summary.bin for writing: `k` means of `dims` values per member. */
+  private openClusters(dims: number, k: number): void {
+    this.clusters = new ClusterSummary(this.sketcher!, dims, k);
+    this.clusterFile = RecordFile.open(
+      join(this.dir, CLUSTER_FILE),
+      this.clusters.recordBytes,
+      true,
+    );
+    this.clusterHeld = new HeldRecords(this.clusterFile);
   }
 
   private writable(): void {
@@ -531,6 +566,7 @@ export class ImageIndex {
         true,
       );
       this.openSummary(m.summaryDims);
+      if (m.summaryClusters > 0) this.openClusters(m.summaryDims, m.summaryClusters);
     }
     if (!this.fineSketcher && m.fineSketchDims > 0)
       this.openFineSketch(RegionSketch.fit(vs, images.length, m.members, m.fineSketchDims));
@@ -581,6 +617,7 @@ export class ImageIndex {
     this.sketchFile!.write(m.nextId, sketches);
     const weights = embedder.members.map((mem) => mem.weight);
     this.summaryFile?.write(m.nextId, this.summary!.encode(sketches, images.length, weights));
+    this.clusterFile?.write(m.nextId, this.clusters!.encode(sketches, images.length));
     this.fineSketchFile?.write(m.nextId, this.fineSketcher!.encode(vs, ids));
     if (this.images) await this.images.add(imageRows);
     else this.images = await this.db.createTable(IMAGES, imageRows);
@@ -606,10 +643,10 @@ export class ImageIndex {
       this.vectorFile?.clear(ids);
       this.sketchFile?.clear(ids);
       this.summaryFile?.clear(ids);
+      this.clusterFile?.clear(ids);
       this.fineSketchFile?.clear(ids);
-      const stride = (this.summary?.recordBytes ?? 4) / 4;
-      const loaded = new Int32Array(this.summaryMemory.buffer, 0, this.summaryLoaded * stride);
-      for (const id of ids) if (id < this.summaryLoaded) loaded[id * stride] = NO_RECORD;
+      this.summaryHeld?.clear(ids);
+      this.clusterHeld?.clear(ids);
       removed += ids.length;
     }
     this.count -= removed;
@@ -755,7 +792,7 @@ export class ImageIndex {
     queries: readonly MemberQuery[],
     weights: readonly number[],
     unit: boolean,
-    options: { shortlist?: number; refine?: number } = {},
+    options: { shortlist?: number; sketched?: number; refine?: number } = {},
   ): { ids: Int32Array; scores: Float32Array } {
     const sketched = this.sketchScores(queries, weights, unit, options);
     const fine = this.fineSketcher;
@@ -775,7 +812,7 @@ export class ImageIndex {
     queries: readonly MemberQuery[],
     weights: readonly number[],
     unit: boolean,
-    options: { shortlist?: number },
+    options: { shortlist?: number; sketched?: number },
   ): { ids: Int32Array; scores: Float32Array } {
     const sketch = this.sketcher;
     const file = this.sketchFile;
@@ -785,9 +822,20 @@ export class ImageIndex {
       sketch.score(bytes, records, query, weights, unit);
     const parts: { ids: Int32Array; scores: Float32Array }[] = [];
     if (options.shortlist !== undefined && this.summary) {
-      const { bytes, records } = this.summaryRecords();
+      const { bytes, records } = this.summaryHeld!.all();
       const q = this.summary.query(query);
-      const among = this.summary.best(bytes, records, q, options.shortlist);
+      let among = this.summary.best(bytes, records, q, options.shortlist);
+      if (this.clusters && options.sketched !== undefined && options.sketched < among.length) {
+        const scores = this.clusters.score(
+          this.clusterHeld!.of(among),
+          among.length,
+          query,
+          weights,
+        );
+        among = largest(scores, options.sketched)
+          .map((k) => among[k])
+          .sort((a, b) => a - b);
+      }
       // A chunk at a time, each scored while its records are still in the CPU's caches.
       for (let at = 0; at < among.length; at += SHORTLIST_CHUNK) {
         const ids = among.slice(at, at + SHORTLIST_CHUNK);
@@ -896,6 +944,7 @@ export async function installRebuilt(dir: string, fresh: ImageIndex): Promise<vo
     SKETCH_PROJECTION,
     SKETCH_FILE,
     SUMMARY_FILE,
+    CLUSTER_FILE,
     FINE_SKETCH_PROJECTION,
     FINE_SKETCH_FILE,
     VECTORS_FILE,
@@ -979,6 +1028,7 @@ function newManifest(spec: IndexSpec): IndexManifest {
     sketchDims: spec.sketchDims ?? DEFAULT_SKETCH_DIMS,
     summaryDims: spec.summaryDims ?? DEFAULT_SUMMARY_DIMS,
     fineSketchDims: spec.fineSketchDims ?? DEFAULT_FINE_SKETCH_DIMS,
+    summaryClusters: spec.summaryClusters ?? DEFAULT_SUMMARY_CLUSTERS,
     nextId: 0,
   };
 }
@@ -1040,6 +1090,8 @@ function readManifest(path: string, dir: string, toRebuild = false): IndexManife
     summaryDims: r.get("summaryDims") === undefined ? 0 : r.number("summaryDims", positive),
     fineSketchDims:
       r.get("fineSketchDims") === undefined ? 0 : r.number("fineSketchDims", positive),
+    summaryClusters:
+      r.get("summaryClusters") === undefined ? 0 : r.number("summaryClusters", positive),
     nextId: r.number("nextId", count),
   };
 }

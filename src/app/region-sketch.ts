@@ -117,27 +117,41 @@ export class RegionSketch {
   }
 
   /**
-   * The mean over each image's regions of member `member`'s sketch rows, their first `dims`
-   * values (records x dims; a hole's is zeros): the mean region vector in the member's space, up
-   * to the projection's centre and what the int8 values round away. ImageSummary's values.
+   * Member `member`'s sketch rows of each image, their first `dims` values, scaled back from int8
+   * (records x regions x dims; a hole's are zeros): the region vectors in the member's space, up
+   * to the projection's centre and what the int8 values round away.
    */
-  meanRows(bytes: Uint8Array, records: number, member: number, dims: number): Float32Array {
+  leadingRows(bytes: Uint8Array, records: number, member: number, dims: number): Float32Array {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const q = new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const R = this.regions[member];
     const d = this.projections[member].dims;
     const take = Math.min(dims, d);
-    const out = new Float32Array(records * dims);
+    const out = new Float32Array(records * R * dims);
     for (let k = 0; k < records; k++) {
       const rec = k * this.recordBytes;
       if (view.getInt32(rec, true) === NO_RECORD) continue;
       for (let r = 0; r < R; r++) {
-        const row = this.firstRow[member] + r;
-        const f = view.getFloat32(rec + 4 + 4 * row, true) / R;
+        const f = view.getFloat32(rec + 4 + 4 * (this.firstRow[member] + r), true);
         const at = rec + this.valuesAt[member] + r * d;
-        for (let j = 0; j < take; j++) out[k * dims + j] += f * q[at + j];
+        const to = (k * R + r) * dims;
+        for (let j = 0; j < take; j++) out[to + j] = f * q[at + j];
       }
     }
+    return out;
+  }
+
+  /**
+   * The mean over each image's regions of `leadingRows` (records x dims; a hole's is zeros): the
+   * mean region vector in the member's space. ImageSummary's values.
+   */
+  meanRows(bytes: Uint8Array, records: number, member: number, dims: number): Float32Array {
+    const R = this.regions[member];
+    const rows = this.leadingRows(bytes, records, member, dims);
+    const out = new Float32Array(records * dims);
+    for (let k = 0; k < records; k++)
+      for (let r = 0; r < R; r++)
+        for (let j = 0; j < dims; j++) out[k * dims + j] += rows[(k * R + r) * dims + j] / R;
     return out;
   }
 

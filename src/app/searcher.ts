@@ -150,6 +150,11 @@ export interface RankingOptions {
   readonly shortlist?: number;
   /** The share of such an index whose sketches are scored, where that is more than `shortlist`. */
   readonly shortlistShare?: number;
+  /**
+   * In an index with cluster summaries: the shortlist's images whose sketches are scored, the
+   * best by cluster summary (ClusterSummary), where the shortlist is longer.
+   */
+  readonly sketched?: number;
   /** Indexes of at most this many images are scored exactly throughout. */
   readonly exactBelow?: number;
   /**
@@ -182,6 +187,7 @@ export const DEFAULT_RANKING: Required<RankingOptions> = {
   scanBelow: 20_000,
   shortlist: 10_000,
   shortlistShare: 0.05,
+  sketched: 5000,
   exactBelow: 1000,
   refine: 800,
 };
@@ -728,13 +734,13 @@ async function rank(
   const refined = index.hasFineSketches && !everything;
   const per = refined ? SHORTLISTED_PER_CANDIDATE_REFINED : SHORTLISTED_PER_CANDIDATE;
   const exact = Math.max(o.candidates, Math.ceil((shortlist ?? 0) / per));
+  const refine = Math.max(o.refine, REFINED_PER_CANDIDATE * Math.max(exact, k));
+  const sketched = Math.max(o.sketched, k, refined ? refine : exact);
   const approx = index.approximate(
     queries,
     weights,
     unit,
-    refined
-      ? { shortlist, refine: Math.max(o.refine, REFINED_PER_CANDIDATE * Math.max(exact, k)) }
-      : { shortlist },
+    refined ? { shortlist, sketched, refine } : { shortlist, sketched },
   );
   const take = everything ? approx.ids.length : Math.max(exact, k);
   const candidates = Array.from(approx.ids.keys())

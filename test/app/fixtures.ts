@@ -60,6 +60,14 @@ export async function trainedWorld(
   return { world, alignment: align.bestPath, generator: gen.bestPath, bundleDir };
 }
 
+/** Makes the index at `dir` one written before cluster summaries: their file and field gone. */
+export function withoutClusterSummaries(dir: string): void {
+  rmSync(join(dir, "cluster-summary.bin"));
+  const manifest = JSON.parse(readFileSync(join(dir, "index.json"), "utf8"));
+  delete manifest.summaryClusters;
+  writeFileSync(join(dir, "index.json"), JSON.stringify(manifest));
+}
+
 /** Makes the index at `dir` one written before fine sketches: their files and manifest field gone. */
 export function withoutFineSketches(dir: string): void {
   rmSync(join(dir, "fine-sketch.bin"));

@@ -15,6 +15,7 @@ import * as lancedb from "@lancedb/lancedb";
 import { AlignmentFusion } from "../../src/align/score-fusion.js";
 import {
   DEFAULT_FINE_SKETCH_DIMS,
+  DEFAULT_SUMMARY_CLUSTERS,
   DEFAULT_SUMMARY_DIMS,
   ImageIndex,
 } from "../../src/app/image-index.js";
@@ -25,7 +26,12 @@ import { Searcher } from "../../src/app/searcher.js";
 import { CorruptFileError, InputError } from "../../src/errors.js";
 import { FeatureStore } from "../../src/vision/feature-store.js";
 import type { WorldImage } from "../../src/world/world-file.js";
-import { type TrainedWorld, trainedWorld, withoutFineSketches } from "./fixtures.js";
+import {
+  type TrainedWorld,
+  trainedWorld,
+  withoutClusterSummaries,
+  withoutFineSketches,
+} from "./fixtures.js";
 
 let dir: string;
 let trained: TrainedWorld;
@@ -109,7 +115,11 @@ test("the candidate stages and the exact S_kl of the candidates rank as exact S_
       // Through the summaries (the path of indexes past scanBelow): a shortlist of every image,
       // by count or as a share of 1 of the index, is the scan; a shorter one still gives exact
       // scores to what it finds.
-      for (const whole of [{ shortlist: tests.length }, { shortlist: 1, shortlistShare: 1 }]) {
+      for (const whole of [
+        { shortlist: tests.length },
+        { shortlist: 1, shortlistShare: 1 },
+        { shortlist: tests.length, sketched: tests.length },
+      ]) {
         const listed = await searcher.search(sentence(im), 10, {
           ...ann,
           scanBelow: 0,
@@ -122,6 +132,17 @@ test("the candidate stages and the exact S_kl of the candidates rank as exact S_
           JSON.stringify(whole),
         );
       }
+      // The cluster summaries choose which few of the shortlist's sketches are scored.
+      const clustered = await searcher.search(sentence(im), 1, {
+        ...ann,
+        scanBelow: 0,
+        shortlist: tests.length,
+        sketched: 6,
+        refine: 6,
+        candidates: 1,
+        withPhrases: 0,
+      });
+      assert.equal(clustered.hits[0].image, order[0][0]);
       const short = await searcher.search(sentence(im), 10, {
         ...ann,
         scanBelow: 0,
@@ -325,6 +346,8 @@ test("an index written before summary.bin is searched by its sketches; its next 
   await fresh.searcher.close();
   const indexDir = join(dir, "before-summaries");
   cpSync(fresh.indexDir, indexDir, { recursive: true });
+  // Written before the cluster summaries too.
+  withoutClusterSummaries(indexDir);
   rmSync(join(indexDir, "summary.bin"));
   const manifest = JSON.parse(readFileSync(join(indexDir, "index.json"), "utf8"));
   delete manifest.summaryDims;
@@ -349,18 +372,44 @@ test("an index written before summary.bin is searched by its sketches; its next 
   } finally {
     await old.close();
   }
-  assert.deepEqual(
-    readFileSync(join(indexDir, "summary.bin")),
-    readFileSync(join(fresh.indexDir, "summary.bin")),
-  );
-  assert.equal(
-    JSON.parse(readFileSync(join(indexDir, "index.json"), "utf8")).summaryDims,
-    DEFAULT_SUMMARY_DIMS,
-  );
+  for (const file of ["summary.bin", "cluster-summary.bin"]) {
+    assert.deepEqual(readFileSync(join(indexDir, file)), readFileSync(join(fresh.indexDir, file)));
+  }
+  const upgraded = JSON.parse(readFileSync(join(indexDir, "index.json"), "utf8"));
+  assert.equal(upgraded.summaryDims, DEFAULT_SUMMARY_DIMS);
+  assert.equal(upgraded.summaryClusters, DEFAULT_SUMMARY_CLUSTERS);
   assert.ok(!existsSync(join(indexDir, "projection.bin")));
   const after = await lancedb.connect(join(indexDir, "db"));
   assert.deepEqual(await after.tableNames(), ["images"]);
   after.close();
+});
+
+test("an index written before cluster-summary.bin is searched without it; its next writer writes it from sketch.bin", async () => {
+  const images = tests.slice(0, 8);
+  const fresh = await indexOf("cluster-source", images);
+  const options = { ...ann, scanBelow: 0, shortlist: 8, sketched: 4, refine: 4, withPhrases: 0 };
+  const want = await fresh.searcher.search(sentence(images[0]), 1, options);
+  await fresh.searcher.close();
+  const indexDir = join(dir, "before-cluster-summaries");
+  cpSync(fresh.indexDir, indexDir, { recursive: true });
+  withoutClusterSummaries(indexDir);
+  const old = Searcher.open(bundle, indexDir);
+  const upgrades: string[] = [];
+  try {
+    const got = await old.search(sentence(images[0]), 1, options);
+    assert.equal(got.hits[0].image, want.hits[0].image);
+    await old.index([{ name: path(images[0]), image: path(images[0]) }], {
+      onUpgrade: (what, n, total) => upgrades.push(`${what} ${n}/${total}`),
+    });
+    assert.deepEqual((await old.search(sentence(images[0]), 1, options)).hits, want.hits);
+  } finally {
+    await old.close();
+  }
+  assert.deepEqual(upgrades, ["cluster summaries 8/8"]);
+  assert.deepEqual(
+    readFileSync(join(indexDir, "cluster-summary.bin")),
+    readFileSync(join(fresh.indexDir, "cluster-summary.bin")),
+  );
 });
 
 test("an index written before fine-sketch.bin is searched without it; its next writer writes it from vectors.bin", async () => {
@@ -420,6 +469,7 @@ test("an index whose record files are gone or cut short is refused naming the fi
     ["vectors.bin", (file) => rmSync(file)],
     ["fine-sketch-projection.bin", (file) => rmSync(file)],
     ["fine-sketch.bin", (file) => writeFileSync(file, readFileSync(file).subarray(0, 100))],
+    ["cluster-summary.bin", (file) => writeFileSync(file, readFileSync(file).subarray(0, 101))],
   ];
   for (const [name, damage] of damages) {
     const { indexDir, searcher } = await indexOf(`records-gone-${name}`, images);

@@ -3,6 +3,7 @@ import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import { HeldRecords } from "../../src/app/held-records.js";
 import { NO_RECORD, RecordFile } from "../../src/app/record-file.js";
 import { decodeRows, encodeRows } from "../../src/app/region-codes.js";
 import { RegionSketch } from "../../src/app/region-sketch.js";
@@ -23,6 +24,28 @@ function records(ids: readonly number[]): Uint8Array {
   });
   return out;
 }
+
+test("held records read the file once, then only what was added; cleared ones become holes", () => {
+  const path = join(dir, "held.bin");
+  const file = RecordFile.open(path, 12, true);
+  file.write(0, records([0, 1]));
+  const held = new HeldRecords(file);
+  const ids = (bytes: Uint8Array) => {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return Array.from({ length: bytes.length / 12 }, (_, k) => view.getInt32(k * 12, true));
+  };
+  assert.deepEqual(ids(held.all().bytes), [0, 1]);
+  // Changed in the file behind the held copy: the held record stays as read.
+  file.write(1, records([7]));
+  file.write(2, records([2, 3, 4]));
+  const all = held.all();
+  assert.equal(all.records, 5);
+  assert.deepEqual(ids(all.bytes), [0, 1, 2, 3, 4]);
+  held.clear([3, 40]);
+  assert.deepEqual(ids(held.of([4, 3, 0])), [4, NO_RECORD, 0]);
+  assert.equal(new DataView(held.of([2]).buffer).getInt32(8, true), 200);
+  file.close();
+});
 
 test("a record file reads records by id, marks removed ones and ids past its end as holes, and scans in chunks", () => {
   const path = join(dir, "records.bin");

@@ -156,18 +156,21 @@ export const indexCommand: Command = {
           onImages: (n) => progress?.tick(n),
           log: (line) => console.error(line),
         });
-      // An index written before fine sketches gets them first, a bar of its own.
-      let upgrade: Progress | undefined;
-      let upgraded = 0;
+      // An index written before fine sketches or cluster summaries gets them first, a bar each.
+      const upgrades = new Map<string, { bar: Progress; done: number }>();
       const result = await searcher.index(images, {
         sentences,
         onImage: source ? undefined : () => progress?.tick(),
         source,
-        onUpgrade: (n, total) => {
-          upgrade ??= new Progress({ label: "fine sketches", total, unit: "images" });
-          upgrade.tick(n);
-          upgraded += n;
-          if (upgraded >= total) upgrade.finish();
+        onUpgrade: (what, n, total) => {
+          let u = upgrades.get(what);
+          if (!u) {
+            u = { bar: new Progress({ label: what, total, unit: "images" }), done: 0 };
+            upgrades.set(what, u);
+          }
+          u.bar.tick(n);
+          u.done += n;
+          if (u.done >= total) u.bar.finish();
         },
       });
       progress?.finish();
