@@ -230,8 +230,7 @@ async function build(dir: string, count: number, real: boolean): Promise<string[
     }));
     await index.addEmbedded(news, vs, embedder);
     writing += performance.now() - t0;
-    qs.forEach((q, i) => {
-      const S = embedder.score(vs, n, q);
+    embedder.scoreEach(vs, n, qs).forEach((S, i) => {
       for (let k = 0; k < n; k++) best[i].push({ key: images[k].filename, score: S[k] });
       best[i].sort((a, b) => b.score - a.score);
       best[i].length = Math.min(best[i].length, K);
@@ -308,13 +307,13 @@ function syntheticSource(): (
       images.push({ ...pool[a], filename: `synthetic-${at + k}`, features: zeros });
       embedder.members.forEach((m, i) => {
         const e = m.model.config.embed;
+        const [to, from, sd] = [vs[i], real[i], spread[i]];
         for (let r = 0; r < m.regions; r++) {
           const out = (k * m.regions + r) * e;
           const fa = (a * m.regions + r) * e;
           const fb = (b * m.regions + r) * e;
           for (let j = 0; j < e; j++) {
-            vs[i][out + j] =
-              w * real[i][fa + j] + (1 - w) * real[i][fb + j] + 0.1 * spread[i][j] * srng.normal();
+            to[out + j] = w * from[fa + j] + (1 - w) * from[fb + j] + 0.1 * sd[j] * srng.normal();
           }
         }
       });

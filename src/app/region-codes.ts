@@ -30,15 +30,15 @@ export function encodeRows(
     return bytes;
   }
   const stride = rowBytes(codec, dim);
+  const q = new Int8Array(bytes.buffer);
   for (let r = 0; r < rows; r++) {
     let max = 0;
     for (let j = 0; j < dim; j++) max = Math.max(max, Math.abs(values[r * dim + j]));
     // A NaN in the row makes max (and so every decoded value) NaN: a broken vector stays broken.
     const scale = max > 0 || Number.isNaN(max) ? max / 127 : 1;
     view.setFloat32(r * stride, scale, true);
-    for (let j = 0; j < dim; j++) {
-      view.setInt8(r * stride + 4 + j, Math.round(values[r * dim + j] / scale));
-    }
+    const at = r * stride + 4;
+    for (let j = 0; j < dim; j++) q[at + j] = Math.round(values[r * dim + j] / scale);
   }
   return bytes;
 }

@@ -106,30 +106,53 @@ export class RegionEmbedder {
     queries: readonly MemberQuery[],
     scales?: readonly Float32Array[],
   ): Float32Array {
-    const S = new Float32Array(images);
+    return this.scoreEach(vs, images, [queries], scales)[0];
+  }
+
+  /**
+   * `score` for several queries at once: one product of all their words with the rows a member,
+   * so that the rows are read once, not once a query.
+   */
+  scoreEach(
+    vs: readonly Float32Array[],
+    images: number,
+    queryList: readonly (readonly MemberQuery[])[],
+    scales?: readonly Float32Array[],
+  ): Float32Array[] {
+    const S = queryList.map(() => new Float32Array(images));
     this.members.forEach((m, i) => {
-      const q = queries[i];
-      if (q.rows === 0) return;
+      const T = queryList.reduce((n, q) => n + q[i].rows, 0);
+      if (T === 0) return;
       const e = m.model.config.embed;
+      const words = new Float32Array(T * e);
+      let at = 0;
+      for (const q of queryList) {
+        words.set(q[i].vectors.subarray(0, q[i].rows * e), at * e);
+        at += q[i].rows;
+      }
       const rows = images * m.regions;
       // Words x rows rather than rows x words: the native sgemm is faster with the long side last.
-      const dots = new Float32Array(rows * q.rows);
-      kernels().sgemm(false, true, q.rows, rows, e, 1, q.vectors, e, vs[i], e, 0, dots, rows);
+      const dots = new Float32Array(rows * T);
+      kernels().sgemm(false, true, T, rows, e, 1, words, e, vs[i], e, 0, dots, rows);
       const scale = scales?.[i];
       if (scale) {
-        for (let t = 0; t < q.rows; t++)
+        for (let t = 0; t < T; t++)
           for (let row = 0; row < rows; row++) dots[t * rows + row] *= scale[row];
       }
-      for (let k = 0; k < images; k++) {
-        let sum = 0;
-        for (let t = 0; t < q.rows; t++) {
-          let best = Number.NEGATIVE_INFINITY;
-          for (let r = 0; r < m.regions; r++)
-            best = Math.max(best, dots[t * rows + k * m.regions + r]);
-          sum += best;
+      let first = 0;
+      queryList.forEach((q, n) => {
+        for (let k = 0; k < images; k++) {
+          let sum = 0;
+          for (let t = first; t < first + q[i].rows; t++) {
+            let best = Number.NEGATIVE_INFINITY;
+            for (let r = 0; r < m.regions; r++)
+              best = Math.max(best, dots[t * rows + k * m.regions + r]);
+            sum += best;
+          }
+          S[n][k] += m.weight * sum;
         }
-        S[k] += m.weight * sum;
-      }
+        first += q[i].rows;
+      });
     });
     return S;
   }

@@ -70,3 +70,46 @@ test("search ranks an image whose score is NaN last, not first, exactly, by sket
     await searcher.close();
   }
 });
+
+test("scoreEach gives each query the fused S_kl that score gives it alone, the sum over words of the best region's dot product", () => {
+  const model = tinyAlignmentModel(3);
+  const { featureDim, regions, embed } = model.config;
+  const fusion = new AlignmentFusion([
+    { model, checkpoint: "a", weight: 0.5 },
+    { model: tinyAlignmentModel(4), checkpoint: "b", weight: 2 },
+  ]);
+  const embedder = new RegionEmbedder(fusion, regions);
+  const rng = new Rng(5);
+  const images = 4;
+  const vs = embedder.embed(
+    Float32Array.from({ length: images * regions * featureDim }, () => rng.normal()),
+    images,
+  );
+  const query = (rows: number) =>
+    embedder.members.map(() => ({
+      rows,
+      vectors: Float32Array.from({ length: rows * embed }, () => rng.normal()),
+    }));
+  const queries = [query(2), query(1), query(3)];
+  const each = embedder.scoreEach(vs, images, queries);
+  queries.forEach((q, n) => {
+    const alone = embedder.score(vs, images, q);
+    for (let k = 0; k < images; k++) {
+      let want = 0;
+      embedder.members.forEach((m, i) => {
+        for (let t = 0; t < q[i].rows; t++) {
+          let best = Number.NEGATIVE_INFINITY;
+          for (let r = 0; r < m.regions; r++) {
+            let dot = 0;
+            for (let j = 0; j < embed; j++)
+              dot += vs[i][(k * m.regions + r) * embed + j] * q[i].vectors[t * embed + j];
+            best = Math.max(best, dot);
+          }
+          want += m.weight * best;
+        }
+      });
+      assert.ok(Math.abs(each[n][k] - want) < 1e-4 * (1 + Math.abs(want)), `query ${n} image ${k}`);
+      assert.ok(Math.abs(each[n][k] - alone[k]) < 1e-5 * (1 + Math.abs(want)));
+    }
+  });
+});
