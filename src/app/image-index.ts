@@ -786,8 +786,8 @@ export class ImageIndex {
    * scanning sketch.bin, or, given a `shortlist` length and an index with summaries, of the
    * images whose summaries score best (ImageSummary.best; their sketches read by position), or,
    * given `sketched` as well and an index with cluster summaries, of the best `sketched` of
-   * those by cluster summary (ClusterSummary). Given `refine` and an index with fine sketches, only the best `refine` of those are
-   * returned, scored by their fine sketches.
+   * those by cluster summary (ClusterSummary). Given `refine` and an index with fine sketches,
+   * only the best `refine` of those are returned, scored by their fine sketches.
    */
   approximate(
     queries: readonly MemberQuery[],

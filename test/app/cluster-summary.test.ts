@@ -3,17 +3,10 @@ import { test } from "node:test";
 import { ClusterSummary, kMeans } from "../../src/app/cluster-summary.js";
 import { NO_RECORD } from "../../src/app/record-file.js";
 import { RegionSketch } from "../../src/app/region-sketch.js";
-import type { MemberQuery } from "../../src/app/region-vectors.js";
 import { Rng } from "../../src/core/index.js";
+import { randomMemberQuery } from "../support/member-queries.js";
 
 const ids = (n: number) => Int32Array.from({ length: n }, (_, k) => k);
-
-function queryOf(members: readonly { embed: number }[], rows: number, rng: Rng): MemberQuery[] {
-  return members.map((m) => ({
-    rows,
-    vectors: Float32Array.from({ length: rows * m.embed }, () => rng.normal()),
-  }));
-}
 
 test("kMeans: seeds from the longest row and the farthest from the seeds, then Lloyd's", () => {
   // Four 1-d rows: seeds 11 (the longest) and 0 (farthest from 11); the groups {10, 11}, {0, 1}.
@@ -50,7 +43,7 @@ test("with a mean per region at full length, the cluster summary scores as the s
   for (let k = 0; k < images; k++)
     assert.equal(view.getInt32(k * clusters.recordBytes, true), k === 5 ? NO_RECORD : k);
   const weights = [0.7, 1.3];
-  const query = sketch.prepare(queryOf(members, 4, rng));
+  const query = sketch.prepare(randomMemberQuery(members, 4, rng));
   const got = clusters.score(records, images, query, weights);
   const want = sketch.score(sketches, images, query, weights, false);
   Array.from(want.ids).forEach((id, k) => {
@@ -67,7 +60,7 @@ test("fewer means than regions: each word's best mean scores at most its best re
   const sketches = sketch.encode(vs, ids(images));
   const records = new ClusterSummary(sketch, 6, 2).encode(sketches, images);
   const single = new ClusterSummary(sketch, 6, 1).encode(sketches, images);
-  const query = sketch.prepare(queryOf(members, 3, rng));
+  const query = sketch.prepare(randomMemberQuery(members, 3, rng));
   const got = new ClusterSummary(sketch, 6, 2).score(records, images, query, [1]);
   const mean = new ClusterSummary(sketch, 6, 1).score(single, images, query, [1]);
   const best = sketch.score(sketches, images, query, [1], false).scores;

@@ -3,8 +3,8 @@ import { test } from "node:test";
 import { ImageSummary } from "../../src/app/image-summary.js";
 import { NO_RECORD } from "../../src/app/record-file.js";
 import { RegionSketch } from "../../src/app/region-sketch.js";
-import type { MemberQuery } from "../../src/app/region-vectors.js";
 import { Rng } from "../../src/core/index.js";
+import { randomMemberQuery } from "../support/member-queries.js";
 
 /** Random member vectors (images x regions x embed) for each member. */
 function memberVectors(
@@ -15,13 +15,6 @@ function memberVectors(
   return members.map((m) =>
     Float32Array.from({ length: images * m.regions * m.embed }, () => rng.normal()),
   );
-}
-
-function queryOf(members: readonly { embed: number }[], rows: number, rng: Rng): MemberQuery[] {
-  return members.map((m) => ({
-    rows,
-    vectors: Float32Array.from({ length: rows * m.embed }, () => rng.normal()),
-  }));
 }
 
 /** Random member vectors of `images` images, a sketch of 4 values fitted to them, their records. */
@@ -92,7 +85,7 @@ test("with one region per image, the summary's score is the sketch's score less 
   const summary = new ImageSummary(sketch, 4);
   const weights = [0.7, 1.3];
   const records = summary.encode(sketches, images, weights);
-  const query = sketch.prepare(queryOf(members, 3, rng));
+  const query = sketch.prepare(randomMemberQuery(members, 3, rng));
   const got = summary.scores(records, images, summary.query(query));
   const want = sketch.score(sketches, images, query, weights, false).scores;
   const offsets = query.reduce(

@@ -9,6 +9,7 @@ import type { ModelBundle } from "../../src/app/model-bundle.js";
 import { RegionEmbedder } from "../../src/app/region-vectors.js";
 import { Searcher } from "../../src/app/searcher.js";
 import { Rng } from "../../src/core/index.js";
+import { randomMemberQuery } from "../support/member-queries.js";
 import { tinyAlignmentModel } from "../support/tiny-alignment-model.js";
 
 const dir = mkdtempSync(join(tmpdir(), "imagesent-search-rank-"));
@@ -85,12 +86,8 @@ test("scoreEach gives each query the fused S_kl that score gives it alone, the s
     Float32Array.from({ length: images * regions * featureDim }, () => rng.normal()),
     images,
   );
-  const query = (rows: number) =>
-    embedder.members.map(() => ({
-      rows,
-      vectors: Float32Array.from({ length: rows * embed }, () => rng.normal()),
-    }));
-  const queries = [query(2), query(1), query(3)];
+  const members = embedder.members.map(() => ({ embed }));
+  const queries = [2, 1, 3].map((rows) => randomMemberQuery(members, rows, rng));
   const each = embedder.scoreEach(vs, images, queries);
   queries.forEach((q, n) => {
     const alone = embedder.score(vs, images, q);
