@@ -13,13 +13,13 @@
  *   npm run bench:search [-- --sizes real,100000,1000000] [--queries 200] [--codec int8|fp16]
  *                        [--dir /tmp/x] [--keep] [--reuse] [--write-calibration] [--json]
  *                        [--candidates N] [--scan-below N] [--shortlist N] [--shortlist-share F]
- *                        [--sketched N] [--refine N]
+ *                        [--sketched N] [--sketched-share F] [--refine N]
  *
  * --keep leaves each index in --dir with its exact top 10 per query beside it (NAME.truth.json);
  * --reuse measures such a kept index again instead of building it (same queries and codec), so a
  * change to the search can be measured without the build.
- * --candidates, --scan-below, --shortlist, --shortlist-share, --sketched and --refine override
- * DEFAULT_RANKING's.
+ * --candidates, --scan-below, --shortlist, --shortlist-share, --sketched, --sketched-share and
+ * --refine override DEFAULT_RANKING's.
  * --write-calibration also writes the packaged bundle's search-calibration.json from Flickr8k val.
  * Prints a table and, with --json, one JSON object on the last line. Skips (exit 0) without
  * ../shared (IMAGESENT_SHARED) or the feature store.
@@ -68,6 +68,7 @@ const { values } = parseArgs({
     shortlist: { type: "string" },
     "shortlist-share": { type: "string" },
     sketched: { type: "string" },
+    "sketched-share": { type: "string" },
     refine: { type: "string" },
     "write-calibration": { type: "boolean", default: false },
     json: { type: "boolean", default: false },
@@ -122,6 +123,7 @@ const ranking: RankingOptions = Object.fromEntries(
       ["shortlist", values.shortlist],
       ["shortlistShare", values["shortlist-share"]],
       ["sketched", values.sketched],
+      ["sketchedShare", values["sketched-share"]],
       ["refine", values.refine],
     ] as const
   )

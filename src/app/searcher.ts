@@ -155,6 +155,8 @@ export interface RankingOptions {
    * best by cluster summary (ClusterSummary), where the shortlist is longer.
    */
   readonly sketched?: number;
+  /** The share of the shortlist whose sketches are so chosen, where that is more than `sketched`. */
+  readonly sketchedShare?: number;
   /** Indexes of at most this many images are scored exactly throughout. */
   readonly exactBelow?: number;
   /**
@@ -183,7 +185,9 @@ export interface SearchOptions extends RankingOptions {
  * shortlist held (0.98); at 10^5 refining 800 and 2,000 found the same 0.971. Cluster summaries
  * (an index written since they were added) choose the `sketched` of the shortlist whose sketches
  * are read: at 10^5 the best 5,000 of a 10,000 shortlist held all it held (0.968 over 40
- * queries), the best 2,000 0.958.
+ * queries), the best 2,000 0.958; at 10^6 the best 20,000 of the 50,000 shortlist held all it
+ * held (0.980 over 49 queries), the best 10,000 0.969 and 5,000 0.960: `sketchedShare` 0.4 keeps
+ * 5,000 at 10^5 and reads 20,000 at 10^6.
  */
 export const DEFAULT_RANKING: Required<RankingOptions> = {
   candidates: 200,
@@ -191,6 +195,7 @@ export const DEFAULT_RANKING: Required<RankingOptions> = {
   shortlist: 10_000,
   shortlistShare: 0.05,
   sketched: 5000,
+  sketchedShare: 0.4,
   exactBelow: 1000,
   refine: 800,
 };
@@ -707,15 +712,56 @@ export class Searcher {
   }
 }
 
+/** How many images each stage of `rank` takes (undefined shortlist: every image's sketch). */
+export interface RankingPlan {
+  readonly shortlist: number | undefined;
+  readonly sketched: number;
+  /** Images scored by their fine sketches; undefined where the index has none or all is exact. */
+  readonly refine: number | undefined;
+  /** Images scored exactly: `exact`, or every image where `everything`. */
+  readonly exact: number;
+  readonly everything: boolean;
+}
+
+/**
+ * The stage sizes for k hits in an index of `size` images: past `scanBelow`, a shortlist of the
+ * larger of `shortlist` and `shortlistShare` of the index; of it, the larger of `sketched` and
+ * `sketchedShare` of it by cluster summary; a share of the shortlist scored exactly where that is
+ * more than `candidates`, and with fine sketches 4 times as many (at least `refine`) by them.
+ */
+export function rankingPlan(
+  size: number,
+  hasFineSketches: boolean,
+  k: number,
+  options: RankingOptions = {},
+): RankingPlan {
+  const o = { ...DEFAULT_RANKING, ...options };
+  const shortlist =
+    size > o.scanBelow
+      ? Math.max(o.shortlist, Math.ceil(o.shortlistShare * size), o.candidates, k)
+      : undefined;
+  const everything = size <= o.exactBelow;
+  const refined = hasFineSketches && !everything;
+  const per = refined ? SHORTLISTED_PER_CANDIDATE_REFINED : SHORTLISTED_PER_CANDIDATE;
+  const exact = Math.max(o.candidates, Math.ceil((shortlist ?? 0) / per), k);
+  const refine = refined ? Math.max(o.refine, REFINED_PER_CANDIDATE * exact) : undefined;
+  const sketched = Math.max(
+    o.sketched,
+    Math.ceil(o.sketchedShare * (shortlist ?? 0)),
+    refine ?? exact,
+  );
+  return { shortlist, sketched, refine, exact, everything };
+}
+
 /**
  * The k images with the largest fused score against a query (member query vectors), best first.
  * The candidate stage scores images by their sketches (ImageIndex.approximate: each model's max
  * per query vector, in its own small space): every image's, or in an index of more than
  * `scanBelow` images those of the `shortlist` images whose summaries (one short vector per
  * image: the regions' mean) score best against the query's summed word vectors, and of those
- * the `sketched` whose cluster summaries score best; the best by sketch (and fine sketch) go to
- * the exact stage, scored from their stored vectors. Small indexes are scored exactly
- * throughout. `unit`: the region vectors are scaled to length 1 first (cosines).
+ * the `sketched` whose cluster summaries score best (rankingPlan's sizes); the best by sketch
+ * (and fine sketch) go to the exact stage, scored from their stored vectors. Small indexes are
+ * scored exactly throughout. `unit`: the region vectors are scaled to length 1 first (cosines).
  */
 async function rank(
   index: ImageIndex,
@@ -725,28 +771,21 @@ async function rank(
   options: RankingOptions,
   unit = false,
 ): Promise<{ image: IndexedImage; score: number }[]> {
-  const o = { ...DEFAULT_RANKING, ...options };
   if (index.size === 0 || k <= 0) return [];
   const weights = embedder.members.map((m) => m.weight);
-  // Past scanBelow: the larger of `shortlist` and `shortlistShare` of the index, and a share of
-  // those scored exactly where that is more than `candidates`.
-  const shortlist =
-    index.size > o.scanBelow
-      ? Math.max(o.shortlist, Math.ceil(o.shortlistShare * index.size), o.candidates, k)
-      : undefined;
-  const everything = index.size <= o.exactBelow;
-  const refined = index.hasFineSketches && !everything;
-  const per = refined ? SHORTLISTED_PER_CANDIDATE_REFINED : SHORTLISTED_PER_CANDIDATE;
-  const exact = Math.max(o.candidates, Math.ceil((shortlist ?? 0) / per));
-  const refine = Math.max(o.refine, REFINED_PER_CANDIDATE * Math.max(exact, k));
-  const sketched = Math.max(o.sketched, k, refined ? refine : exact);
+  const { shortlist, sketched, refine, exact, everything } = rankingPlan(
+    index.size,
+    index.hasFineSketches,
+    k,
+    options,
+  );
   const approx = index.approximate(
     queries,
     weights,
     unit,
-    refined ? { shortlist, sketched, refine } : { shortlist, sketched },
+    refine === undefined ? { shortlist, sketched } : { shortlist, sketched, refine },
   );
-  const take = everything ? approx.ids.length : Math.max(exact, k);
+  const take = everything ? approx.ids.length : exact;
   const candidates = Array.from(approx.ids.keys())
     .sort(
       (a, b) =>

@@ -138,6 +138,7 @@ test("the candidate stages and the exact S_kl of the candidates rank as exact S_
         scanBelow: 0,
         shortlist: tests.length,
         sketched: 6,
+        sketchedShare: 0,
         refine: 6,
         candidates: 1,
         withPhrases: 0,

@@ -7,7 +7,7 @@ import { AlignmentFusion } from "../../src/align/score-fusion.js";
 import { ImageIndex } from "../../src/app/image-index.js";
 import type { ModelBundle } from "../../src/app/model-bundle.js";
 import { RegionEmbedder } from "../../src/app/region-vectors.js";
-import { Searcher } from "../../src/app/searcher.js";
+import { rankingPlan, Searcher } from "../../src/app/searcher.js";
 import { Rng } from "../../src/core/index.js";
 import { randomMemberQuery } from "../support/member-queries.js";
 import { tinyAlignmentModel } from "../support/tiny-alignment-model.js";
@@ -108,5 +108,60 @@ test("scoreEach gives each query the fused S_kl that score gives it alone, the s
       assert.ok(Math.abs(each[n][k] - want) < 1e-4 * (1 + Math.abs(want)), `query ${n} image ${k}`);
       assert.ok(Math.abs(each[n][k] - alone[k]) < 1e-5 * (1 + Math.abs(want)));
     }
+  });
+});
+
+test("rankingPlan sizes each stage from the index's size: shortlists and the sketches read grow with it", () => {
+  // 15,000 images (not past scanBelow): every sketch, the best 800 by fine sketch, 200 exactly.
+  assert.deepEqual(rankingPlan(15_000, true, 10), {
+    shortlist: undefined,
+    sketched: 5000,
+    refine: 800,
+    exact: 200,
+    everything: false,
+  });
+  // 10^5: a shortlist of 10,000 (5% is 5,000); 0.4 of it is 4,000, fewer than `sketched`.
+  assert.deepEqual(rankingPlan(100_000, true, 10), {
+    shortlist: 10_000,
+    sketched: 5000,
+    refine: 800,
+    exact: 200,
+    everything: false,
+  });
+  // 10^6: 5% is 50,000; 50,000 / 80 = 625 exactly, 4 x 625 = 2,500 by fine sketch, 0.4 x
+  // 50,000 = 20,000 sketches read.
+  assert.deepEqual(rankingPlan(1_000_000, true, 10), {
+    shortlist: 50_000,
+    sketched: 20_000,
+    refine: 2500,
+    exact: 625,
+    everything: false,
+  });
+  // Without fine sketches: 50,000 / 50 = 1,000 exactly.
+  assert.deepEqual(rankingPlan(1_000_000, false, 10), {
+    shortlist: 50_000,
+    sketched: 20_000,
+    refine: undefined,
+    exact: 1000,
+    everything: false,
+  });
+  // Without the share, `sketched` alone; never fewer than go on to the fine sketches.
+  assert.equal(rankingPlan(1_000_000, true, 10, { sketchedShare: 0 }).sketched, 5000);
+  assert.equal(rankingPlan(1_000_000, true, 10, { sketched: 1, sketchedShare: 0 }).sketched, 2500);
+  // k above the candidates: k exactly, 4k by fine sketch.
+  assert.deepEqual(rankingPlan(1_000_000, true, 3000), {
+    shortlist: 50_000,
+    sketched: 20_000,
+    refine: 12_000,
+    exact: 3000,
+    everything: false,
+  });
+  // Small indexes are scored exactly throughout, fine sketches or not.
+  assert.deepEqual(rankingPlan(500, true, 10), {
+    shortlist: undefined,
+    sketched: 5000,
+    refine: undefined,
+    exact: 200,
+    everything: true,
   });
 });
