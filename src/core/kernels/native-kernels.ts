@@ -10,6 +10,7 @@ import {
   validateInt8MaxDotSum,
   validateMaxOverRows,
   validateMaxProductBackward,
+  validateReadRecords,
   validateRmspropUpdate,
   validateSgdUpdate,
   validateSgemm,
@@ -106,6 +107,14 @@ interface Addon {
   ): void;
   allocateFloats(n: number): Float32Array | undefined;
   halvesToFloats(bits: Uint16Array, out: Float32Array): number;
+  readRecords(
+    fd: number,
+    ids: Int32Array,
+    recordBytes: number,
+    slots: number,
+    noRecord: number,
+    out: Uint8Array,
+  ): void;
   rmspropUpdate(
     w: Float32Array,
     g: Float32Array,
@@ -268,6 +277,18 @@ export class NativeKernels implements Kernels {
   halvesToFloats(bits: Uint16Array, out: Float32Array): number {
     validateHalvesToFloats(bits, out);
     return this.addon.halvesToFloats(bits, out);
+  }
+
+  readRecords(
+    fd: number,
+    ids: Int32Array,
+    recordBytes: number,
+    slots: number,
+    noRecord: number,
+    out: Uint8Array,
+  ): void {
+    validateReadRecords(fd, ids, recordBytes, slots, noRecord, out);
+    this.addon.readRecords(fd, ids, recordBytes, slots, noRecord, out);
   }
 
   sgdUpdate(w: Float32Array, g: Float32Array, velocity: Float32Array, h: SgdHyper): void {

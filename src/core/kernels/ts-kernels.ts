@@ -1,3 +1,4 @@
+import { readSync } from "node:fs";
 import { float16Values } from "../float16.js";
 import type { Int8Groups, Int8Rows, Kernels, RmspropHyper, SgdHyper } from "./kernels.js";
 import {
@@ -7,6 +8,7 @@ import {
   validateInt8MaxDotSum,
   validateMaxOverRows,
   validateMaxProductBackward,
+  validateReadRecords,
   validateRmspropUpdate,
   validateSgdUpdate,
   validateSgemm,
@@ -232,6 +234,28 @@ export class TsKernels implements Kernels {
       if ((b & 0x7c00) === 0x7c00) special++;
     }
     return special;
+  }
+
+  readRecords(
+    fd: number,
+    ids: Int32Array,
+    recordBytes: number,
+    slots: number,
+    noRecord: number,
+    out: Uint8Array,
+  ): void {
+    validateReadRecords(fd, ids, recordBytes, slots, noRecord, out);
+    const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+    ids.forEach((id, k) => {
+      const at = k * recordBytes;
+      let got = 0;
+      while (id >= 0 && id < slots && got < recordBytes) {
+        const r = readSync(fd, out, at + got, recordBytes - got, id * recordBytes + got);
+        if (r === 0) break;
+        got += r;
+      }
+      if (got !== recordBytes) view.setInt32(at, noRecord, true);
+    });
   }
 
   rmspropUpdate(w: Float32Array, g: Float32Array, cache: Float32Array, h: RmspropHyper): void {

@@ -284,6 +284,34 @@ export function validateHalvesToFloats(bits: Uint16Array, out: Float32Array): vo
   }
 }
 
+export function validateReadRecords(
+  fd: number,
+  ids: Int32Array,
+  recordBytes: number,
+  slots: number,
+  noRecord: number,
+  out: Uint8Array,
+): void {
+  const op = "readRecords";
+  if (!Number.isInteger(fd) || fd < 0 || fd > MAX_DIM) {
+    throw new RangeError(`${op}: fd must be a file descriptor, got ${fd}`);
+  }
+  if (!Number.isInteger(recordBytes) || recordBytes < 4 || recordBytes > MAX_DIM) {
+    throw new RangeError(`${op}: recordBytes must be an integer >= 4, got ${recordBytes}`);
+  }
+  if (!Number.isInteger(slots) || slots < 0 || slots > MAX_DIM) {
+    throw new RangeError(`${op}: slots must be an integer >= 0, got ${slots}`);
+  }
+  if (!Number.isInteger(noRecord) || noRecord < -(2 ** 31) || noRecord > MAX_DIM) {
+    throw new RangeError(`${op}: noRecord must be an int32, got ${noRecord}`);
+  }
+  if (out.length !== ids.length * recordBytes) {
+    throw new RangeError(
+      `${op}: out has ${out.length} bytes, needs ${ids.length} x ${recordBytes}`,
+    );
+  }
+}
+
 export function validateThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1 || n > 256) {
     throw new RangeError(`setThreads: thread count must be an integer in 1..256, got ${n}`);

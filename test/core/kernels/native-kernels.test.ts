@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import { float16Values } from "../../../src/core/float16.js";
 import type { Kernels } from "../../../src/core/kernels/kernels.js";
@@ -672,6 +675,62 @@ test("halvesToFloats (native and TS) gives every half value exactly and counts t
     // The tail past the last group of eight goes the scalar way.
     assert.equal(k.halvesToFloats(Uint16Array.of(0x3c00, 0x7c01, 0xfc00), new Float32Array(3)), 2);
     assert.throws(() => k.halvesToFloats(bits, new Float32Array(3)), /same length/);
+  }
+});
+
+test("readRecords (native and TS) reads each id's record by position, and marks ids past the end, negative or short", {
+  skip,
+}, () => {
+  const dir = mkdtempSync(join(tmpdir(), "imagesent-read-records-"));
+  try {
+    // 300 whole records of 37 bytes and a partial one (record 300: 20 bytes).
+    const recordBytes = 37;
+    const rnd = random(11);
+    const file = Uint8Array.from({ length: 300 * recordBytes + 20 }, () =>
+      Math.floor((rnd() + 1) * 128),
+    );
+    const path = join(dir, "records.bin");
+    writeFileSync(path, file);
+    // More ids than one native chunk (64), repeats and out-of-order ones among them.
+    const ids = Int32Array.from({ length: 150 }, (_, k) => (k * 97) % 300);
+    ids.set([-1, 300, 301, 5_000, 299, 0, 0], 140);
+    const want = new Uint8Array(ids.length * recordBytes);
+    ids.forEach((id, k) => {
+      if (id >= 0 && id < 300) {
+        want.set(file.subarray(id * recordBytes, (id + 1) * recordBytes), k * recordBytes);
+      } else {
+        new DataView(want.buffer).setInt32(k * recordBytes, -7, true);
+      }
+    });
+    const fd = openSync(path, "r");
+    const folder = openSync(dir, "r");
+    try {
+      for (const k of [native!, ts]) {
+        const out = new Uint8Array(ids.length * recordBytes);
+        k.readRecords(fd, ids, recordBytes, 302, -7, out);
+        // Only the first 4 bytes of a missing record are set: compare those records there.
+        ids.forEach((id, r) => {
+          const at = r * recordBytes;
+          const n = id >= 0 && id < 300 ? recordBytes : 4;
+          assert.deepEqual(out.subarray(at, at + n), want.subarray(at, at + n), `${k.name} ${r}`);
+        });
+        // slots bounds the ids read: record 10 past slots 5 is missing, though the file has it.
+        const few = new Uint8Array(recordBytes);
+        k.readRecords(fd, Int32Array.of(10), recordBytes, 5, -7, few);
+        assert.equal(new DataView(few.buffer).getInt32(0, true), -7, k.name);
+        assert.throws(() => k.readRecords(fd, ids, recordBytes, 302, -7, few), /needs/, k.name);
+        assert.throws(
+          () => k.readRecords(folder, Int32Array.of(0), recordBytes, 1, -7, few),
+          /EISDIR|directory/i,
+          k.name,
+        );
+      }
+    } finally {
+      closeSync(fd);
+      closeSync(folder);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
