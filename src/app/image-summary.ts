@@ -128,28 +128,7 @@ export class ImageSummary {
     const scores = this.scores(bytes, records, q, this.scratch);
     const ids = new Int32Array(bytes.buffer, bytes.byteOffset, (records * this.recordBytes) / 4);
     const stride = this.recordBytes / 4;
-    // A floor from an evenly spaced sample of the scores, below which about 1.25 x count records
-    // are expected: every record at or above it is kept (one pass), and if fewer than `count`
-    // live ones are, the floor is lowered. What is kept holds the true best `count`, since each
-    // of them scores at least the count-th kept score, which is at least the floor.
-    const step = Math.max(1, Math.floor(records / 20_000));
-    const sample = new Float32Array(Math.floor(records / step));
-    for (let j = 0; j < sample.length; j++) sample[j] = scores[j * step];
-    // Ascending, NaN last: the floor is counted back from the last number.
-    sample.sort();
-    let numbers = sample.length;
-    while (numbers > 0 && Number.isNaN(sample[numbers - 1])) numbers--;
-    let above = Math.ceil((1.25 * count) / step);
-    let kept: number[] = [];
-    for (;;) {
-      const floor = above < numbers ? sample[numbers - 1 - above] : Number.NEGATIVE_INFINITY;
-      kept = [];
-      for (let k = 0; k < records; k++)
-        if (scores[k] >= floor && ids[k * stride] !== NO_RECORD) kept.push(k);
-      if (kept.length >= count || floor === Number.NEGATIVE_INFINITY) break;
-      above *= 2;
-    }
-    const keptScores = Float32Array.from(kept, (k) => scores[k]);
-    return largest(keptScores, count).map((j) => ids[kept[j] * stride]);
+    for (let k = 0; k < records; k++) if (ids[k * stride] === NO_RECORD) scores[k] = Number.NaN;
+    return largest(scores.subarray(0, records), count).map((k) => ids[k * stride]);
   }
 }
