@@ -76,7 +76,16 @@ export class RecordFile {
     const bytes = ids.length * this.recordBytes;
     const out = scratch ? this.scratch(bytes) : new Uint8Array(bytes);
     const wanted = ids instanceof Int32Array ? ids : Int32Array.from(ids);
-    kernels().readRecords(this.fd, wanted, this.recordBytes, this.slots, NO_RECORD, out);
+    kernels().readRecords(
+      {
+        fd: this.fd,
+        ids: wanted,
+        recordBytes: this.recordBytes,
+        slots: this.slots,
+        noRecord: NO_RECORD,
+      },
+      out,
+    );
     return out;
   }
 

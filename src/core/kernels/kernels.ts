@@ -141,14 +141,7 @@ export interface Kernels {
    * index reads its candidates' records by position (RecordFile.read): the native kernels read
    * on every thread, a system call a record, without a call from JavaScript each.
    */
-  readRecords(
-    fd: number,
-    ids: Int32Array,
-    recordBytes: number,
-    slots: number,
-    noRecord: number,
-    out: Uint8Array,
-  ): void;
+  readRecords(reads: RecordReads, out: Uint8Array): void;
 
   /**
    * One momentum SGD step on a parameter, in place, its gradient clipped elementwise first:
@@ -182,6 +175,15 @@ export interface Int8Rows {
   readonly width: number;
   readonly valuesAt: number;
   readonly scaleAt: number;
+}
+
+/** Records read by position from a file of fixed-size records (see `Kernels.readRecords`). */
+export interface RecordReads {
+  readonly fd: number;
+  readonly ids: Int32Array;
+  readonly recordBytes: number;
+  readonly slots: number;
+  readonly noRecord: number;
 }
 
 /**

@@ -2,7 +2,14 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { packageRoot } from "../../package-root.js";
-import type { Int8Groups, Int8Rows, Kernels, RmspropHyper, SgdHyper } from "./kernels.js";
+import type {
+  Int8Groups,
+  Int8Rows,
+  Kernels,
+  RecordReads,
+  RmspropHyper,
+  SgdHyper,
+} from "./kernels.js";
 import {
   validateAllocateFloats,
   validateHalvesToFloats,
@@ -279,15 +286,9 @@ export class NativeKernels implements Kernels {
     return this.addon.halvesToFloats(bits, out);
   }
 
-  readRecords(
-    fd: number,
-    ids: Int32Array,
-    recordBytes: number,
-    slots: number,
-    noRecord: number,
-    out: Uint8Array,
-  ): void {
-    validateReadRecords(fd, ids, recordBytes, slots, noRecord, out);
+  readRecords(reads: RecordReads, out: Uint8Array): void {
+    validateReadRecords(reads, out);
+    const { fd, ids, recordBytes, slots, noRecord } = reads;
     this.addon.readRecords(fd, ids, recordBytes, slots, noRecord, out);
   }
 

@@ -1,6 +1,13 @@
 import { readSync } from "node:fs";
 import { float16Values } from "../float16.js";
-import type { Int8Groups, Int8Rows, Kernels, RmspropHyper, SgdHyper } from "./kernels.js";
+import type {
+  Int8Groups,
+  Int8Rows,
+  Kernels,
+  RecordReads,
+  RmspropHyper,
+  SgdHyper,
+} from "./kernels.js";
 import {
   validateAllocateFloats,
   validateHalvesToFloats,
@@ -236,15 +243,9 @@ export class TsKernels implements Kernels {
     return special;
   }
 
-  readRecords(
-    fd: number,
-    ids: Int32Array,
-    recordBytes: number,
-    slots: number,
-    noRecord: number,
-    out: Uint8Array,
-  ): void {
-    validateReadRecords(fd, ids, recordBytes, slots, noRecord, out);
+  readRecords(reads: RecordReads, out: Uint8Array): void {
+    validateReadRecords(reads, out);
+    const { fd, ids, recordBytes, slots, noRecord } = reads;
     const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
     ids.forEach((id, k) => {
       const at = k * recordBytes;

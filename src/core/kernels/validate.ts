@@ -1,4 +1,4 @@
-import type { Int8Groups, Int8Rows, RmspropHyper, SgdHyper } from "./kernels.js";
+import type { Int8Groups, Int8Rows, RecordReads, RmspropHyper, SgdHyper } from "./kernels.js";
 
 /**
  * Argument checks shared by every Kernels implementation, so a bad shape fails the same way, with
@@ -284,14 +284,8 @@ export function validateHalvesToFloats(bits: Uint16Array, out: Float32Array): vo
   }
 }
 
-export function validateReadRecords(
-  fd: number,
-  ids: Int32Array,
-  recordBytes: number,
-  slots: number,
-  noRecord: number,
-  out: Uint8Array,
-): void {
+export function validateReadRecords(reads: RecordReads, out: Uint8Array): void {
+  const { fd, ids, recordBytes, slots, noRecord } = reads;
   const op = "readRecords";
   if (!Number.isInteger(fd) || fd < 0 || fd > MAX_DIM) {
     throw new RangeError(`${op}: fd must be a file descriptor, got ${fd}`);

@@ -707,7 +707,7 @@ test("readRecords (native and TS) reads each id's record by position, and marks 
     try {
       for (const k of [native!, ts]) {
         const out = new Uint8Array(ids.length * recordBytes);
-        k.readRecords(fd, ids, recordBytes, 302, -7, out);
+        k.readRecords({ fd, ids, recordBytes, slots: 302, noRecord: -7 }, out);
         // Only the first 4 bytes of a missing record are set: compare those records there.
         ids.forEach((id, r) => {
           const at = r * recordBytes;
@@ -716,11 +716,19 @@ test("readRecords (native and TS) reads each id's record by position, and marks 
         });
         // slots bounds the ids read: record 10 past slots 5 is missing, though the file has it.
         const few = new Uint8Array(recordBytes);
-        k.readRecords(fd, Int32Array.of(10), recordBytes, 5, -7, few);
+        k.readRecords({ fd, ids: Int32Array.of(10), recordBytes, slots: 5, noRecord: -7 }, few);
         assert.equal(new DataView(few.buffer).getInt32(0, true), -7, k.name);
-        assert.throws(() => k.readRecords(fd, ids, recordBytes, 302, -7, few), /needs/, k.name);
         assert.throws(
-          () => k.readRecords(folder, Int32Array.of(0), recordBytes, 1, -7, few),
+          () => k.readRecords({ fd, ids, recordBytes, slots: 302, noRecord: -7 }, few),
+          /needs/,
+          k.name,
+        );
+        assert.throws(
+          () =>
+            k.readRecords(
+              { fd: folder, ids: Int32Array.of(0), recordBytes, slots: 1, noRecord: -7 },
+              few,
+            ),
           /EISDIR|directory/i,
           k.name,
         );

@@ -90,20 +90,27 @@ for (const k of implementations) {
 
   test(`${k.name}: readRecords rejects bad record sizes, slots and short buffers before reading`, () => {
     const ids = Int32Array.of(0, 1);
-    assert.throws(() => k.readRecords(0, ids, 3, 2, -1, new Uint8Array(6)), {
-      name: "RangeError",
-      message: /readRecords: recordBytes must be an integer >= 4, got 3/,
-    });
     assert.throws(
-      () => k.readRecords(0, ids, 8, -1, -1, new Uint8Array(16)),
+      () =>
+        k.readRecords({ fd: 0, ids, recordBytes: 3, slots: 2, noRecord: -1 }, new Uint8Array(6)),
+      {
+        name: "RangeError",
+        message: /readRecords: recordBytes must be an integer >= 4, got 3/,
+      },
+    );
+    assert.throws(
+      () =>
+        k.readRecords({ fd: 0, ids, recordBytes: 8, slots: -1, noRecord: -1 }, new Uint8Array(16)),
       /readRecords: slots must be an integer >= 0, got -1/,
     );
     assert.throws(
-      () => k.readRecords(-2, ids, 8, 2, -1, new Uint8Array(16)),
+      () =>
+        k.readRecords({ fd: -2, ids, recordBytes: 8, slots: 2, noRecord: -1 }, new Uint8Array(16)),
       /readRecords: fd must be a file descriptor, got -2/,
     );
     assert.throws(
-      () => k.readRecords(0, ids, 8, 2, -1, new Uint8Array(15)),
+      () =>
+        k.readRecords({ fd: 0, ids, recordBytes: 8, slots: 2, noRecord: -1 }, new Uint8Array(15)),
       /readRecords: out has 15 bytes, needs 2 x 8/,
     );
   });
