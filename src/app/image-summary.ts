@@ -128,7 +128,15 @@ export class ImageSummary {
     const scores = this.scores(bytes, records, q, this.scratch);
     const ids = new Int32Array(bytes.buffer, bytes.byteOffset, (records * this.recordBytes) / 4);
     const stride = this.recordBytes / 4;
-    for (let k = 0; k < records; k++) if (ids[k * stride] === NO_RECORD) scores[k] = Number.NaN;
-    return largest(scores.subarray(0, records), count).map((k) => ids[k * stride]);
+    // Holes are looked for among those picked, not in every record: reading each record's id
+    // touches a cache line in each of 10^6 records (the whole of best took 43 ms that way, 35
+    // this way, on a busy machine); picking again is needed only when a hole is picked.
+    const all = scores.subarray(0, records);
+    for (;;) {
+      const picked = largest(all, count);
+      const holes = picked.filter((k) => ids[k * stride] === NO_RECORD);
+      if (holes.length === 0) return picked.map((k) => ids[k * stride]);
+      for (const k of holes) all[k] = Number.NaN;
+    }
   }
 }
