@@ -114,21 +114,24 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void scoreGroups(
   }
 }
 
-// acc + the 16 query rows' dots with one pair of a row's values: `pair` holds the two int16
-// values, q the 16 rows' two int16 values each.
-__attribute__((target("avx512f,avx512bw"), always_inline)) inline __m512i addPair(
-    __m512i acc, int32_t pair, const int16_t* q) {
-  return _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_set1_epi32(pair), _mm512_loadu_si512(q)));
+// acc + the 16 query rows' dots with one pair of a row's values: `pair` points to the two int16
+// values, q to the 16 rows' two int16 values each. One VNNI multiply-add of the rows' pairs and
+// the row's pair broadcast from memory.
+__attribute__((target("avx512f,avx512bw,avx512vnni"), always_inline)) inline __m512i addPair(
+    __m512i acc, const int16_t* pair, const int16_t* q) {
+  int32_t w;
+  std::memcpy(&w, pair, sizeof w);
+  return _mm512_dpwssd_epi32(acc, _mm512_loadu_si512(q), _mm512_set1_epi32(w));
 }
 
 // scoreGroups with the dots in integers: each row's int8 values widened to int16 once, then per
 // pair of values one broadcast and one multiply-add of 32 int16 into 16 int32 sums (16 query rows
 // at once), four accumulators; the sums to floats with their rows' scales, then as scoreGroups.
-// |q| <= 32767, |v| <= 128 and width <= 256 keep each sum within int32.
-__attribute__((target("avx512f,avx512bw"))) void scoreGroupsInt16(const Job& j, int64_t first,
-                                                                   int64_t end,
-                                                                   float* __restrict scratch,
-                                                                   float* __restrict best) {
+// |q| <= 32767, |v| <= 128 and width <= 256 keep each sum within int32. VNNI's fused
+// multiply-add (vpdpwssd) scored 20,000 sketches of 20 rows of 128 values in 20-22 ms where
+// AVX-512BW's multiply-add then add took 27-28.
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void scoreGroupsInt16(
+    const Job& j, int64_t first, int64_t end, float* __restrict scratch, float* __restrict best) {
   const Int8Layout& l = j.l;
   const int64_t width = l.width, padded = j.padded, pairs = (width + 1) / 2;
   int16_t* values = reinterpret_cast<int16_t*>(scratch);
@@ -147,18 +150,12 @@ __attribute__((target("avx512f,avx512bw"))) void scoreGroupsInt16(const Job& j, 
         __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
         int64_t p = 0;
         for (; p + 4 <= pairs; p += 4) {
-          int32_t w[4];
-          std::memcpy(w, values + 2 * p, sizeof w);
-          a0 = addPair(a0, w[0], q + 32 * p);
-          a1 = addPair(a1, w[1], q + 32 * (p + 1));
-          a2 = addPair(a2, w[2], q + 32 * (p + 2));
-          a3 = addPair(a3, w[3], q + 32 * (p + 3));
+          a0 = addPair(a0, values + 2 * p, q + 32 * p);
+          a1 = addPair(a1, values + 2 * (p + 1), q + 32 * (p + 1));
+          a2 = addPair(a2, values + 2 * (p + 2), q + 32 * (p + 2));
+          a3 = addPair(a3, values + 2 * (p + 3), q + 32 * (p + 3));
         }
-        for (; p < pairs; p++) {
-          int32_t w;
-          std::memcpy(&w, values + 2 * p, sizeof w);
-          a0 = addPair(a0, w, q + 32 * p);
-        }
+        for (; p < pairs; p++) a0 = addPair(a0, values + 2 * p, q + 32 * p);
         const __m512i sum = _mm512_add_epi32(_mm512_add_epi32(a0, a1), _mm512_add_epi32(a2, a3));
         Ints16 sums;
         Floats16 rowScales;
@@ -192,10 +189,12 @@ void int8MaxDotSum(ThreadPool& pool, const uint8_t* bytes, const Int8Layout& lay
   const int64_t width = layout.width;
   if (rows == 0) return;
   const int64_t padded = (rows + 15) / 16 * 16;
-  // Rows of at most 256 values, on a CPU with AVX-512BW and a query of numbers: the dots in
-  // integers, from the query rounded to int16 pairs; otherwise in floats, from it transposed.
+  // Rows of at most 256 values, on a CPU with AVX-512BW and VNNI (Cascade Lake, Ice Lake, Zen 4
+  // and later) and a query of numbers: the dots in integers, from the query rounded to int16
+  // pairs; otherwise in floats, from it transposed.
   const bool integer =
       width > 0 && width <= 256 && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512vnni") &&
       std::all_of(q, q + rows * width, [](float x) { return std::isfinite(x); });
   std::vector<float> qTStore;
   float* qT = nullptr;

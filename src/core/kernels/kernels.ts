@@ -92,9 +92,10 @@ export interface Kernels {
    * A max over values one of which is not a number is NaN (as Math.max), so a broken row makes
    * its group's score NaN. The search index's candidate stage:
    * S_kl's form over int8 sketches, read where they are stored, without decoding them first.
-   * The native kernel computes rows of at most 256 values on a CPU with AVX-512BW in integers,
-   * each query row rounded to 15 bits first (its own scale, max |q_t| / 32767): within 1e-4 of
-   * this, at half the time or less; a query with a value that is not finite takes the float path.
+   * The native kernel computes rows of at most 256 values on a CPU with AVX-512BW and VNNI in
+   * integers, each query row rounded to 15 bits first (its own scale, max |q_t| / 32767): within
+   * 1e-4 of this, at half the time or less; a query with a value that is not finite takes the
+   * float path.
    */
   int8MaxDotSum(
     data: Int8Groups,
