@@ -11,13 +11,16 @@
  * search` (a new process, one query, end to end).
  *
  *   npm run bench:search [-- --sizes real,100000,1000000] [--queries 200] [--codec int8|fp16]
- *                        [--dir /tmp/x] [--keep] [--reuse] [--write-calibration] [--json]
+ *                        [--pool 2000] [--dir /tmp/x] [--keep] [--reuse] [--write-calibration] [--json]
  *                        [--candidates N] [--scan-below N] [--shortlist N] [--shortlist-share F]
  *                        [--sketched N] [--sketched-share F] [--refine N]
  *
  * --keep leaves each index in --dir with its exact top 10 per query beside it (NAME.truth.json);
  * --reuse measures such a kept index again instead of building it (same queries and codec), so a
  * change to the search can be measured without the build.
+ * --pool: the real images the synthetic ones are mixed from (2,000): 10^5 images of a pool of 200
+ * are as dense in near copies as 10^6 of 2,000, so the exact stage's codes can be judged at the
+ * density of the 10^6-image index without building it.
  * --candidates, --scan-below, --shortlist, --shortlist-share, --sketched, --sketched-share and
  * --refine override DEFAULT_RANKING's.
  * --write-calibration also writes the packaged bundle's search-calibration.json from Flickr8k val.
@@ -59,6 +62,8 @@ const { values } = parseArgs({
     // The first N real images only, for a quick run.
     limit: { type: "string" },
     codec: { type: "string", default: "int8" },
+    // The real images the synthetic ones are mixed from.
+    pool: { type: "string", default: "2000" },
     features: { type: "string" },
     dir: { type: "string" },
     keep: { type: "boolean", default: false },
@@ -115,6 +120,7 @@ const queries = pick(
 );
 const work = values.dir ?? mkdtempSync(join(tmpdir(), "imagesent-bench-search-"));
 const codec = values.codec as RegionCodec;
+const pool = Number(values.pool);
 const ranking: RankingOptions = Object.fromEntries(
   (
     [
@@ -168,7 +174,7 @@ for (const size of values.sizes.split(",")) {
     if (values.keep) {
       writeFileSync(
         `${dir}.truth.json`,
-        JSON.stringify({ queries, codec, count, truth, stats: buildStats.get(dir) }),
+        JSON.stringify({ queries, codec, pool, count, truth, stats: buildStats.get(dir) }),
       );
     }
   }
@@ -275,10 +281,10 @@ function syntheticSource(): (
   n: number,
   zeros: Float32Array,
 ) => { images: StoredImage[]; vs: Float32Array[] } {
-  const poolSize = Math.min(2000, realImages.length);
-  const pool = realImages.slice(0, poolSize);
+  const poolSize = Math.min(pool, realImages.length);
+  const mixed = realImages.slice(0, poolSize);
   const features = new Float32Array(poolSize * R * DIM);
-  pool.forEach((im, k) => {
+  mixed.forEach((im, k) => {
     features.set(im.features, k * R * DIM);
   });
   const real = embedder.embed(features, poolSize);
@@ -306,7 +312,7 @@ function syntheticSource(): (
       const a = Math.floor(srng.uniform() * poolSize);
       const b = Math.floor(srng.uniform() * poolSize);
       const w = 0.5 + 0.5 * srng.uniform();
-      images.push({ ...pool[a], filename: `synthetic-${at + k}`, features: zeros });
+      images.push({ ...mixed[a], filename: `synthetic-${at + k}`, features: zeros });
       embedder.members.forEach((m, i) => {
         const e = m.model.config.embed;
         const [to, from, sd] = [vs[i], real[i], spread[i]];
@@ -463,7 +469,7 @@ function calibrate(): void {
 
 /**
  * The exact top 10 and build figures kept beside `dir` by an earlier --keep run, when they are of
- * these queries, codec and image count; undefined (the index is built again) otherwise.
+ * these queries, codec, pool and image count; undefined (the index is built again) otherwise.
  */
 function keptTruth(
   dir: string,
@@ -474,17 +480,19 @@ function keptTruth(
   const kept = JSON.parse(readFileSync(path, "utf8")) as {
     queries: string[];
     codec: string;
+    pool?: number;
     count: number;
     truth: string[][];
     stats: { imagesPerSecond: number; optimizeMs: number };
   };
   const same =
     kept.codec === codec &&
+    (kept.pool ?? 2000) === pool &&
     kept.count === count &&
     kept.queries.length === queries.length &&
     kept.queries.every((q, i) => q === queries[i]);
   if (!same) {
-    console.error(`bench:search: ${path} is of other queries, codec or size; building again`);
+    console.error(`bench:search: ${path} is of other queries, codec, pool or size; building again`);
     return undefined;
   }
   console.error(`bench:search: reusing ${dir} (built before with --keep)`);
