@@ -10,7 +10,7 @@
  * memory and its time from start to a Searcher that answers (ready), and a cold `imagesent
  * search` (a new process, one query, end to end).
  *
- *   npm run bench:search [-- --sizes real,100000,1000000] [--queries 200] [--codec int8|fp16]
+ *   npm run bench:search [-- --sizes real,100000,1000000] [--queries 200] [--codec int8-residual|int8|fp16]
  *                        [--pool 2000] [--dir /tmp/x] [--keep] [--reuse] [--write-calibration] [--json]
  *                        [--candidates N] [--scan-below N] [--shortlist N] [--shortlist-share F]
  *                        [--sketched N] [--sketched-share F] [--refine N]
@@ -42,7 +42,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { ImageIndex, type IndexSpec } from "../src/app/image-index.js";
+import { DEFAULT_CODEC, ImageIndex, type IndexSpec } from "../src/app/image-index.js";
 import { loadBundle, type ModelBundle } from "../src/app/model-bundle.js";
 import type { RegionCodec } from "../src/app/region-codes.js";
 import { RegionEmbedder } from "../src/app/region-vectors.js";
@@ -61,7 +61,7 @@ const { values } = parseArgs({
     queries: { type: "string", default: "200" },
     // The first N real images only, for a quick run.
     limit: { type: "string" },
-    codec: { type: "string", default: "int8" },
+    codec: { type: "string", default: DEFAULT_CODEC },
     // The real images the synthetic ones are mixed from.
     pool: { type: "string", default: "2000" },
     features: { type: "string" },

@@ -31,6 +31,7 @@ import {
 } from "./region-codes.js";
 import { RegionSketch } from "./region-sketch.js";
 import type { MemberQuery, RegionEmbedder } from "./region-vectors.js";
+import { addRestored, residualRows, residualScores } from "./residual-rows.js";
 
 // LanceDB is a CommonJS package and checks tables with its own (CommonJS) apache-arrow, so the
 // tables are built with that copy, not with apache-arrow's ES module.
@@ -105,7 +106,12 @@ export const DEFAULT_SUMMARY_CLUSTERS = 4;
  * 0.93 (docs/search.md).
  */
 export const DEFAULT_FINE_SKETCH_DIMS = 256;
-/** The compression of stored region vectors (int8: bench:search, docs/search.md). */
+/**
+ * The compression of stored region vectors (int8: bench:search, docs/search.md). int8-residual
+ * returned 0.977 of the exact top 10 where int8 returned 0.948 at the 10^6-image index's density
+ * of near copies (bench:search --pool 100, 50,000 images), at the same bytes; it becomes the
+ * default once measured at 10^6 and on Flickr8k.
+ */
 export const DEFAULT_CODEC: RegionCodec = "int8";
 
 export interface IndexVision {
@@ -203,6 +209,9 @@ const FINE_SKETCH_FILE = "fine-sketch.bin";
 const FINE_SKETCH_PROJECTION = "fine-sketch-projection.bin";
 
 export class ImageIndex {
+  /** Rows decoded for the exact stage, kept from query to query (keptRows). */
+  private readonly decodedRows: Float32Array[] = [];
+
   private constructor(
     readonly dir: string,
     private manifestNow: IndexManifest,
@@ -572,6 +581,11 @@ export class ImageIndex {
       this.openFineSketch(RegionSketch.fit(vs, images.length, m.members, m.fineSketchDims));
     await this.remove(images.map((im) => im.key));
     const ids = Int32Array.from(images, (_, k) => m.nextId + k);
+    const fineRecords = this.fineSketcher?.encode(vs, ids);
+    const stored =
+      m.codec === "int8-residual"
+        ? residualRows(vs, this.fineSketcher!, fineRecords!, images.length)
+        : vs;
     const vectorBytes = vectorRecordBytes(m);
     const records = new Uint8Array(images.length * vectorBytes);
     const recordView = new DataView(records.buffer);
@@ -582,7 +596,7 @@ export class ImageIndex {
       for (const [i, mem] of m.members.entries()) {
         const per = mem.regions * mem.embed;
         const rowsBytes = encodeRows(
-          vs[i].subarray(k * per, (k + 1) * per),
+          stored[i].subarray(k * per, (k + 1) * per),
           mem.regions,
           mem.embed,
           m.codec,
@@ -618,7 +632,7 @@ export class ImageIndex {
     const weights = embedder.members.map((mem) => mem.weight);
     this.summaryFile?.write(m.nextId, this.summary!.encode(sketches, images.length, weights));
     this.clusterFile?.write(m.nextId, this.clusters!.encode(sketches, images.length));
-    this.fineSketchFile?.write(m.nextId, this.fineSketcher!.encode(vs, ids));
+    if (fineRecords) this.fineSketchFile!.write(m.nextId, fineRecords);
     if (this.images) await this.images.add(imageRows);
     else this.images = await this.db.createTable(IMAGES, imageRows);
     this.count += images.length;
@@ -679,6 +693,31 @@ export class ImageIndex {
     ids: readonly number[],
     unscaled = false,
   ): { ids: number[]; vs: Float32Array[]; scales?: Float32Array[] } {
+    if (this.manifestNow.codec !== "int8-residual") return this.storedRows(ids, unscaled);
+    const rows = this.storedRows(ids);
+    addRestored(
+      rows.vs,
+      this.fineSketcher!,
+      this.fineSketchFile!.read(rows.ids, true),
+      rows.ids.length,
+    );
+    if (!unscaled) return rows;
+    const scales = this.manifestNow.members.map((mem) =>
+      new Float32Array(rows.ids.length * mem.regions).fill(1),
+    );
+    return { ...rows, scales };
+  }
+
+  /**
+   * `vectors` as vectors.bin holds them: for "int8-residual", the residual rows. With `kept`, the
+   * rows are written into memory kept from call to call (valid until the next such call): fresh
+   * memory for the exact stage's rows (100 MB at 10^6 images) costs more than decoding them.
+   */
+  private storedRows(
+    ids: readonly number[],
+    unscaled = false,
+    kept = false,
+  ): { ids: number[]; vs: Float32Array[]; scales?: Float32Array[] } {
     const { members, codec } = this.manifestNow;
     if (!this.vectorFile || ids.length === 0) return { ids: [], vs: this.emptyVectors() };
     const size = this.vectorFile.recordBytes;
@@ -698,7 +737,9 @@ export class ImageIndex {
     const vs = members.map((mem, i) => {
       const per = mem.regions * mem.embed;
       const length = mem.regions * rowBytes(codec, mem.embed);
-      const out = new Float32Array(found.length * per);
+      const out = kept
+        ? this.keptRows(i, found.length * per)
+        : new Float32Array(found.length * per);
       at.forEach((from, k) => {
         const rows = bytes.subarray(from + skip, from + skip + length);
         decodeRows(rows, mem.regions, mem.embed, codec, out, k * per, scales?.[i], k * mem.regions);
@@ -707,6 +748,16 @@ export class ImageIndex {
       return out;
     });
     return { ids: found, vs, ...(scales ? { scales } : {}) };
+  }
+
+  /**
+   * The first `length` floats of kept rows `member` (storedRows' members, then the residual
+   * scores' fine rows after them), grown as needed.
+   */
+  private keptRows(member: number, length: number): Float32Array {
+    if ((this.decodedRows[member]?.length ?? -1) < length)
+      this.decodedRows[member] = new Float32Array(length);
+    return this.decodedRows[member].subarray(0, length);
   }
 
   /**
@@ -721,6 +772,21 @@ export class ImageIndex {
     weights: readonly number[],
   ): { ids: number[]; scores: Float32Array } | undefined {
     const { members, codec } = this.manifestNow;
+    if (codec === "int8-residual") {
+      const rows = this.storedRows(ids, true, true);
+      const fineRecords = this.fineSketchFile!.read(rows.ids, true);
+      const scores = residualScores(
+        this.fineSketcher!,
+        fineRecords,
+        rows.vs,
+        rows.scales!,
+        rows.ids.length,
+        queries,
+        weights,
+        (i, length) => this.keptRows(rows.vs.length + i, length),
+      );
+      return { ids: rows.ids, scores };
+    }
     if (codec !== "int8") return undefined;
     if (!this.vectorFile || ids.length === 0) return { ids: [], scores: new Float32Array(0) };
     const size = this.vectorFile.recordBytes;
@@ -1018,6 +1084,10 @@ function sqlString(s: string): string {
 }
 
 function newManifest(spec: IndexSpec): IndexManifest {
+  if (spec.codec === "int8-residual" && spec.fineSketchDims === 0)
+    throw new InputError(
+      "codec int8-residual stores what the fine sketches leave over: it needs fine sketches (fineSketchDims > 0)",
+    );
   return {
     format: INDEX_FORMAT,
     version: INDEX_VERSION,
@@ -1071,6 +1141,11 @@ function readManifest(path: string, dir: string, toRebuild = false): IndexManife
   const v = r.child("vision");
   const positive = { integer: true, min: 1 };
   const count = { integer: true, min: 0 };
+  const codec = r.oneOf("codec", REGION_CODECS);
+  if (codec === "int8-residual" && r.get("fineSketchDims") === undefined)
+    throw new CorruptFileError(
+      `${path}: codec int8-residual without fineSketchDims: its vectors are residuals of fine sketches`,
+    );
   return {
     format: INDEX_FORMAT,
     version: version as number,
@@ -1086,7 +1161,7 @@ function readManifest(path: string, dir: string, toRebuild = false): IndexManife
       regions: m.number("regions", positive),
       embed: m.number("embed", positive),
     })),
-    codec: r.oneOf("codec", REGION_CODECS),
+    codec,
     sketchDims: version === INDEX_VERSION ? r.number("sketchDims", positive) : DEFAULT_SKETCH_DIMS,
     summaryDims: r.get("summaryDims") === undefined ? 0 : r.number("summaryDims", positive),
     fineSketchDims:

@@ -2,11 +2,12 @@ import { float16Values, toFloat16 } from "../core/float16.js";
 /**
  * Compressed region vectors as the image index stores them: rows of `dim` floats, each row kept
  * either as float16 (2 bytes a value) or as int8 with its own scale (1 byte a value plus 4 a
- * row: x ~ scale * q, q in -127..127, scale = max |x| / 127). bench/search.ts measures what each
- * costs in recall@10 against float32 S_kl (docs/search.md).
+ * row: x ~ scale * q, q in -127..127, scale = max |x| / 127). "int8-residual" rows are int8 rows
+ * of what a region's fine sketch leaves over (residual-rows.ts), encoded here as int8's.
+ * bench/search.ts measures what each costs in recall@10 against float32 S_kl (docs/search.md).
  */
-export type RegionCodec = "int8" | "fp16";
-export const REGION_CODECS: readonly RegionCodec[] = ["int8", "fp16"];
+export type RegionCodec = "int8" | "fp16" | "int8-residual";
+export const REGION_CODECS: readonly RegionCodec[] = ["int8", "fp16", "int8-residual"];
 
 /** Bytes one row of `dim` values takes. */
 export function rowBytes(codec: RegionCodec, dim: number): number {

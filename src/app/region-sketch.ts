@@ -142,6 +142,47 @@ export class RegionSketch {
   }
 
   /**
+   * Member `member`'s int8 sketch rows of each image as floats, not scaled (into `values`, records
+   * x regions x dims, where given), with each row's scale (records x regions): `leadingRows` of
+   * all the values, scaled by the caller (the exact stage scales a product, not each value).
+   */
+  unscaledRows(
+    bytes: Uint8Array,
+    records: number,
+    member: number,
+    values?: Float32Array,
+  ): { values: Float32Array; scales: Float32Array } {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const q = new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const R = this.regions[member];
+    const length = R * this.projections[member].dims;
+    const out = values ?? new Float32Array(records * length);
+    const scales = new Float32Array(records * R);
+    for (let k = 0; k < records; k++) {
+      const rec = k * this.recordBytes;
+      // The typed-array copy converts int8 to float natively.
+      out.set(
+        q.subarray(rec + this.valuesAt[member], rec + this.valuesAt[member] + length),
+        k * length,
+      );
+      for (let r = 0; r < R; r++)
+        scales[k * R + r] = view.getFloat32(rec + 4 + 4 * (this.firstRow[member] + r), true);
+    }
+    return { values: out, scales };
+  }
+
+  /**
+   * Member `member`'s region vectors as each image's sketch rows stand for them in the full space,
+   * mean_m + P_m z_i (records x regions x embed; a hole's are the mean): what the sketch keeps of
+   * them, the rest being what "int8-residual" vectors store.
+   */
+  restore(bytes: Uint8Array, records: number, member: number): Float32Array {
+    const p = this.projections[member];
+    const R = this.regions[member];
+    return p.restore(this.leadingRows(bytes, records, member, p.dims), records * R);
+  }
+
+  /**
    * The mean over each image's regions of `leadingRows` (records x dims; a hole's is zeros): the
    * mean region vector in the member's space. ImageSummary's values.
    */

@@ -88,6 +88,21 @@ export class PrincipalProjection {
     return gemm(x, this.basis, rows, this.dims, this.full, false, false);
   }
 
+  /**
+   * The full vectors that `z` (rows x dims, projected centred) stands for: mean + basis z, the
+   * nearest point of the projection's space to each projected vector.
+   */
+  restore(z: Float32Array, rows: number): Float32Array {
+    if (z.length !== rows * this.dims)
+      throw new RangeError(
+        `PrincipalProjection.restore: ${z.length} values for ${rows} x ${this.dims}`,
+      );
+    const out = gemm(z, this.basis, rows, this.full, this.dims, false, true);
+    for (let r = 0; r < rows; r++)
+      for (let j = 0; j < this.full; j++) out[r * this.full + j] += this.mean[j];
+    return out;
+  }
+
   toBytes(): Uint8Array {
     const out = new Float32Array(2 + this.mean.length + this.basis.length);
     out[0] = this.full;

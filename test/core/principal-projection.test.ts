@@ -58,3 +58,20 @@ test("bytes round trip, and a truncated projection is refused naming its source"
     /p\.bin/,
   );
 });
+
+test("restore gives back the mean plus the basis times z: the projected point in the full space", () => {
+  const x = sample();
+  const p = PrincipalProjection.fit(x, 400, 6, 2);
+  const v = x.subarray(0, 12);
+  const back = p.restore(p.apply(v, 2, true), 2);
+  for (let r = 0; r < 2; r++) {
+    const z = p.apply(v.subarray(r * 6, r * 6 + 6), 1, true);
+    for (let j = 0; j < 6; j++) {
+      const want = p.mean[j] + p.basis[j * 2] * z[0] + p.basis[j * 2 + 1] * z[1];
+      assert.ok(Math.abs(back[r * 6 + j] - want) < 1e-4, `${r}, ${j}`);
+      // Only the 0.1 noise outside the two directions is lost.
+      assert.ok(Math.abs(back[r * 6 + j] - v[r * 6 + j]) < 0.5, `${r}, ${j}`);
+    }
+  }
+  assert.throws(() => p.restore(new Float32Array(3), 2), /3 values for 2 x 2/);
+});

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
+import { DEFAULT_CODEC } from "../../app/image-index.js";
 import { REGION_CODECS, type RegionCodec } from "../../app/region-codes.js";
 import { Searcher } from "../../app/searcher.js";
 import { InputError } from "../../errors.js";
@@ -53,8 +54,8 @@ const USAGE = renderHelp({
     { flag: "--rebuild", text: "re-embed the whole index from its stored codes (no DIR)" },
     {
       flag: "--codec C",
-      text: "how a new index stores region vectors: int8 or fp16 (docs/search.md)",
-      default: "int8",
+      text: "how a new index stores region vectors: int8-residual, int8 or fp16 (docs/search.md)",
+      default: DEFAULT_CODEC,
     },
     {
       flag: "--threads N",
@@ -97,9 +98,11 @@ export const indexCommand: Command = {
       USAGE,
     );
     const out = stringFlag(flags, "out");
-    const codecName = stringFlag(flags, "codec") ?? "int8";
+    const codecName = stringFlag(flags, "codec") ?? DEFAULT_CODEC;
     if (!REGION_CODECS.includes(codecName as RegionCodec)) {
-      throw new InputError(`--codec: expected ${REGION_CODECS.join(" or ")}, got "${codecName}"`);
+      throw new InputError(
+        `--codec: expected one of ${REGION_CODECS.join(", ")}, got "${codecName}"`,
+      );
     }
     const codec = codecName as RegionCodec;
     const threads = boundedIntFlag(flags, "threads", 2, MAX_THREADS);

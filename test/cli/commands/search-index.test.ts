@@ -112,7 +112,7 @@ test("search names unknown words; another bundle's index is refused with the reb
   );
   assertClearError(
     await runCli(["index", images, "--out", copy, "--codec", "pq"]),
-    /--codec: expected int8 or fp16, got "pq"/,
+    /--codec: expected one of int8, fp16, int8-residual, got "pq"/,
     "bad codec",
   );
 });
