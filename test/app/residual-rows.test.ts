@@ -61,16 +61,20 @@ function exact(vs: readonly Float32Array[], images: number, queries: readonly Me
   });
 }
 
-test("residual rows are what the fine sketch leaves over: restored, they give the vectors back", () => {
-  const rng = new Rng(3);
-  const images = 20;
+/** `vectors` of `images` images, their fine sketches of 4 values (fitted to them) and residual rows. */
+function residuals(images: number, rng: Rng) {
   const vs = vectors(images, rng);
   const fine = RegionSketch.fit(vs, images, members, 4);
   const records = fine.encode(
     vs,
     Int32Array.from({ length: images }, (_, k) => k),
   );
-  const rs = residualRows(vs, fine, records, images);
+  return { vs, fine, records, rs: residualRows(vs, fine, records, images) };
+}
+
+test("residual rows are what the fine sketch leaves over: restored, they give the vectors back", () => {
+  const images = 20;
+  const { vs, fine, records, rs } = residuals(images, new Rng(3));
   members.forEach((_, i) => {
     let left = 0;
     let whole = 0;
@@ -91,13 +95,7 @@ test("residual rows are what the fine sketch leaves over: restored, they give th
 test("residual scores are the fused S_kl of the vectors, and a row that is not a number ranks its image as NaN", () => {
   const rng = new Rng(4);
   const images = 12;
-  const vs = vectors(images, rng);
-  const fine = RegionSketch.fit(vs, images, members, 4);
-  const records = fine.encode(
-    vs,
-    Int32Array.from({ length: images }, (_, k) => k),
-  );
-  const rs = residualRows(vs, fine, records, images);
+  const { vs, fine, records, rs } = residuals(images, rng);
   const ones = members.map((m) => new Float32Array(images * m.regions).fill(1));
   // Scaled by half, with scales of 2: the scale of each row multiplies its residual's product.
   const halves = rs.map((r) => r.map((x) => x / 2));
