@@ -107,12 +107,11 @@ export const DEFAULT_SUMMARY_CLUSTERS = 4;
  */
 export const DEFAULT_FINE_SKETCH_DIMS = 256;
 /**
- * The compression of stored region vectors (int8: bench:search, docs/search.md). int8-residual
- * returned 0.977 of the exact top 10 where int8 returned 0.948 at the 10^6-image index's density
- * of near copies (bench:search --pool 100, 50,000 images), at the same bytes; it becomes the
- * default once measured at 10^6 and on Flickr8k.
+ * The compression of stored region vectors (bench:search, docs/search.md): int8-residual returned
+ * 0.977 of the exact top 10 where int8 returned 0.948 at the 10^6-image index's density of near
+ * copies (bench:search --pool 100, 50,000 images), at the same bytes.
  */
-export const DEFAULT_CODEC: RegionCodec = "int8";
+export const DEFAULT_CODEC: RegionCodec = "int8-residual";
 
 export interface IndexVision {
   readonly encoder: string;

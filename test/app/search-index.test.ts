@@ -22,7 +22,7 @@ import {
 import { loadBundle, type ModelBundle } from "../../src/app/model-bundle.js";
 import { RegionEmbedder } from "../../src/app/region-vectors.js";
 import { calibrateSearch, writeCalibration } from "../../src/app/search-calibration.js";
-import { Searcher } from "../../src/app/searcher.js";
+import { Searcher, type SearcherOptions } from "../../src/app/searcher.js";
 import { CorruptFileError, InputError } from "../../src/errors.js";
 import { FeatureStore } from "../../src/vision/feature-store.js";
 import type { WorldImage } from "../../src/world/world-file.js";
@@ -52,9 +52,14 @@ before(async () => {
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A new index of `images` (by file, with the world's boxes as regions) under `name`. */
-async function indexOf(name: string, images: readonly WorldImage[], b: ModelBundle = bundle) {
+async function indexOf(
+  name: string,
+  images: readonly WorldImage[],
+  b: ModelBundle = bundle,
+  options: SearcherOptions = {},
+) {
   const indexDir = join(dir, name);
-  const searcher = Searcher.open(b, indexDir);
+  const searcher = Searcher.open(b, indexDir, options);
   const result = await searcher.index(
     images.map((im) => ({ name: path(im), image: path(im), regions: im.regions })),
   );
@@ -415,7 +420,8 @@ test("an index written before cluster-summary.bin is searched without it; its ne
 
 test("an index written before fine-sketch.bin is searched without it; its next writer writes it from vectors.bin", async () => {
   const images = tests.slice(0, 10);
-  const fresh = await indexOf("fine-source", images);
+  // int8, as every index written before fine sketches was (int8-residual needs them).
+  const fresh = await indexOf("fine-source", images, bundle, { codec: "int8" });
   // A hole (a removed image) among the records that the fine sketches are written from.
   assert.equal(await fresh.searcher.remove([path(images[1])]), 1);
   const options = { ...ann, candidates: 3, refine: 5, withPhrases: 0 };

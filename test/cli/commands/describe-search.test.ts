@@ -117,6 +117,9 @@ test("describe prints text, JSON and an HTML page; index and search find the ima
       "6",
       "--sentences",
       sentencesFile,
+      // int8, as every index written before fine sketches was (int8-residual needs them).
+      "--codec",
+      "int8",
     ]),
     0,
   );
